@@ -1,0 +1,48 @@
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+VENV := .venv
+PY := $(VENV)/bin/python
+WHEELHOUSE := $(CURDIR)/.wheelhouse
+
+# jsii prints a Node end-of-life banner on Node 20; both variables are read by different jsii releases.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+# Function packages install their wheels from here, so synth and tests download nothing.
+export LAMBDA_PATTERNS_WHEELHOUSE := $(WHEELHOUSE)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: install synth test lint bench clean
+
+install: $(VENV)/.installed node_modules/.installed $(WHEELHOUSE)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(WHEELHOUSE)/.installed: $(VENV)/.installed $(wildcard lambda_src/*/requirements.txt)
+	$(PY) -m lambda_patterns.wheelhouse --source lambda_src --dest $(WHEELHOUSE)
+	touch $@
+
+synth: install
+	npx cdk synth --all --quiet --no-notices --output cdk.out
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+bench: install
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out $(WHEELHOUSE) .pytest_cache
