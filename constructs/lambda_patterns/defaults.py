@@ -52,3 +52,7 @@ MANYLINUX_TAGS = ("manylinux_2_28", "manylinux2014")
 PACKAGE_EXCLUDES = ("__pycache__", "*.pyc", "tests", ".pytest_cache", "requirements.txt")
 #: Where the install step keeps wheels for synth; unset means pip asks its configured index.
 WHEELHOUSE_ENV = "LAMBDA_PATTERNS_WHEELHOUSE"
+
+#: What happens to an async event that failed every retry: kept in an SQS queue with the error.
+ASYNC_FAILURE = "destination"
+ALIAS_NAME = "live"

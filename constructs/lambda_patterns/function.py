@@ -1,0 +1,233 @@
+"""Step 4: ``ServerlessFunction``, a Lambda function with the defaults a production service needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambda_patterns import defaults
+from lambda_patterns.checks import check_memory, check_timeout
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.permissions import Permission, write_logs
+from lambda_patterns.policy import FunctionPolicy
+from lambda_patterns.queue import failure_queue
+from lambda_patterns.role import FunctionRole
+
+ASYNC_FAILURE_MODES = ("destination", "dead_letter_queue", "none")
+
+
+def _validate_concurrency(where: str, reserved: int | None, provisioned: int | None) -> None:
+    if reserved is not None and reserved < 0:
+        raise ConfigurationError(f"{where}: reserved_concurrency must be 0 or more, got {reserved}")
+    if provisioned is not None and provisioned < 1:
+        raise ConfigurationError(f"{where}: provisioned_concurrency must be 1 or more, got {provisioned}")
+    if reserved is not None and provisioned is not None and provisioned > reserved:
+        raise ConfigurationError(
+            f"{where}: provisioned_concurrency ({provisioned}) cannot exceed reserved_concurrency ({reserved})"
+        )
+
+
+class ServerlessFunction(Construct):
+    """A Lambda function with safe defaults: arm64, the newest Python runtime, an explicit log group with
+    retention, active X-Ray tracing, a role without managed policies, and a queue for failed async events.
+
+    :param code: the function's code: a ``FunctionPackage`` (whose runtime and architecture then apply) or
+        any ``lambda_.Code``.
+    :param handler: ``module.function`` of the entry point. Default: ``handler.handler``.
+    :param runtime: Default: ``defaults.RUNTIME`` (the newest Python runtime), or the package's.
+    :param architecture: Default: ``ARM_64``, or the package's.
+    :param memory_size: in MB, 128 to 10,240, checked at synth. Default: 512.
+    :param timeout: 1 to 900 seconds, checked at synth. Default: 30 seconds.
+    :param environment: environment variables. Default: ``SERVICE_NAME`` set to the construct id.
+    :param permissions: intents from ``lambda_patterns.permissions`` for the function's policy.
+        Default: only writing to its own log group.
+    :param role: an existing ``FunctionRole``. Default: a new one. Its policy receives ``permissions``.
+    :param reserved_concurrency: Default: none (the account's unreserved pool).
+    :param provisioned_concurrency: pre-initialised environments, served through an alias named
+        ``live`` that triggers then invoke. Default: none, and no alias.
+    :param async_failure: ``"destination"`` (an on-failure destination queue, which keeps the error with the
+        event), ``"dead_letter_queue"`` or ``"none"``. Default: ``"destination"``.
+    :param existing_failure_queue: a queue to use instead of creating one. Default: a new encrypted,
+        SSL-only queue retaining messages 14 days.
+    :param retry_attempts: async retries, 0 to 2. Default: 2.
+    :param max_event_age: how long an async event may wait. Default: 6 hours.
+    :param vpc: run in this VPC. Default: no VPC.
+    :param vpc_subnets: Default: private subnets with egress.
+    :param security_groups: Default: one created by CDK.
+    :param log_retention: Default: one month.
+    :param log_removal_policy: Default: destroy the log group with the stack.
+    :param tracing: Default: ``Tracing.ACTIVE``.
+    :param function_props: any other ``lambda_.Function`` property, merged last. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        code: Any,
+        handler: str = "handler.handler",
+        runtime: lambda_.Runtime | None = None,
+        architecture: lambda_.Architecture | None = None,
+        memory_size: int = defaults.MEMORY_MB,
+        timeout: Duration = defaults.TIMEOUT,
+        environment: Mapping[str, str] | None = None,
+        description: str | None = None,
+        permissions: Iterable[Permission | Sequence[Permission]] = (),
+        role: FunctionRole | None = None,
+        reserved_concurrency: int | None = None,
+        provisioned_concurrency: int | None = None,
+        async_failure: str = defaults.ASYNC_FAILURE,
+        existing_failure_queue: sqs.IQueue | None = None,
+        retry_attempts: int = defaults.ASYNC_RETRY_ATTEMPTS,
+        max_event_age: Duration = defaults.ASYNC_MAX_EVENT_AGE,
+        vpc: ec2.IVpc | None = None,
+        vpc_subnets: ec2.SubnetSelection | None = None,
+        security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
+        log_removal_policy: RemovalPolicy = defaults.LOG_REMOVAL_POLICY,
+        tracing: lambda_.Tracing = defaults.TRACING,
+        function_props: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"ServerlessFunction {self.node.path}"
+
+        # Validate.
+        package = code if hasattr(code, "code") and hasattr(code, "runtime") else None
+        runtime = runtime or (package.runtime if package else defaults.RUNTIME)
+        architecture = architecture or (package.architecture if package else defaults.ARCHITECTURE)
+        if package is not None:
+            if package.runtime.name != runtime.name or package.architecture.name != architecture.name:
+                raise ConfigurationError(
+                    f"{where}: the package was built for {package.runtime.name}/{package.architecture.name} "
+                    f"but the function runs {runtime.name}/{architecture.name}"
+                )
+        check_timeout(timeout, where)
+        check_memory(memory_size, where)
+        _validate_concurrency(where, reserved_concurrency, provisioned_concurrency)
+        if async_failure not in ASYNC_FAILURE_MODES:
+            raise ConfigurationError(f"{where}: async_failure must be one of {ASYNC_FAILURE_MODES}, got {async_failure!r}")
+        if async_failure == "none" and existing_failure_queue is not None:
+            raise ConfigurationError(f"{where}: existing_failure_queue has no use with async_failure='none'")
+        if not 0 <= retry_attempts <= 2:
+            raise ConfigurationError(f"{where}: retry_attempts must be 0, 1 or 2, got {retry_attempts}")
+        if vpc is None and (vpc_subnets is not None or security_groups is not None):
+            raise ConfigurationError(f"{where}: vpc_subnets and security_groups need vpc")
+
+        # Build.
+        self._role = role or FunctionRole(self, "Role")
+        self._log_group = logs.LogGroup(self, "LogGroup", retention=log_retention, removal_policy=log_removal_policy)
+        self._role.policy.add(write_logs(self._log_group), *permissions)
+        self._add_tracing_permissions(tracing)
+
+        self._failure_queue: sqs.IQueue | None = None
+        if async_failure != "none":
+            self._failure_queue = existing_failure_queue or failure_queue(
+                self, "FailureQueue", f"failed async invocations of {self.node.path}"
+            )
+        on_failure = (
+            destinations.SqsDestination(self._failure_queue)
+            if async_failure == "destination" and self._failure_queue is not None
+            else None
+        )
+        env = {"SERVICE_NAME": id}
+        env.update(environment or {})
+        props: dict[str, Any] = {
+            "code": package.code if package else code,
+            "handler": handler,
+            "runtime": runtime,
+            "architecture": architecture,
+            "memory_size": memory_size,
+            "timeout": timeout,
+            "environment": env,
+            "description": description,
+            "role": self._role.role,
+            "log_group": self._log_group,
+            "tracing": tracing,
+            "reserved_concurrent_executions": reserved_concurrency,
+            "dead_letter_queue": self._failure_queue if async_failure == "dead_letter_queue" else None,
+            "on_failure": on_failure,
+            "retry_attempts": retry_attempts,
+            "max_event_age": max_event_age,
+            "recursive_loop": lambda_.RecursiveLoop.TERMINATE,
+        }
+        if vpc is not None:
+            props.update(
+                vpc=vpc,
+                vpc_subnets=vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                security_groups=security_groups,
+            )
+        props.update(function_props or {})
+        self._function = lambda_.Function(self, "Function", **props)
+
+        # Wire.
+        self._alias: lambda_.Alias | None = None
+        if provisioned_concurrency is not None:
+            self._alias = lambda_.Alias(
+                self,
+                "Alias",
+                alias_name=defaults.ALIAS_NAME,
+                version=self._function.current_version,
+                provisioned_concurrent_executions=provisioned_concurrency,
+                on_failure=on_failure,
+                retry_attempts=retry_attempts,
+                max_event_age=max_event_age,
+            )
+        self.memory_size = memory_size
+        self.timeout = timeout
+
+    def _add_tracing_permissions(self, tracing: lambda_.Tracing) -> None:
+        # Adding X-Ray's statement ourselves creates the role's default policy now, so the acknowledgement
+        # lands on it; CDK adds the same statement later and it merges.
+        if tracing == lambda_.Tracing.DISABLED:
+            return
+        self._role.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
+        )
+        acknowledge_rule(
+            self._role.role,
+            "AwsSolutions-IAM5",
+            "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions",
+            applies_to=["Resource::*"],
+        )
+
+    @property
+    def function(self) -> lambda_.Function:
+        return self._function
+
+    @property
+    def role(self) -> FunctionRole:
+        return self._role
+
+    @property
+    def policy(self) -> FunctionPolicy:
+        return self._role.policy
+
+    @property
+    def log_group(self) -> logs.LogGroup:
+        return self._log_group
+
+    @property
+    def alias(self) -> lambda_.Alias | None:
+        """The ``live`` alias carrying provisioned concurrency, if any."""
+        return self._alias
+
+    @property
+    def dead_letter_queue(self) -> sqs.IQueue | None:
+        """The queue receiving failed async events (on-failure destination or DLQ), if any."""
+        return self._failure_queue
+
+    @property
+    def target(self) -> lambda_.IFunction:
+        """What triggers should invoke: the alias when there is provisioned concurrency, else the function."""
+        return self._alias or self._function

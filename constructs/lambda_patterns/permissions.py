@@ -1,0 +1,219 @@
+"""Step 1's vocabulary: least-privilege permissions named by intent, not by IAM action lists.
+
+Each function returns a ``Permission``: the exact actions and resources, what it reads or writes (so the
+recursion check can see a trigger loop), and, where AWS offers no narrower form, the cdk-nag
+acknowledgement with its reason. ``FunctionPolicy`` turns a list of them into one inline policy.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import Token
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+
+from lambda_patterns.errors import ConfigurationError
+
+
+class Access(enum.Enum):
+    READ = "read"
+    WRITE = "write"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """A cdk-nag finding this permission accepts on purpose. ``applies_to`` is the finding's detail
+    (``Resource::<arn>``) where the ARN may hold tokens; ``nag.acknowledge`` spells it as cdk-nag does."""
+
+    rule_id: str
+    applies_to: str | dict | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Permission:
+    """One least-privilege grant. Build it with the functions below rather than by hand."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    access: Access = Access.OTHER
+    #: The node path of the resource the permission reaches, for the trigger-recursion check.
+    resource_id: str | None = None
+    #: For S3 object permissions: the key prefix, ``None`` for the whole bucket.
+    prefix: str | None = None
+    conditions: dict | None = None
+    acknowledgements: tuple[Acknowledgement, ...] = field(default_factory=tuple)
+
+    def statement(self) -> iam.PolicyStatement:
+        return iam.PolicyStatement(
+            actions=list(self.actions), resources=list(self.resources), conditions=self.conditions
+        )
+
+
+def _object_ack(bucket: s3.IBucket, pattern: str, reason: str) -> Acknowledgement:
+    return Acknowledgement("AwsSolutions-IAM5", f"Resource::{bucket.arn_for_objects(pattern)}", reason)
+
+
+def _check_prefix(prefix: str | None) -> None:
+    if prefix is not None and ("*" in prefix or "?" in prefix):
+        raise ConfigurationError(f"S3 key prefix {prefix!r} must be literal: wildcards would widen the grant")
+
+
+def read_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
+    """Read objects (GetObject) under ``prefix`` of ``bucket``. Default prefix: the whole bucket."""
+    _check_prefix(prefix)
+    pattern = f"{prefix or ''}*"
+    return Permission(
+        actions=("s3:GetObject",),
+        resources=(bucket.arn_for_objects(pattern),),
+        access=Access.READ,
+        resource_id=bucket.node.path,
+        prefix=prefix,
+        acknowledgements=(
+            _object_ack(bucket, pattern, f"Object reads need a key wildcard; scoped to prefix {prefix or '(all)'}"),
+        ),
+    )
+
+
+def write_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
+    """Write objects (PutObject, AbortMultipartUpload) under ``prefix`` of ``bucket``."""
+    _check_prefix(prefix)
+    pattern = f"{prefix or ''}*"
+    return Permission(
+        actions=("s3:PutObject", "s3:AbortMultipartUpload"),
+        resources=(bucket.arn_for_objects(pattern),),
+        access=Access.WRITE,
+        resource_id=bucket.node.path,
+        prefix=prefix,
+        acknowledgements=(
+            _object_ack(bucket, pattern, f"Object writes need a key wildcard; scoped to prefix {prefix or '(all)'}"),
+        ),
+    )
+
+
+def _index_ack(table: dynamodb.ITable, reason: str) -> Acknowledgement:
+    return Acknowledgement("AwsSolutions-IAM5", f"Resource::{table.table_arn}/index/*", reason)
+
+
+_TABLE_READ = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+_TABLE_WRITE = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+
+
+def read_table(table: dynamodb.ITable) -> Permission:
+    """Read items of ``table`` and query its indexes."""
+    return Permission(
+        actions=_TABLE_READ,
+        resources=(table.table_arn, f"{table.table_arn}/index/*"),
+        access=Access.READ,
+        resource_id=table.node.path,
+        acknowledgements=(_index_ack(table, "Queries may use any index of this one table"),),
+    )
+
+
+def write_table(table: dynamodb.ITable) -> Permission:
+    """Put, update and delete items of ``table`` (conditional writes and transactions included)."""
+    return Permission(
+        actions=_TABLE_WRITE,
+        resources=(table.table_arn,),
+        access=Access.WRITE,
+        resource_id=table.node.path,
+    )
+
+
+def read_write_table(table: dynamodb.ITable) -> list[Permission]:
+    """Both ``read_table`` and ``write_table``."""
+    return [read_table(table), write_table(table)]
+
+
+def put_records(stream: kinesis.IStream) -> Permission:
+    """Write records to a Kinesis stream."""
+    return Permission(
+        actions=("kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"),
+        resources=(stream.stream_arn,),
+        access=Access.WRITE,
+        resource_id=stream.node.path,
+    )
+
+
+def publish(topic: sns.ITopic) -> Permission:
+    """Publish to one SNS topic."""
+    return Permission(
+        actions=("sns:Publish",), resources=(topic.topic_arn,), access=Access.WRITE, resource_id=topic.node.path
+    )
+
+
+def send(queue: sqs.IQueue) -> Permission:
+    """Send messages to one SQS queue."""
+    return Permission(
+        actions=("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"),
+        resources=(queue.queue_arn,),
+        access=Access.WRITE,
+        resource_id=queue.node.path,
+    )
+
+
+def put_metrics(namespace: str) -> Permission:
+    """PutMetricData in one namespace. (Handlers here prefer Embedded Metric Format, which needs none.)"""
+    if not namespace or "*" in namespace:
+        raise ConfigurationError(f"metrics namespace {namespace!r} must be a literal name")
+    return Permission(
+        actions=("cloudwatch:PutMetricData",),
+        resources=("*",),
+        conditions={"StringEquals": {"cloudwatch:namespace": namespace}},
+        acknowledgements=(
+            Acknowledgement(
+                "AwsSolutions-IAM5",
+                "Resource::*",
+                f"PutMetricData has no resource-level permissions; a condition limits it to namespace {namespace}",
+            ),
+        ),
+    )
+
+
+def write_logs(log_group: logs.ILogGroup) -> Permission:
+    """CreateLogStream and PutLogEvents on one log group: the function's own, not /aws/lambda/*."""
+    return Permission(
+        actions=("logs:CreateLogStream", "logs:PutLogEvents"),
+        resources=(log_group.log_group_arn,),
+        resource_id=log_group.node.path,
+    )
+
+
+def allow(actions: Sequence[str], resources: Sequence[str], reason: str | None = None) -> Permission:
+    """An explicit statement. A ``*`` in an action or resource needs ``reason``, which becomes the cdk-nag
+    acknowledgement."""
+    wildcards = [f"Action::{a}" for a in actions if "*" in a]
+    wildcards += [f"Resource::{r}" for r in resources if not Token.is_unresolved(r) and "*" in r]
+    if wildcards and not reason:
+        raise ConfigurationError(
+            f"allow(): {', '.join(w.split('::', 1)[1] for w in wildcards)} contains a wildcard; "
+            "pass reason='...' to say why it is needed"
+        )
+    return Permission(
+        actions=tuple(actions),
+        resources=tuple(resources),
+        acknowledgements=tuple(Acknowledgement("AwsSolutions-IAM5", w, reason) for w in wildcards if reason),
+    )
