@@ -56,3 +56,9 @@ WHEELHOUSE_ENV = "LAMBDA_PATTERNS_WHEELHOUSE"
 #: What happens to an async event that failed every retry: kept in an SQS queue with the error.
 ASYNC_FAILURE = "destination"
 ALIAS_NAME = "live"
+
+# API Gateway.
+API_THROTTLE_RATE = 100
+API_THROTTLE_BURST = 200
+API_STAGE = "prod"
+API_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS

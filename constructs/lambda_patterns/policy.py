@@ -40,20 +40,36 @@ class FunctionPolicy(Construct):
     ) -> None:
         super().__init__(scope, id)
         self._permissions: list[Permission] = []
-        self._policy = iam.Policy(self, "Policy", policy_name=policy_name)
+        self._roles: list[iam.IRole] = []
+        self._policy_name = policy_name
+        # Created with the first permission: an empty AWS::IAM::Policy is invalid, and even unrendered it
+        # would be visited by rule packs.
+        self._policy: iam.Policy | None = None
         self.add(*permissions)
 
     def add(self, *permissions: Permission | Sequence[Permission]) -> None:
         """Grant more permissions; each brings its own cdk-nag acknowledgements, if any."""
         flat = _flatten(permissions)
+        if not flat:
+            return
+        if self._policy is None:
+            self._policy = iam.Policy(self, "Policy", policy_name=self._policy_name)
+            for role in self._roles:
+                self._policy.attach_to_role(role)
         for permission in flat:
             self._policy.add_statements(permission.statement())
         self._permissions.extend(flat)
         acknowledge(self._policy, [ack for p in flat for ack in p.acknowledgements])
 
+    def attach_to_role(self, role: iam.IRole) -> None:
+        """Attach to ``role`` now, or once the first permission arrives: IAM rejects an empty policy."""
+        self._roles.append(role)
+        if self._policy is not None:
+            self._policy.attach_to_role(role)
+
     @property
-    def policy(self) -> iam.Policy:
-        """The ``AWS::IAM::Policy`` (created only once it has a statement and a role)."""
+    def policy(self) -> iam.Policy | None:
+        """The ``AWS::IAM::Policy``, once a permission has been added."""
         return self._policy
 
     @property

@@ -46,7 +46,7 @@ class FunctionRole(Construct):
             description=description,
             role_name=role_name,
         )
-        self._policy.policy.attach_to_role(self._role)
+        self._policy.attach_to_role(self._role)
 
     @property
     def role(self) -> iam.Role:

@@ -1,0 +1,196 @@
+"""``ApiGatewayTrigger``: a REST API whose routes invoke a function through the Lambda proxy integration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Aws
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from lambda_patterns import defaults
+from lambda_patterns.checks import check_exclusive
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.nag import acknowledge_rule
+
+DEFAULT_ROUTES: Mapping[str, Sequence[str]] = {"/": ("ANY",), "/{proxy+}": ("ANY",)}
+
+
+class ApiGatewayTrigger(Construct):
+    """A REST API in front of ``function``: access logs, execution logs, X-Ray, throttling, request
+    validation and an authorizer on every method.
+
+    REST rather than HTTP API: only REST APIs validate requests against models, attach WAF and use
+    usage plans.
+
+    :param function: the function behind every route.
+    :param routes: path -> HTTP methods. Default: ``ANY`` on ``/`` and ``/{proxy+}``.
+    :param user_pool: authorize callers with this Cognito user pool. Default: IAM (SigV4) authorization.
+    :param authorization_scopes: OAuth scopes required with ``user_pool``. Default: none.
+    :param throttle_rate_limit: steady requests per second for the stage. Default: 100.
+    :param throttle_burst_limit: Default: 200.
+    :param cors_allow_origins: enable CORS preflight for these origins. Default: no CORS.
+    :param rest_api_props: overrides for the ``RestApi``, merged over the defaults. Default: none.
+    :param existing_rest_api_obj: add the routes to this API instead. Default: a new API.
+    :param create_cloudwatch_role: create the account-level role API Gateway needs to write execution logs
+        (one per account and Region). Default: True.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: ServerlessFunction,
+        routes: Mapping[str, Sequence[str]] = DEFAULT_ROUTES,
+        user_pool: cognito.IUserPool | None = None,
+        authorization_scopes: Sequence[str] | None = None,
+        throttle_rate_limit: int = defaults.API_THROTTLE_RATE,
+        throttle_burst_limit: int = defaults.API_THROTTLE_BURST,
+        cors_allow_origins: Sequence[str] | None = None,
+        rest_api_props: Mapping[str, Any] | None = None,
+        existing_rest_api_obj: apigw.RestApi | None = None,
+        create_cloudwatch_role: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"ApiGatewayTrigger {self.node.path}"
+        check_exclusive(where, "existing_rest_api_obj", existing_rest_api_obj, "rest_api_props", rest_api_props)
+        if throttle_rate_limit <= 0 or throttle_burst_limit <= 0:
+            raise ConfigurationError(f"{where}: throttle limits must be positive")
+        if authorization_scopes and user_pool is None:
+            raise ConfigurationError(f"{where}: authorization_scopes need user_pool")
+
+        self._access_logs: logs.LogGroup | None = None
+        if existing_rest_api_obj is not None:
+            self._api = existing_rest_api_obj
+        else:
+            self._api = self._build_api(throttle_rate_limit, throttle_burst_limit, cors_allow_origins, rest_api_props)
+            if create_cloudwatch_role:
+                self._build_account_logging_role()
+        self._validator = apigw.RequestValidator(
+            self, "Validator", rest_api=self._api, validate_request_body=True, validate_request_parameters=True
+        )
+        self._authorizer = (
+            apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool]) if user_pool else None
+        )
+        integration = apigw.LambdaIntegration(function.target, proxy=True)
+        for path, methods in routes.items():
+            resource = self._api.root.resource_for_path(path)
+            for method in methods:
+                resource.add_method(method, integration, **self._method_options(authorization_scopes))
+        if self._authorizer is None:
+            acknowledge_rule(
+                self._api,
+                "AwsSolutions-COG4",
+                "Methods use IAM (SigV4) authorization; pass user_pool= for a Cognito authorizer",
+            )
+        acknowledge_rule(
+            self._api,
+            "AwsSolutions-APIG3",
+            "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
+        )
+
+    def _method_options(self, scopes: Sequence[str] | None) -> dict[str, Any]:
+        if self._authorizer is not None:
+            return {
+                "authorization_type": apigw.AuthorizationType.COGNITO,
+                "authorizer": self._authorizer,
+                "authorization_scopes": list(scopes) if scopes else None,
+                "request_validator": self._validator,
+            }
+        return {"authorization_type": apigw.AuthorizationType.IAM, "request_validator": self._validator}
+
+    def _build_api(self, rate: int, burst: int, origins: Sequence[str] | None, overrides: Mapping[str, Any] | None):
+        self._access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=defaults.API_LOG_RETENTION, removal_policy=defaults.LOG_REMOVAL_POLICY
+        )
+        props: dict[str, Any] = {
+            "cloud_watch_role": False,
+            "endpoint_types": [apigw.EndpointType.REGIONAL],
+            "deploy_options": apigw.StageOptions(
+                stage_name=defaults.API_STAGE,
+                access_log_destination=apigw.LogGroupLogDestination(self._access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=True,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigw.MethodLoggingLevel.INFO,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=rate,
+                throttling_burst_limit=burst,
+            ),
+        }
+        if origins:
+            props["default_cors_preflight_options"] = apigw.CorsOptions(
+                allow_origins=list(origins), allow_methods=apigw.Cors.ALL_METHODS
+            )
+        props.update(overrides or {})
+        api = apigw.RestApi(self, "Api", **props)
+        if origins:
+            # Preflight OPTIONS methods must stay unauthenticated for browsers to send them.
+            acknowledge_rule(api, "AwsSolutions-APIG4", "CORS preflight (OPTIONS) methods cannot carry credentials")
+            acknowledge_rule(api, "AwsSolutions-COG4", "CORS preflight (OPTIONS) methods cannot carry credentials")
+        return api
+
+    def _build_account_logging_role(self) -> None:
+        role = iam.Role(
+            self,
+            "CloudWatchRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            description="Lets API Gateway write execution logs (account-level setting)",
+        )
+        log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:DescribeLogGroups",
+                    "logs:DescribeLogStreams",
+                    "logs:PutLogEvents",
+                    "logs:GetLogEvents",
+                    "logs:FilterLogEvents",
+                ],
+                resources=[log_groups],
+            )
+        )
+        account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+        account.node.add_dependency(role)
+        self._api.node.add_dependency(account)
+        acknowledge_rule(
+            role,
+            "AwsSolutions-IAM5",
+            "API Gateway creates one execution log group per API and stage at run time; their names are not "
+            "known at deploy time, so the role reaches this account's and Region's log groups",
+            applies_to=[f"Resource::{log_groups}"],
+        )
+
+    @property
+    def rest_api(self) -> apigw.RestApi:
+        return self._api
+
+    @property
+    def access_log_group(self) -> logs.LogGroup | None:
+        return self._access_logs
+
+    @property
+    def request_validator(self) -> apigw.RequestValidator:
+        return self._validator
+
+    @property
+    def url(self) -> str:
+        return self._api.url

@@ -1,0 +1,76 @@
+"""``EventBridgeTrigger``: an EventBridge rule (event pattern or schedule) invokes a function."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambda_patterns import defaults
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.queue import failure_queue
+
+
+class EventBridgeTrigger(Construct):
+    """Invokes ``function`` for events matching ``event_pattern``, or on ``schedule``: exactly one of the two.
+
+    :param function: the function to invoke.
+    :param event_pattern: which events. Default: none (then ``schedule`` is required).
+    :param schedule: e.g. ``events.Schedule.rate(Duration.minutes(5))``. Default: none.
+    :param event_bus: Default: the account's default bus.
+    :param retry_attempts: EventBridge's delivery retries. Default: 2.
+    :param max_event_age: Default: 6 hours.
+    :param existing_dead_letter_queue: where undeliverable events go. Default: a new encrypted queue.
+    :param description: the rule's description. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: ServerlessFunction,
+        event_pattern: events.EventPattern | None = None,
+        schedule: events.Schedule | None = None,
+        event_bus: events.IEventBus | None = None,
+        retry_attempts: int = defaults.ASYNC_RETRY_ATTEMPTS,
+        max_event_age: Duration = defaults.ASYNC_MAX_EVENT_AGE,
+        existing_dead_letter_queue: sqs.IQueue | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"EventBridgeTrigger {self.node.path}"
+        if (event_pattern is None) == (schedule is None):
+            raise ConfigurationError(f"{where}: give exactly one of event_pattern or schedule")
+        if schedule is not None and event_bus is not None:
+            raise ConfigurationError(f"{where}: a schedule runs on the default bus; event_bus has no use with it")
+        self._dead_letter_queue = existing_dead_letter_queue or failure_queue(
+            self, "DeadLetterQueue", f"undeliverable events of {self.node.path}"
+        )
+        self._rule = events.Rule(
+            self,
+            "Rule",
+            event_pattern=event_pattern,
+            schedule=schedule,
+            event_bus=event_bus,
+            description=description,
+            targets=[
+                targets.LambdaFunction(
+                    function.target,
+                    dead_letter_queue=self._dead_letter_queue,
+                    retry_attempts=retry_attempts,
+                    max_event_age=max_event_age,
+                )
+            ],
+        )
+
+    @property
+    def rule(self) -> events.Rule:
+        return self._rule
+
+    @property
+    def dead_letter_queue(self) -> sqs.IQueue:
+        return self._dead_letter_queue

@@ -1,0 +1,52 @@
+"""``KinesisTrigger``: a Kinesis stream invokes a function, batch failures reported per item."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambda_patterns.checks import check_no_self_trigger
+from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.triggers.stream import StreamOptions, on_failure_queue
+
+
+class KinesisTrigger(Construct):
+    """Invokes ``function`` with records of ``stream``; a poison record never blocks its shard.
+
+    :param function: the function to invoke.
+    :param stream: the Kinesis stream.
+    :param options: batch and failure settings. Default: ``StreamOptions()``.
+    :param existing_failure_queue: where failed batches go. Default: a new encrypted, SSL-only queue.
+    :param filters: Lambda event filter patterns. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: ServerlessFunction,
+        stream: kinesis.IStream,
+        options: StreamOptions | None = None,
+        existing_failure_queue: sqs.IQueue | None = None,
+        filters: list[dict] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"KinesisTrigger {self.node.path}"
+        options = options or StreamOptions()
+        options.validate(where)
+        check_no_self_trigger(where, function.policy.permissions, stream.node.path)
+
+        self._failure_queue, dlq = on_failure_queue(self, existing_failure_queue, f"records of {stream.node.path}")
+        self._source = sources.KinesisEventSource(stream, filters=filters, **options.source_kwargs(dlq))
+        function.target.add_event_source(self._source)
+
+    @property
+    def failure_queue(self) -> sqs.IQueue:
+        return self._failure_queue
+
+    @property
+    def event_source(self) -> sources.KinesisEventSource:
+        return self._source

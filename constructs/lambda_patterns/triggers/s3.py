@@ -1,0 +1,69 @@
+"""``S3Trigger``: objects created in a bucket invoke a function."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Stack
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as notifications
+from constructs import Construct
+
+from lambda_patterns.checks import check_no_self_trigger
+from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.nag import acknowledge_rule
+
+# CDK's singleton that writes bucket notification configurations; its id is fixed by aws-cdk-lib.
+_NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
+
+
+class S3Trigger(Construct):
+    """Invokes ``function`` asynchronously for each object created in ``bucket`` that matches the filters.
+
+    S3 invokes asynchronously, so retries and the on-failure queue of the ``ServerlessFunction`` apply.
+    A synth-time error stops a trigger whose function writes where it is triggered.
+
+    :param function: the function to invoke.
+    :param bucket: the bucket to watch.
+    :param prefix: only keys starting with this. Default: every key.
+    :param suffix: only keys ending with this (e.g. ``.jpg``). Default: every key.
+    :param events: Default: ``[s3.EventType.OBJECT_CREATED]``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: ServerlessFunction,
+        bucket: s3.IBucket,
+        prefix: str | None = None,
+        suffix: str | None = None,
+        events: Sequence[s3.EventType] = (s3.EventType.OBJECT_CREATED,),
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"S3Trigger {self.node.path}"
+        check_no_self_trigger(where, function.policy.permissions, bucket.node.path, prefix, suffix)
+        key_filter = s3.NotificationKeyFilter(prefix=prefix, suffix=suffix)
+        destination = notifications.LambdaDestination(function.target)
+        for event in events:
+            bucket.add_event_notification(event, destination, key_filter)
+        self._acknowledge_cdk_notifications_handler()
+
+    def _acknowledge_cdk_notifications_handler(self) -> None:
+        handler = Stack.of(self).node.try_find_child(_NOTIFICATIONS_HANDLER)
+        if handler is None:
+            return
+        acknowledge_rule(
+            handler,
+            "AwsSolutions-IAM4",
+            "aws-cdk-lib's bucket-notifications custom resource uses AWSLambdaBasicExecutionRole; "
+            "it runs only during deployment",
+            applies_to=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+        )
+        acknowledge_rule(
+            handler,
+            "AwsSolutions-IAM5",
+            "s3:PutBucketNotification is granted by aws-cdk-lib's custom resource on every bucket it configures",
+            applies_to=["Resource::*"],
+        )

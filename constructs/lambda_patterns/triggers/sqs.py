@@ -1,0 +1,96 @@
+"""``SqsTrigger``: an SQS queue invokes a function; failed messages are redriven to a dead-letter queue."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambda_patterns import defaults
+from lambda_patterns.checks import check_exclusive, check_no_self_trigger
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.queue import failure_queue
+
+
+class SqsTrigger(Construct):
+    """Invokes ``function`` with messages of a queue, reporting failures per message.
+
+    :param function: the function to invoke.
+    :param existing_queue_obj: a queue to consume. Give it a dead-letter queue yourself. Default: a new
+        queue (see ``queue_props``).
+    :param queue_props: overrides for the new queue, merged over: SQS-managed encryption, SSL only,
+        visibility timeout six times the function's timeout, and a dead-letter queue after 3 receives.
+        Default: none. Cannot be given with ``existing_queue_obj``.
+    :param batch_size: 1 to 10,000 (above 10, ``max_batching_window`` applies). Default: 10.
+    :param max_batching_window: Default: 1 second.
+    :param max_concurrency: 2 to 1,000 concurrent invocations for this queue. Default: no limit.
+    :param report_batch_item_failures: Default: True.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        function: ServerlessFunction,
+        existing_queue_obj: sqs.IQueue | None = None,
+        queue_props: Mapping[str, Any] | None = None,
+        batch_size: int = defaults.SQS_BATCH_SIZE,
+        max_batching_window: Duration = defaults.MAX_BATCHING_WINDOW,
+        max_concurrency: int | None = None,
+        report_batch_item_failures: bool = defaults.REPORT_BATCH_ITEM_FAILURES,
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"SqsTrigger {self.node.path}"
+        check_exclusive(where, "existing_queue_obj", existing_queue_obj, "queue_props", queue_props)
+        if not 1 <= batch_size <= 10_000:
+            raise ConfigurationError(f"{where}: batch_size must be between 1 and 10,000, got {batch_size}")
+        if max_concurrency is not None and not 2 <= max_concurrency <= 1000:
+            raise ConfigurationError(f"{where}: max_concurrency must be between 2 and 1,000, got {max_concurrency}")
+
+        self._dead_letter_queue: sqs.IQueue | None = None
+        if existing_queue_obj is not None:
+            self._queue = existing_queue_obj
+        else:
+            self._dead_letter_queue = failure_queue(self, "DeadLetterQueue", f"messages of {self.node.path}")
+            props: dict[str, Any] = {
+                "encryption": sqs.QueueEncryption.SQS_MANAGED,
+                "enforce_ssl": True,
+                "visibility_timeout": Duration.seconds(
+                    function.timeout.to_seconds() * defaults.SQS_VISIBILITY_TIMEOUT_FACTOR
+                ),
+                "dead_letter_queue": sqs.DeadLetterQueue(
+                    queue=self._dead_letter_queue, max_receive_count=defaults.SQS_MAX_RECEIVE_COUNT
+                ),
+            }
+            props.update(queue_props or {})
+            self._queue = sqs.Queue(self, "Queue", **props)
+            visibility = props["visibility_timeout"].to_seconds()
+            if visibility < function.timeout.to_seconds():
+                raise ConfigurationError(
+                    f"{where}: the queue's visibility timeout ({visibility:g} s) is shorter than the function's "
+                    f"timeout ({function.timeout.to_seconds():g} s): messages would be delivered twice"
+                )
+        check_no_self_trigger(where, function.policy.permissions, self._queue.node.path)
+        self._source = sources.SqsEventSource(
+            self._queue,
+            batch_size=batch_size,
+            max_batching_window=max_batching_window if batch_size > 10 else None,
+            max_concurrency=max_concurrency,
+            report_batch_item_failures=report_batch_item_failures,
+        )
+        function.target.add_event_source(self._source)
+
+    @property
+    def queue(self) -> sqs.IQueue:
+        return self._queue
+
+    @property
+    def dead_letter_queue(self) -> sqs.IQueue | None:
+        """The dead-letter queue this construct created, if it created the queue."""
+        return self._dead_letter_queue

@@ -1,0 +1,62 @@
+"""What the DynamoDB-stream and Kinesis triggers share: the options that keep a poison record from
+blocking a shard, and the queue that keeps it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambda_patterns import defaults
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.queue import failure_queue
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """Batch and failure settings of a stream trigger. Every default is in ``defaults``."""
+
+    batch_size: int = defaults.BATCH_SIZE
+    starting_position: lambda_.StartingPosition = lambda_.StartingPosition.TRIM_HORIZON
+    bisect_batch_on_error: bool = defaults.STREAM_BISECT_BATCH_ON_ERROR
+    retry_attempts: int = defaults.STREAM_RETRY_ATTEMPTS
+    max_record_age: Duration = defaults.STREAM_MAX_RECORD_AGE
+    report_batch_item_failures: bool = defaults.REPORT_BATCH_ITEM_FAILURES
+    max_batching_window: Duration = defaults.MAX_BATCHING_WINDOW
+    parallelization_factor: int = 1
+
+    def validate(self, where: str) -> None:
+        if not 1 <= self.batch_size <= 10_000:
+            raise ConfigurationError(f"{where}: batch_size must be between 1 and 10,000, got {self.batch_size}")
+        if not -1 <= self.retry_attempts <= 10_000:
+            raise ConfigurationError(f"{where}: retry_attempts must be between -1 and 10,000, got {self.retry_attempts}")
+        if self.retry_attempts == -1:
+            raise ConfigurationError(
+                f"{where}: retry_attempts=-1 retries a poison record until it expires and blocks its shard; "
+                "give a bound"
+            )
+        if not 1 <= self.parallelization_factor <= 10:
+            raise ConfigurationError(f"{where}: parallelization_factor must be between 1 and 10")
+
+    def source_kwargs(self, on_failure: lambda_.IEventSourceDlq) -> dict:
+        return {
+            "batch_size": self.batch_size,
+            "starting_position": self.starting_position,
+            "bisect_batch_on_error": self.bisect_batch_on_error,
+            "retry_attempts": self.retry_attempts,
+            "max_record_age": self.max_record_age,
+            "report_batch_item_failures": self.report_batch_item_failures,
+            "max_batching_window": self.max_batching_window,
+            "parallelization_factor": self.parallelization_factor,
+            "on_failure": on_failure,
+        }
+
+
+def on_failure_queue(scope: Construct, existing: sqs.IQueue | None, purpose: str) -> tuple[sqs.IQueue, sources.SqsDlq]:
+    """The given queue or a new encrypted one, as a stream's on-failure destination."""
+    queue = existing or failure_queue(scope, "OnFailureQueue", purpose)
+    return queue, sources.SqsDlq(queue)

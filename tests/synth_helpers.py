@@ -1,0 +1,74 @@
+"""Synthesis helpers for construct and stack tests: cdk-nag findings, cfn-lint errors, normalized templates."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import aws_cdk as cdk
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Tests synthesize without running bundling (pip) unless they test packaging itself.
+NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
+
+
+def new_app(bundling: bool = False, **context) -> cdk.App:
+    ctx = dict(context)
+    if not bundling:
+        ctx.update(NO_BUNDLING)
+    return cdk.App(context=ctx)
+
+
+def synth_with_nag(app: cdk.App):
+    """Synthesize ``app`` with cdk-nag's AwsSolutions pack. Returns (assembly or None, findings): every
+    unacknowledged finding, errors and warnings, each as {rule, resource, message}."""
+    from cdk_nag import AwsSolutionsChecks
+
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    try:
+        assembly = app.synth()
+    except RuntimeError as error:
+        match = re.search(r"can be found in: (\S+validation-report\.json)", str(error))
+        if not match:
+            raise
+        return None, _violations(json.loads(Path(match.group(1)).read_text()))
+    report = Path(assembly.directory) / "validation-report.json"
+    return assembly, (_violations(json.loads(report.read_text())) if report.exists() else [])
+
+
+def _violations(report: dict) -> list[dict]:
+    found = []
+    for plugin in report.get("pluginReports", []):
+        for violation in plugin.get("violations", []):
+            for resource in violation.get("violatingResources", []) or violation.get("violatingConstructs", []):
+                found.append(
+                    {
+                        "rule": violation.get("ruleName"),
+                        "resource": resource.get("resourceLogicalId") or resource.get("constructPath"),
+                        "message": violation.get("description"),
+                    }
+                )
+    return found
+
+
+def cfn_lint_errors(template: dict) -> list[str]:
+    """cfn-lint's errors (not warnings or informational matches) for one template."""
+    matches = _lint(template)
+    return [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches if m.rule.id.startswith("E")]
+
+
+def _lint(template: dict):
+    from cfnlint.api import ManualArgs, lint
+
+    return lint(json.dumps(template), config=ManualArgs(regions=["us-east-1"]))
+
+
+_HASH = re.compile(r"[0-9a-f]{64}")
+
+
+def normalized(template: dict) -> dict:
+    """The template with asset hashes replaced, so snapshots change only when the infrastructure does."""
+    text = _HASH.sub("ASSET_HASH", json.dumps(template, sort_keys=True))
+    return json.loads(text)

@@ -1,0 +1,20 @@
+"""The naming hazard: the top-level constructs/ source folder must never shadow the `constructs` library."""
+
+import importlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_import_constructs_gives_the_pypi_library_not_the_source_folder():
+    constructs = importlib.import_module("constructs")
+
+    assert hasattr(constructs, "Construct")
+    assert "site-packages" in str(Path(constructs.__file__).resolve())
+    assert not (ROOT / "constructs" / "__init__.py").exists()
+
+
+def test_lambda_patterns_is_imported_from_the_source_folder():
+    lambda_patterns = importlib.import_module("lambda_patterns")
+
+    assert Path(lambda_patterns.__file__).resolve().parent == ROOT / "constructs" / "lambda_patterns"
