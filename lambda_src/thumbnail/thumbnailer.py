@@ -1,0 +1,307 @@
+"""The image core of the thumbnail function: bytes in, encoded thumbnails out. No AWS, no environment.
+
+Every function here is pure apart from Pillow's decoding, so it is tested without S3 and reused by the
+benchmark. Input that can never become a thumbnail raises :class:`Rejected` with a short machine-readable
+reason; the handler logs and counts it and does not retry.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Web formats only. TIFF, PSD, ICO, EPS and friends have large, rarely exercised decoders (EPS even runs
+# Ghostscript); restricting the plugins Pillow may try is the cheapest way to shrink the attack surface.
+ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+
+OUTPUT_FORMATS = ("auto", "webp")
+CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
+# Extensions that already name the output format, so the key needs no new suffix.
+_KNOWN_EXTENSIONS = {"JPEG": (".jpg", ".jpeg", ".jpe"), "PNG": (".png",), "WEBP": (".webp",)}
+
+# A long edge more than this many times the short edge is a sliver (1×100000), not a picture: scaled to
+# 128 px it would be 128×1, and such files are a classic way to slip past a pixel-count cap.
+MAX_ASPECT_RATIO = 50
+
+# Magic numbers of image formats we refuse, only to give the rejection a precise reason. Sniffing bytes
+# parses nothing, unlike letting every Pillow plugin look at the header.
+_SIGNATURES = (
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"BM", "BMP"),
+    (b"8BPS", "PSD"),
+    (b"\x00\x00\x01\x00", "ICO"),
+    (b"%PDF", "PDF"),
+    (b"\x00\x00\x00\x0cjP  ", "JPEG2000"),
+    (b"\xff\x4f\xff\x51", "JPEG2000"),
+    (b"qoif", "QOI"),
+    (b"\x76\x2f\x31\x01", "EXR"),
+)
+_FTYP_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"avif": "AVIF", b"avis": "AVIF"}
+
+
+class Rejected(Exception):
+    """Input that can never become a thumbnail; retrying cannot help. ``reason`` is a metric-safe code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class ConfigurationError(ValueError):
+    """An environment variable of the function is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to produce and the input caps. Built from the environment by :func:`parse_settings`."""
+
+    sizes: tuple[int, ...] = (128, 256, 1024)
+    output_format: str = "auto"
+    quality: int = 85
+    max_pixels: int = 50_000_000
+    max_bytes: int = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """One encoded thumbnail: ``size`` is the requested long edge, width/height what was produced."""
+
+    size: int
+    data: bytes
+    format: str
+    width: int
+    height: int
+
+    @property
+    def content_type(self) -> str:
+        """The MIME type to store the thumbnail with."""
+        return CONTENT_TYPES[self.format]
+
+
+def parse_settings(env: Mapping[str, str]) -> Settings:
+    """Settings from environment variables, defaults for the absent ones; raise ConfigurationError if bad."""
+    defaults = Settings()
+    sizes = _parse_sizes(env.get("SIZES", ",".join(map(str, defaults.sizes))))
+    output_format = env.get("OUTPUT_FORMAT", defaults.output_format).strip().lower()
+    if output_format not in OUTPUT_FORMATS:
+        raise ConfigurationError(f"OUTPUT_FORMAT must be one of {OUTPUT_FORMATS}, got {output_format!r}")
+    quality = _parse_int(env, "QUALITY", defaults.quality)
+    if not 1 <= quality <= 100:
+        raise ConfigurationError(f"QUALITY must be 1..100, got {quality}")
+    max_pixels = _parse_int(env, "MAX_PIXELS", defaults.max_pixels)
+    max_bytes = _parse_int(env, "MAX_BYTES", defaults.max_bytes)
+    if max_pixels < 1 or max_bytes < 1:
+        raise ConfigurationError("MAX_PIXELS and MAX_BYTES must be positive")
+    return Settings(sizes, output_format, quality, max_pixels, max_bytes)
+
+
+def _parse_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw.replace("_", ""))
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _parse_sizes(raw: str) -> tuple[int, ...]:
+    try:
+        sizes = {int(part) for part in raw.split(",") if part.strip()}
+    except ValueError:
+        raise ConfigurationError(f"SIZES must be comma-separated integers, got {raw!r}") from None
+    if not sizes or min(sizes) < 1 or max(sizes) > 10_000:
+        raise ConfigurationError(f"SIZES must be 1..10000 px, got {raw!r}")
+    return tuple(sorted(sizes))
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The name of a known image format we do not accept, recognised from its first bytes, else None."""
+    for signature, name in _SIGNATURES:
+        if head.startswith(signature):
+            return name
+    if head[4:8] == b"ftyp":
+        return _FTYP_BRANDS.get(head[8:12], "ISOBMFF")
+    return None
+
+
+def check_dimensions(width: int, height: int, max_pixels: int) -> None:
+    """Reject declared dimensions that would decode into too much memory or into a sliver."""
+    if width < 1 or height < 1:
+        raise Rejected("absurd_dimensions", f"{width}x{height}")
+    if width * height > max_pixels:
+        raise Rejected(
+            "decompression_bomb", f"{width}x{height} = {width * height} pixels exceeds the {max_pixels} cap"
+        )
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        raise Rejected("absurd_dimensions", f"{width}x{height} is more than {MAX_ASPECT_RATIO}:1")
+
+
+def open_image(data: bytes, max_pixels: int) -> Image.Image:
+    """Parse only the header of an allowed format and check its dimensions; nothing is decoded yet."""
+    if not data:
+        raise Rejected("empty", "zero bytes")
+    # Pillow's own bomb check runs inside open(); make its warning an error so it cannot be ignored, and
+    # set its threshold to our cap so both checks agree.
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise Rejected("decompression_bomb", str(exc)) from None
+    except UnidentifiedImageError:
+        other = sniff_format(data[:16])
+        if other:
+            raise Rejected("unsupported_format", other) from None
+        raise Rejected("not_an_image", "no allowed image format recognised") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise Rejected("corrupt", f"header: {exc}") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+    check_dimensions(image.width, image.height, max_pixels)
+    return image
+
+
+def target_size(width: int, height: int, long_edge: int) -> tuple[int, int]:
+    """Fit (width, height) into a long_edge box keeping the aspect ratio; never larger than the source."""
+    scale = min(1.0, long_edge / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def decode(image: Image.Image, long_edge: int) -> Image.Image:
+    """Decode once, as small as still serves ``long_edge``, upright and in an 8-bit mode (RGB, RGBA or L).
+
+    For JPEG, ``draft()`` asks libjpeg to scale by 1/2, 1/4 or 1/8 while decoding, which is where most of
+    the time and memory goes; it only works before the pixels are loaded. Animated images keep frame 0,
+    which is the frame open() positions on.
+    """
+    if image.format == "JPEG":
+        image.draft(None, target_size(image.width, image.height, long_edge))
+    try:
+        image.load()
+    except Image.DecompressionBombError as exc:
+        raise Rejected("decompression_bomb", str(exc)) from None
+    except OSError as exc:
+        reason = "truncated" if "truncated" in str(exc) else "corrupt"
+        raise Rejected(reason, str(exc)) from None
+    except (SyntaxError, ValueError, EOFError) as exc:
+        raise Rejected("corrupt", str(exc)) from None
+    # In place: a copy of a full-size PNG would double the peak memory for nothing.
+    ImageOps.exif_transpose(image, in_place=True)
+    return normalize_mode(image)
+
+
+def has_alpha(image: Image.Image) -> bool:
+    """Whether the image carries transparency: an alpha band, or a transparent palette/colour key."""
+    return image.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in image.info
+
+
+def normalize_mode(image: Image.Image) -> Image.Image:
+    """Convert any mode to RGB, RGBA or L so it resizes correctly and every encoder accepts it.
+
+    Pillow's convert() clips 16-bit and float samples instead of scaling them, which turns a 16-bit PNG
+    white; those are scaled to 8 bits here. CMYK's embedded ICC profile no longer applies once converted,
+    so it is dropped rather than mislabel RGB pixels.
+    """
+    mode = image.mode
+    if mode in ("RGB", "RGBA", "L"):
+        if "transparency" in image.info:
+            return image.convert("RGBA")
+        return image
+    if mode.startswith("I;16") or mode == "I":
+        wide = image if mode == "I" else image.convert("I")
+        if mode == "I" and wide.getextrema()[1] <= 255:
+            return wide.convert("L")
+        return wide.point(lambda value: value / 256).convert("L")
+    if mode == "F":
+        low, high = image.getextrema()
+        # Float images in [0, 1] are normalised intensities; anything else is taken as 0..255 already.
+        scaled = image.point(lambda value: value * 255) if low >= 0 and high <= 1 else image
+        return scaled.convert("L")
+    if mode == "CMYK":
+        rgb = image.convert("RGB")
+        rgb.info.pop("icc_profile", None)
+        return rgb
+    if mode == "1":
+        return image.convert("L")
+    if has_alpha(image):
+        return image.convert("RGBA")
+    return image.convert("RGB")
+
+
+def choose_format(image: Image.Image, output_format: str) -> str:
+    """The output format: ``webp`` makes everything WebP; ``auto`` keeps alpha in PNG and makes the rest JPEG.
+
+    In ``auto`` a JPEG stays JPEG, an image with transparency becomes PNG (the universally decodable
+    format with alpha), and an opaque PNG, GIF or WebP becomes JPEG: a thumbnail is a preview, and a
+    1024 px photo saved as PNG is five to ten times the bytes for no visible gain at thumbnail size.
+    """
+    if output_format == "webp":
+        return "WEBP"
+    if has_alpha(image):
+        return "PNG"
+    return "JPEG"
+
+
+def resize(image: Image.Image, long_edge: int) -> Image.Image:
+    """A Lanczos downscale to fit long_edge (never an upscale: a smaller source is returned as is).
+
+    ``reducing_gap`` first box-reduces by an integer factor, cheap and alias-free, then resamples the
+    last at most 3x with Lanczos, which is indistinguishable from a full Lanczos pass.
+    """
+    size = target_size(image.width, image.height, long_edge)
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def encode(image: Image.Image, fmt: str, quality: int) -> bytes:
+    """Encode ``image`` as JPEG, PNG or WebP, keeping its ICC profile so colours stay as intended."""
+    out = io.BytesIO()
+    options: dict = {}
+    icc = image.info.get("icc_profile")
+    if icc:
+        options["icc_profile"] = icc
+    if fmt == "JPEG":
+        options.update(quality=quality, optimize=True)
+        image = image.convert("RGB") if image.mode not in ("RGB", "L") else image
+    elif fmt == "WEBP":
+        options.update(quality=quality, method=4)
+    elif fmt == "PNG":
+        options.update(optimize=False, compress_level=6)
+    image.save(out, fmt, **options)
+    return out.getvalue()
+
+
+def make_thumbnails(data: bytes, settings: Settings) -> list[Thumbnail]:
+    """Every requested size of one source image, decoded once. Raises Rejected for unusable input."""
+    if len(data) > settings.max_bytes:
+        raise Rejected("too_large", f"{len(data)} bytes exceeds the {settings.max_bytes} cap")
+    base = decode(open_image(data, settings.max_pixels), max(settings.sizes))
+    fmt = choose_format(base, settings.output_format)
+    return list(_render(base, settings.sizes, fmt, settings.quality))
+
+
+def _render(base: Image.Image, sizes: Iterable[int], fmt: str, quality: int):
+    for size in sizes:
+        thumb = resize(base, size)
+        yield Thumbnail(size, encode(thumb, fmt, quality), fmt, thumb.width, thumb.height)
+
+
+def output_key(prefix: str, size: int, key: str, fmt: str) -> str:
+    """Where one thumbnail goes: ``<prefix><size>/<key>``, with the format's extension appended if needed.
+
+    The extension is appended, not substituted: ``cat.gif`` and an opaque ``cat.png`` both become JPEG,
+    and replacing the suffix would write both to ``cat.jpg``.
+    """
+    name = key if key.lower().endswith(_KNOWN_EXTENSIONS[fmt]) else key + EXTENSIONS[fmt]
+    return f"{prefix}{size}/{name}"

@@ -1,0 +1,259 @@
+"""The thumbnail function's image core, without AWS: real images in, real encoded thumbnails out."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import thumbnail_images as images
+from conftest import load_handler
+from PIL import Image
+
+thumbnailer = load_handler("thumbnail", "thumbnailer")
+Rejected = thumbnailer.Rejected
+DEFAULTS = thumbnailer.Settings()
+
+
+def decoded(thumb) -> Image.Image:
+    image = Image.open(io.BytesIO(thumb.data))
+    image.load()
+    return image
+
+
+def rejection(data: bytes, settings=DEFAULTS) -> str:
+    with pytest.raises(Rejected) as caught:
+        thumbnailer.make_thumbnails(data, settings)
+    return caught.value.reason
+
+
+# --- settings -------------------------------------------------------------------------------------------
+
+
+def test_settings_default_when_environment_is_empty():
+    assert thumbnailer.parse_settings({}) == thumbnailer.Settings(
+        sizes=(128, 256, 1024), output_format="auto", quality=85, max_pixels=50_000_000, max_bytes=52_428_800
+    )
+
+
+def test_settings_sort_and_deduplicate_sizes():
+    assert thumbnailer.parse_settings({"SIZES": "512, 64,512"}).sizes == (64, 512)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SIZES": "big"},
+        {"SIZES": "0,128"},
+        {"SIZES": ""},
+        {"OUTPUT_FORMAT": "tiff"},
+        {"QUALITY": "101"},
+        {"MAX_PIXELS": "lots"},
+        {"MAX_BYTES": "0"},
+    ],
+)
+def test_settings_reject_malformed_environment(env):
+    with pytest.raises(thumbnailer.ConfigurationError):
+        thumbnailer.parse_settings(env)
+
+
+# --- geometry -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "edge", "expected"),
+    [
+        ((6000, 4000), 1024, (1024, 683)),
+        ((4000, 6000), 256, (171, 256)),
+        ((300, 200), 1024, (300, 200)),
+        ((1000, 10), 128, (128, 1)),
+    ],
+)
+def test_target_size_fits_the_long_edge_and_never_upscales(source, edge, expected):
+    assert thumbnailer.target_size(*source, edge) == expected
+
+
+def test_thumbnails_have_every_requested_long_edge():
+    thumbs = thumbnailer.make_thumbnails(images.jpeg((3000, 2000)), DEFAULTS)
+    assert [(t.size, t.width, t.height) for t in thumbs] == [
+        (128, 128, 85),
+        (256, 256, 171),
+        (1024, 1024, 683),
+    ]
+    assert [decoded(t).size for t in thumbs] == [(128, 85), (256, 171), (1024, 683)]
+
+
+def test_small_source_is_stored_at_its_own_size_not_upscaled():
+    thumbs = thumbnailer.make_thumbnails(images.jpeg((200, 100)), DEFAULTS)
+    assert [decoded(t).size for t in thumbs] == [(128, 64), (200, 100), (200, 100)]
+
+
+def test_jpeg_is_decoded_at_a_reduced_scale_that_still_serves_the_largest_size():
+    image = thumbnailer.open_image(images.jpeg((6000, 4000)), DEFAULTS.max_pixels)
+    base = thumbnailer.decode(image, 1024)
+    # libjpeg scales by 1/4 here: 1500x1000 is the smallest of 1/1, 1/2, 1/4, 1/8 that is >= 1024x683.
+    assert base.size == (1500, 1000)
+
+
+def test_exif_orientation_6_is_applied_so_the_thumbnail_is_upright():
+    thumbs = thumbnailer.make_thumbnails(images.jpeg((600, 400), orientation=6), DEFAULTS)
+    image = decoded(thumbs[0])
+    assert image.size == (85, 128)
+    # Orientation 6 means "rotate 90 degrees clockwise to display": the red left half ends up on top.
+    top, bottom = image.getpixel((42, 10)), image.getpixel((42, 117))
+    assert top[0] > 180 and top[2] < 80
+    assert bottom[2] > 180 and bottom[0] < 80
+    assert image.getexif().get(images.ORIENTATION) in (None, 1)
+
+
+# --- modes and formats ----------------------------------------------------------------------------------
+
+
+def test_alpha_png_becomes_png_that_keeps_its_transparency():
+    thumb = thumbnailer.make_thumbnails(images.png_with_alpha(), DEFAULTS)[0]
+    image = decoded(thumb)
+    assert (thumb.format, image.format, image.mode) == ("PNG", "PNG", "RGBA")
+    assert image.getpixel((5, 5))[3] == 255
+    assert image.getpixel((image.width - 5, 5))[3] == 0
+
+
+def test_webp_setting_keeps_alpha_in_webp():
+    settings = thumbnailer.Settings(output_format="webp")
+    thumb = thumbnailer.make_thumbnails(images.png_with_alpha(), settings)[0]
+    image = decoded(thumb)
+    assert (image.format, image.mode, thumb.content_type) == ("WEBP", "RGBA", "image/webp")
+    assert image.getpixel((image.width - 5, 5))[3] == 0
+
+
+def test_cmyk_jpeg_becomes_an_rgb_jpeg_with_the_right_colours():
+    thumb = thumbnailer.make_thumbnails(images.jpeg((400, 300), mode="CMYK"), DEFAULTS)[0]
+    image = decoded(thumb)
+    assert (image.format, image.mode) == ("JPEG", "RGB")
+    red, green, blue = image.getpixel((5, 40))  # left half was pure cyan ink
+    assert red < 40 and green > 215 and blue > 215
+
+
+def test_16bit_grey_png_is_scaled_to_8_bits_not_clipped_to_white():
+    thumb = thumbnailer.make_thumbnails(images.png_16bit_grey(level=0x8000), DEFAULTS)[0]
+    image = decoded(thumb)
+    assert image.mode == "L"
+    assert image.getpixel((5, 5)) == 0x80
+
+
+def test_16bit_rgb_png_is_read_as_8_bit_rgb():
+    thumb = thumbnailer.make_thumbnails(images.png_16bit_rgb(colour=(0xC000, 0x4000, 0x8000)), DEFAULTS)[0]
+    image = decoded(thumb)
+    assert (image.format, image.mode) == ("JPEG", "RGB")
+    assert all(
+        abs(got - want) <= 3 for got, want in zip(image.getpixel((5, 5)), (0xC0, 0x40, 0x80), strict=True)
+    )
+
+
+def test_opaque_palette_gif_becomes_rgb_jpeg():
+    thumb = thumbnailer.make_thumbnails(images.palette_gif(), DEFAULTS)[0]
+    image = decoded(thumb)
+    assert (thumb.format, image.mode) == ("JPEG", "RGB")
+
+
+def test_animated_gif_yields_its_first_frame():
+    thumb = thumbnailer.make_thumbnails(images.animated_gif(), DEFAULTS)[0]
+    red, green, blue = decoded(thumb).getpixel((10, 10))
+    assert red > 200 and green < 50 and blue < 50
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "expected"),
+    [
+        ("1", 1, 255),
+        ("I", 40000, 156),
+        ("I", 200, 200),
+        ("I;16", 0xFFFF, 255),
+        ("F", 0.5, 127),
+        ("F", 100.0, 100),
+    ],
+)
+def test_normalize_mode_scales_wide_samples_into_8_bit_grey(mode, value, expected):
+    image = thumbnailer.normalize_mode(Image.new(mode, (4, 4), value))
+    assert (image.mode, image.getpixel((0, 0))) == ("L", expected)
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"), [("P", "RGB"), ("PA", "RGBA"), ("LA", "RGBA"), ("YCbCr", "RGB"), ("RGBA", "RGBA")]
+)
+def test_normalize_mode_yields_modes_every_encoder_accepts(mode, expected):
+    assert thumbnailer.normalize_mode(Image.new(mode, (4, 4))).mode == expected
+
+
+def test_greyscale_with_colour_key_transparency_keeps_it_as_alpha():
+    image = Image.new("L", (4, 4), 7)
+    image.info["transparency"] = 7
+    converted = thumbnailer.normalize_mode(image)
+    assert converted.mode == "RGBA" and converted.getpixel((0, 0))[3] == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "fmt", "expected"),
+    [
+        ("a/b.jpg", "JPEG", "thumbnails/128/a/b.jpg"),
+        ("a/B.JPEG", "JPEG", "thumbnails/128/a/B.JPEG"),
+        ("cat.gif", "JPEG", "thumbnails/128/cat.gif.jpg"),
+        ("logo.png", "PNG", "thumbnails/128/logo.png"),
+        ("noext", "PNG", "thumbnails/128/noext.png"),
+        ("x.png", "WEBP", "thumbnails/128/x.png.webp"),
+    ],
+)
+def test_output_key_appends_the_extension_only_when_the_format_changes(key, fmt, expected):
+    assert thumbnailer.output_key("thumbnails/", 128, key, fmt) == expected
+
+
+# --- rejections -----------------------------------------------------------------------------------------
+
+
+def test_rejects_zero_bytes():
+    assert rejection(b"") == "empty"
+
+
+def test_rejects_text_named_like_an_image():
+    assert rejection(b"this is a shopping list, not a photo\n") == "not_an_image"
+
+
+def test_rejects_truncated_jpeg():
+    assert rejection(images.truncated_jpeg()) == "truncated"
+
+
+def test_rejects_decompression_bomb_before_decoding():
+    bomb = images.png_bomb(100_000, 100_000)
+    assert len(bomb) < 200
+    assert rejection(bomb) == "decompression_bomb"
+
+
+def test_rejects_image_just_over_the_pixel_cap():
+    settings = thumbnailer.Settings(max_pixels=100 * 100)
+    assert rejection(images.jpeg((101, 100)), settings) == "decompression_bomb"
+
+
+def test_rejects_absurd_dimensions_even_under_the_pixel_cap():
+    assert rejection(images.png_raw(100_000, 1, 8, 0, b"\x00" * 100_001)) == "absurd_dimensions"
+
+
+def test_rejects_unsupported_format_by_name():
+    with pytest.raises(Rejected) as caught:
+        thumbnailer.make_thumbnails(images.bmp(), DEFAULTS)
+    assert (caught.value.reason, caught.value.detail) == ("unsupported_format", "BMP")
+
+
+def test_rejects_input_over_the_byte_cap():
+    settings = thumbnailer.Settings(max_bytes=1000)
+    assert rejection(images.jpeg((600, 400)), settings) == "too_large"
+
+
+def test_pillow_global_pixel_limit_is_restored_even_after_a_rejection():
+    before = Image.MAX_IMAGE_PIXELS
+    with pytest.raises(Rejected):
+        thumbnailer.open_image(images.jpeg((60, 40)), 1234)
+    assert before == Image.MAX_IMAGE_PIXELS
+
+
+def test_check_dimensions_rejects_over_the_cap_independently_of_pillow():
+    with pytest.raises(Rejected) as caught:
+        thumbnailer.check_dimensions(10_001, 10_000, 100_000_000)
+    assert caught.value.reason == "decompression_bomb"
