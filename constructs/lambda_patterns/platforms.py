@@ -31,13 +31,29 @@ def machine(architecture: lambda_.Architecture | str) -> str:
 
 
 def platform_tags(python_version: str, architecture: lambda_.Architecture | str) -> list[str]:
-    """The manylinux tags Lambda accepts for this runtime: manylinux_2_28 only on Amazon Linux 2023 runtimes."""
+    """The manylinux tags Lambda accepts for this runtime: manylinux_2_28 only on Amazon Linux 2023 ones."""
     minor = int(python_version.split(".")[1])
     tags = [t for t in defaults.MANYLINUX_TAGS if t != "manylinux_2_28" or minor >= 12]
     return [f"{tag}_{machine(architecture)}" for tag in tags]
 
 
+def max_glibc(python_version: str) -> tuple[int, int]:
+    """The newest glibc a wheel may need on this runtime: what ``platform_tags`` lets pip choose.
+
+    ``manylinux2014`` stands for glibc 2.17 (PEP 599); ``manylinux_2_28`` for 2.28 (PEP 600).
+    """
+    newest = (0, 0)
+    for tag in platform_tags(python_version, "x86_64"):
+        if tag.startswith("manylinux2014_"):
+            newest = max(newest, (2, 17))
+        else:
+            major, minor = tag.removeprefix("manylinux_").split("_")[:2]
+            newest = max(newest, (int(major), int(minor)))
+    return newest
+
+
 def pip_platform_args(python_version: str, architecture: lambda_.Architecture | str) -> list[str]:
+    """``--platform`` once per tag of ``platform_tags``: pip accepts any of them, and older glibc too."""
     args: list[str] = []
     for tag in platform_tags(python_version, architecture):
         args += ["--platform", tag]
