@@ -42,6 +42,8 @@ class DynamoDBStreamTrigger(Construct):
         where = f"DynamoDBStreamTrigger {self.node.path}"
         options = options or StreamOptions()
         options.validate(where)
+        # Table reports a missing stream as None; TableV2 exposes a token either way, and CloudFormation
+        # reports that case at deploy time.
         if table.table_stream_arn is None:
             raise ConfigurationError(f"{where}: table {table.node.path} has no stream; set stream= on the table")
         check_no_self_trigger(where, function.policy.permissions, table.node.path)
