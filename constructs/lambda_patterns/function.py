@@ -18,7 +18,7 @@ from lambda_patterns import defaults
 from lambda_patterns.checks import check_memory, check_timeout
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.nag import acknowledge_rule
-from lambda_patterns.permissions import Permission, write_logs
+from lambda_patterns.permissions import Permission, allow, write_logs
 from lambda_patterns.policy import FunctionPolicy
 from lambda_patterns.queue import failure_queue
 from lambda_patterns.role import FunctionRole
@@ -35,6 +35,24 @@ def _validate_concurrency(where: str, reserved: int | None, provisioned: int | N
         raise ConfigurationError(
             f"{where}: provisioned_concurrency ({provisioned}) cannot exceed reserved_concurrency ({reserved})"
         )
+
+
+def _vpc_access() -> Permission:
+    # What AWSLambdaVPCAccessExecutionRole grants, inline: a role we create gets no managed policy, and
+    # CDK adds that managed policy only to roles it creates itself.
+    return allow(
+        [
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+        ],
+        ["*"],
+        reason="Lambda creates the VPC network interfaces before their ARNs exist; "
+        "these EC2 actions support no narrower resource",
+    )
 
 
 class ServerlessFunction(Construct):
@@ -128,6 +146,8 @@ class ServerlessFunction(Construct):
         self._role = role or FunctionRole(self, "Role")
         self._log_group = logs.LogGroup(self, "LogGroup", retention=log_retention, removal_policy=log_removal_policy)
         self._role.policy.add(write_logs(self._log_group), *permissions)
+        if vpc is not None:
+            self._role.policy.add(_vpc_access())
         self._add_tracing_permissions(tracing)
 
         self._failure_queue: sqs.IQueue | None = None
