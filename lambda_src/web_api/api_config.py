@@ -1,0 +1,92 @@
+"""The web API's settings, read once from the function's environment at cold start."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from api_validation import SchemaError, check_schema
+
+DEFAULT_SCHEMA: dict[str, Any] = {"type": "object"}
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+# API Gateway refuses payloads above 10 MB before the function runs.
+APIGW_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+VERSION_ATTRIBUTE = "version"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about the API; see ``load_settings`` for the environment variables."""
+
+    resource: str = "items"
+    key_name: str = "id"
+    schema: Any = None
+    body_schema: Any = None
+    key_schema: Any = True
+    client_ids: bool = False
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    page_size: int = DEFAULT_PAGE_SIZE
+    cors_allow_origin: str | None = None
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(name)
+    if raw in (None, ""):
+        return default
+    value = int(raw)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def body_schema_for(schema: Any, key_name: str) -> Any:
+    """The schema a request body is checked against: the item schema without the key, which the URL or
+    the server supplies, and which is therefore checked on its own."""
+    if not isinstance(schema, dict):
+        return schema
+    trimmed = dict(schema)
+    if isinstance(schema.get("properties"), dict):
+        trimmed["properties"] = {k: v for k, v in schema["properties"].items() if k != key_name}
+    if isinstance(schema.get("required"), list):
+        trimmed["required"] = [name for name in schema["required"] if name != key_name]
+    return trimmed
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from RESOURCE, KEY_NAME, ITEM_SCHEMA, MAX_BODY_BYTES, PAGE_SIZE and CORS_ALLOW_ORIGIN.
+
+    A bad value raises at cold start: a misconfigured function should fail its deployment loudly rather
+    than half-validate requests. Clients provide ids when the schema lists the key in ``required``.
+    """
+    key_name = environ.get("KEY_NAME") or "id"
+    if key_name == VERSION_ATTRIBUTE:
+        raise ValueError(f"KEY_NAME cannot be '{VERSION_ATTRIBUTE}', the concurrency attribute")
+    raw_schema = environ.get("ITEM_SCHEMA")
+    schema = json.loads(raw_schema, parse_float=Decimal, parse_int=Decimal) if raw_schema else DEFAULT_SCHEMA
+    try:
+        check_schema(schema)
+    except SchemaError as exc:
+        raise ValueError(f"ITEM_SCHEMA: {exc}") from exc
+    properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    if VERSION_ATTRIBUTE in properties:
+        raise ValueError(f"ITEM_SCHEMA must not define '{VERSION_ATTRIBUTE}': the server manages it")
+    required = schema.get("required", []) if isinstance(schema, dict) else []
+    resource = (environ.get("RESOURCE") or "items").strip("/")
+    if not resource or "/" in resource:
+        raise ValueError("RESOURCE must be a single path segment such as 'items'")
+    return Settings(
+        resource=resource,
+        key_name=key_name,
+        schema=schema,
+        body_schema=body_schema_for(schema, key_name),
+        key_schema=properties.get(key_name, True),
+        client_ids=key_name in required,
+        max_body_bytes=_int(environ, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES, 1, APIGW_MAX_BODY_BYTES),
+        page_size=_int(environ, "PAGE_SIZE", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+        cors_allow_origin=environ.get("CORS_ALLOW_ORIGIN") or None,
+    )
