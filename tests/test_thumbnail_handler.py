@@ -1,0 +1,367 @@
+"""The thumbnail function end to end: S3 event -> handler -> moto's S3 server, with real image files."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import sys
+from urllib.parse import quote_plus
+
+import boto3
+import pytest
+import thumbnail_images as images
+from botocore.awsrequest import AWSResponse
+from conftest import load_event, load_handler
+from PIL import Image
+
+SOURCE = "uploads"
+DEST = "thumbs"
+
+
+@pytest.fixture
+def s3(aws):
+    """A boto3 client on moto with the source and destination buckets created."""
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=SOURCE)
+    client.create_bucket(Bucket=DEST)
+    return client
+
+
+@pytest.fixture
+def env(aws, monkeypatch):
+    """The environment the construct sets on the function."""
+    monkeypatch.setenv("DEST_BUCKET", DEST)
+    monkeypatch.setenv("METRICS_NAMESPACE", "Test/Thumbnails")
+    monkeypatch.setenv("SERVICE_NAME", "thumbnail")
+    return monkeypatch
+
+
+@pytest.fixture
+def fn(env, s3):
+    """The handler module, imported after moto and the environment are in place, as Lambda would."""
+    return load_handler("thumbnail")
+
+
+@pytest.fixture
+def output(fn, capsys):
+    """Everything the function prints (JSON logs and EMF documents), parsed, read after the invocation."""
+    stream = fn.logger.handlers[0]
+    # The shared logger keeps the stdout it was created with, which an earlier test's capture may have
+    # closed; route it to whatever sys.stdout is when it writes (plain assignment: setStream would flush
+    # the closed one).
+    previous, stream.stream = stream.stream, _CurrentStdout()
+
+    def read() -> list[dict]:
+        return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+    yield read
+    stream.stream = previous
+
+
+class _CurrentStdout:
+    """A stream that writes to the sys.stdout of the moment, so capsys sees the logger's lines."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def event_for(*keys: str, bucket: str = SOURCE, event_name: str = "ObjectCreated:Put") -> dict:
+    """A real-shaped S3 notification with one record per key, keys URL-encoded the way S3 encodes them."""
+    template = load_event("s3_object_created")["Records"][0]
+    records = []
+    for key in keys:
+        record = copy.deepcopy(template)
+        record["eventName"] = event_name
+        record["s3"]["bucket"]["name"] = bucket
+        record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+        record["s3"]["object"]["key"] = quote_plus(key, safe="/")
+        records.append(record)
+    return {"Records": records}
+
+
+def fetch(s3, key: str, bucket: str = DEST) -> tuple[Image.Image, dict]:
+    """A stored thumbnail decoded, and its GetObject response."""
+    response = s3.get_object(Bucket=bucket, Key=key)
+    image = Image.open(io.BytesIO(response["Body"].read()))
+    image.load()
+    return image, response
+
+
+def described(image: Image.Image, response: dict) -> tuple:
+    """(format, mode, size, Content-Type) of a stored thumbnail."""
+    return image.format, image.mode, image.size, response["ContentType"]
+
+
+def stored_keys(s3, bucket: str = DEST) -> list[str]:
+    return sorted(obj["Key"] for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def emf_totals(lines: list[dict]) -> dict[str, float]:
+    """Metric values summed over the EMF documents among the printed lines."""
+    totals: dict[str, float] = {}
+    for line in lines:
+        if "_aws" not in line:
+            continue
+        for definition in line["_aws"]["CloudWatchMetrics"]:
+            assert definition["Namespace"] == "Test/Thumbnails"
+            for metric in definition["Metrics"]:
+                value = line[metric["Name"]]
+                totals[metric["Name"]] = totals.get(metric["Name"], 0) + (
+                    sum(value) if isinstance(value, list) else value
+                )
+    return totals
+
+
+# --- images that work -----------------------------------------------------------------------------------
+
+
+def test_thumbnail_writes_every_size_upright_from_a_jpeg_with_exif_orientation_6(fn, s3, lambda_context):
+    s3.put_object(Bucket=SOURCE, Key="phone/IMG_0001.jpg", Body=images.jpeg((1200, 800), orientation=6))
+
+    summary = fn.handler(event_for("phone/IMG_0001.jpg"), lambda_context)
+
+    assert summary["processed"] == 1
+    assert stored_keys(s3) == [f"thumbnails/{size}/phone/IMG_0001.jpg" for size in (1024, 128, 256)]
+    for size, expected in ((128, (85, 128)), (256, (171, 256)), (1024, (683, 1024))):
+        image, response = fetch(s3, f"thumbnails/{size}/phone/IMG_0001.jpg")
+        assert (image.format, image.size, response["ContentType"]) == ("JPEG", expected, "image/jpeg")
+    red, _, blue = image.getpixel((image.width // 2, 20))
+    assert red > 180 and blue < 80, "the red left half of the sensor image must be on top after rotation"
+
+
+def test_thumbnail_metadata_names_the_source_bucket_key_and_etag(fn, s3, lambda_context):
+    etag = s3.put_object(Bucket=SOURCE, Key="a/photo.jpg", Body=images.jpeg())["ETag"].strip('"')
+
+    fn.handler(event_for("a/photo.jpg"), lambda_context)
+
+    metadata = s3.head_object(Bucket=DEST, Key="thumbnails/256/a/photo.jpg")["Metadata"]
+    assert metadata == {
+        "thumbnail-source-bucket": SOURCE,
+        "thumbnail-source-key": "a/photo.jpg",
+        "thumbnail-source-etag": etag,
+        "thumbnail-size": "256",
+    }
+
+
+def test_thumbnail_keeps_png_alpha_in_png(fn, s3, lambda_context):
+    s3.put_object(Bucket=SOURCE, Key="logo.png", Body=images.png_with_alpha((400, 300)))
+
+    fn.handler(event_for("logo.png"), lambda_context)
+
+    image, response = fetch(s3, "thumbnails/128/logo.png")
+    assert described(image, response) == (
+        "PNG",
+        "RGBA",
+        (128, 96),
+        "image/png",
+    )
+    assert image.getpixel((5, 5))[3] == 255 and image.getpixel((122, 5))[3] == 0
+
+
+def test_thumbnail_turns_cmyk_jpeg_into_rgb_jpeg(fn, s3, lambda_context):
+    s3.put_object(Bucket=SOURCE, Key="print/cover.jpg", Body=images.jpeg((800, 600), mode="CMYK"))
+
+    fn.handler(event_for("print/cover.jpg"), lambda_context)
+
+    image, response = fetch(s3, "thumbnails/256/print/cover.jpg")
+    assert described(image, response) == ("JPEG", "RGB", (256, 192), "image/jpeg")
+
+
+def test_thumbnail_reads_16bit_png_and_writes_opaque_result_as_jpeg(fn, s3, lambda_context):
+    s3.put_object(Bucket=SOURCE, Key="scan.png", Body=images.png_16bit_grey((640, 320), level=0x8000))
+
+    fn.handler(event_for("scan.png"), lambda_context)
+
+    image, response = fetch(s3, "thumbnails/128/scan.png.jpg")
+    assert described(image, response) == ("JPEG", "L", (128, 64), "image/jpeg")
+    assert abs(image.getpixel((10, 10)) - 0x80) <= 2
+
+
+def test_thumbnail_writes_palette_gif_as_jpeg_with_appended_extension(fn, s3, lambda_context):
+    s3.put_object(Bucket=SOURCE, Key="art/diagram.gif", Body=images.palette_gif((300, 200)))
+
+    fn.handler(event_for("art/diagram.gif"), lambda_context)
+
+    image, response = fetch(s3, "thumbnails/256/art/diagram.gif.jpg")
+    assert described(image, response) == ("JPEG", "RGB", (256, 171), "image/jpeg")
+
+
+def test_thumbnail_of_animated_gif_is_its_first_frame(fn, s3, lambda_context):
+    s3.put_object(Bucket=SOURCE, Key="anim.gif", Body=images.animated_gif((300, 200)))
+
+    fn.handler(event_for("anim.gif"), lambda_context)
+
+    image, _ = fetch(s3, "thumbnails/1024/anim.gif.jpg")
+    red, green, blue = image.getpixel((50, 50))
+    assert image.size == (300, 200)
+    assert red > 200 and green < 50 and blue < 50
+
+
+def test_thumbnail_decodes_key_with_spaces_and_unicode_from_the_sample_event(fn, s3, lambda_context):
+    key = "photos/holiday 2026/Café à Paris.jpg"
+    s3.put_object(Bucket=SOURCE, Key=key, Body=images.jpeg())
+
+    summary = fn.handler(load_event("s3_object_created"), lambda_context)
+
+    assert summary["processed"] == 1
+    assert f"thumbnails/128/{key}" in stored_keys(s3)
+    metadata = s3.head_object(Bucket=DEST, Key=f"thumbnails/128/{key}")["Metadata"]
+    assert metadata["thumbnail-source-key"] == "photos/holiday%202026/Caf%C3%A9%20%C3%A0%20Paris.jpg"
+
+
+def test_thumbnail_counts_processed_images_as_emf(fn, s3, lambda_context, output):
+    s3.put_object(Bucket=SOURCE, Key="one.jpg", Body=images.jpeg())
+
+    fn.handler(event_for("one.jpg"), lambda_context)
+
+    totals = emf_totals(output())
+    assert totals["ImagesProcessed"] == 1 and totals["ThumbnailsWritten"] == 3
+
+
+# --- bad input: logged, counted, not retried ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "body", "reason"),
+    [
+        ("broken.jpg", images.truncated_jpeg(), "truncated"),
+        ("empty.jpg", b"", "empty"),
+        ("bomb.png", images.png_bomb(100_000, 100_000), "decompression_bomb"),
+        ("notes.jpg", b"milk, eggs, bread\n", "not_an_image"),
+        ("scan.bmp", images.bmp(), "unsupported_format"),
+        ("sliver.png", images.png_raw(100_000, 1, 8, 0, b"\x00" * 100_001), "absurd_dimensions"),
+    ],
+)
+def test_thumbnail_rejects_bad_input_with_a_logged_counted_reason(
+    fn, s3, lambda_context, output, key, body, reason
+):
+    s3.put_object(Bucket=SOURCE, Key=key, Body=body)
+
+    summary = fn.handler(event_for(key), lambda_context)
+
+    assert (summary["processed"], summary["rejected"]) == (0, 1)
+    assert summary["rejections"] == [{"bucket": SOURCE, "key": key, "reason": reason}]
+    assert stored_keys(s3) == []
+    lines = output()
+    assert emf_totals(lines) == {"ImagesRejected": 1, f"ImagesRejected_{reason}": 1}
+    warning = next(line for line in lines if line.get("message") == "image rejected")
+    assert (warning["level"], warning["key"], warning["reason"]) == ("WARNING", key, reason)
+
+
+def test_thumbnail_rejects_object_over_max_bytes_without_downloading_it(env, s3, lambda_context):
+    env.setenv("MAX_BYTES", "1000")
+    fn = load_handler("thumbnail")
+    s3.put_object(Bucket=SOURCE, Key="huge.jpg", Body=images.jpeg((600, 400)))
+
+    summary = fn.handler(event_for("huge.jpg"), lambda_context)
+
+    assert summary["rejections"] == [{"bucket": SOURCE, "key": "huge.jpg", "reason": "too_large"}]
+
+
+def test_thumbnail_treats_a_source_deleted_before_processing_as_a_rejection(fn, s3, lambda_context):
+    summary = fn.handler(event_for("gone.jpg"), lambda_context)
+
+    assert summary["rejections"] == [{"bucket": SOURCE, "key": "gone.jpg", "reason": "source_missing"}]
+
+
+def test_thumbnail_still_processes_the_good_records_of_an_event_with_a_bad_one(fn, s3, lambda_context):
+    s3.put_object(Bucket=SOURCE, Key="good.jpg", Body=images.jpeg())
+    s3.put_object(Bucket=SOURCE, Key="notes.jpg", Body=b"not an image")
+    s3.put_object(Bucket=SOURCE, Key="logo.png", Body=images.png_with_alpha())
+
+    summary = fn.handler(load_event("s3_object_created_batch"), lambda_context)
+
+    assert (summary["processed"], summary["rejected"]) == (2, 1)
+    assert "thumbnails/128/good.jpg" in stored_keys(s3) and "thumbnails/128/logo.png" in stored_keys(s3)
+
+
+# --- recursion safety -----------------------------------------------------------------------------------
+
+
+def test_thumbnail_skips_keys_under_its_own_prefix_in_the_destination_bucket(fn, s3, lambda_context):
+    s3.put_object(Bucket=DEST, Key="thumbnails/128/a.jpg", Body=images.jpeg())
+
+    summary = fn.handler(event_for("thumbnails/128/a.jpg", bucket=DEST), lambda_context)
+
+    assert summary["skips"] == [
+        {"bucket": DEST, "key": "thumbnails/128/a.jpg", "reason": "own_output_prefix"}
+    ]
+    assert stored_keys(s3) == ["thumbnails/128/a.jpg"]
+
+
+def test_thumbnail_skips_objects_carrying_its_own_metadata(fn, s3, lambda_context):
+    marker = {"thumbnail-source-key": "x.jpg"}
+    s3.put_object(Bucket=SOURCE, Key="copied.jpg", Body=images.jpeg(), Metadata=marker)
+
+    summary = fn.handler(event_for("copied.jpg"), lambda_context)
+
+    assert summary["skips"] == [{"bucket": SOURCE, "key": "copied.jpg", "reason": "own_output_metadata"}]
+    assert stored_keys(s3) == []
+
+
+def test_thumbnail_skips_events_other_than_object_created(fn, s3, lambda_context):
+    summary = fn.handler(event_for("a.jpg", event_name="ObjectRemoved:Delete"), lambda_context)
+
+    assert (summary["skipped"], summary["processed"], summary["rejected"]) == (1, 0, 0)
+
+
+# --- failures: raised so Lambda retries, never swallowed ------------------------------------------------
+
+
+class _Raw:
+    """The raw body botocore reads an HTTP response from."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+
+def test_thumbnail_raises_after_processing_other_records_when_s3_throttles(env, s3, lambda_context):
+    """moto cannot inject 5xx/throttling, so a before-send hook answers GetObject of one key with the
+    503 SlowDown S3 sends. The response still goes through botocore's real parsing and retry logic."""
+    env.setenv("AWS_RETRY_MODE", "standard")
+    env.setenv("AWS_MAX_ATTEMPTS", "2")
+    fn = load_handler("thumbnail")
+    s3.put_object(Bucket=SOURCE, Key="first.jpg", Body=images.jpeg())
+    s3.put_object(Bucket=SOURCE, Key="busy.jpg", Body=images.jpeg())
+    s3.put_object(Bucket=SOURCE, Key="last.jpg", Body=images.jpeg())
+    attempts = []
+
+    def throttle(request, **_):
+        if request.url.split("?")[0].endswith("/busy.jpg"):
+            attempts.append(request.url)
+            body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            return AWSResponse(request.url, 503, {"Content-Type": "application/xml"}, _Raw(body))
+        return None
+
+    fn.s3.meta.events.register("before-send.s3.GetObject", throttle)
+
+    with pytest.raises(fn.RecordsFailed) as raised:
+        fn.handler(event_for("first.jpg", "busy.jpg", "last.jpg"), lambda_context)
+
+    assert len(attempts) == 2, "botocore retries the throttled call before the handler gives up"
+    summary = raised.value.summary
+    assert (summary["processed"], summary["failed"]) == (2, 1)
+    assert summary["failures"][0]["key"] == "busy.jpg" and "SlowDown" in summary["failures"][0]["error"]
+    keys = stored_keys(s3)
+    assert "thumbnails/128/first.jpg" in keys and "thumbnails/128/last.jpg" in keys
+    assert not any("busy" in key for key in keys)
+
+
+def test_thumbnail_raises_when_the_destination_bucket_is_missing(fn, s3, lambda_context):
+    s3.put_object(Bucket=SOURCE, Key="a.jpg", Body=images.jpeg())
+    s3.delete_bucket(Bucket=DEST)
+
+    with pytest.raises(fn.RecordsFailed, match="NoSuchBucket"):
+        fn.handler(event_for("a.jpg"), lambda_context)
+
+
+def test_thumbnail_refuses_to_start_without_dest_bucket(aws):
+    with pytest.raises(RuntimeError, match="DEST_BUCKET is required"):
+        load_handler("thumbnail")
