@@ -26,8 +26,7 @@ _PERENNIAL = re.compile(r"^manylinux_(\d+)_(\d+)_(.+)$")
 _LEGACY = re.compile(r"^(manylinux1|manylinux2010|manylinux2014)_(.+)$")
 _NO_MATCH = re.compile(r"No matching distribution found for (?P<req>.+?)\s*$", re.MULTILINE)
 _NO_VERSION = re.compile(
-    r"Could not find a version that satisfies the requirement (?P<req>.+?)(?: \(from [^)]*\))*\s*$",
-    re.MULTILINE,
+    r"Could not find a version that satisfies the requirement (?P<req>.+?)(?: \(from .*)?$", re.MULTILINE
 )
 
 
