@@ -1,0 +1,383 @@
+"""StreamAggregator: DynamoDB stream records -> aggregates table, exactly once, against moto's server."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+
+import boto3
+import pytest
+from conftest import load_event, load_handler
+
+TABLE = "aggregates"
+ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-28T00:00:00.000"
+FIRST = 500000000000000000001
+
+
+def image(
+    order: int, category: str, amount: str, at: str = "2026-11-28T12:10:00Z", region: str = "eu"
+) -> dict:
+    return {
+        "pk": {"S": f"order#{order}"},
+        "category": {"S": category},
+        "region": {"S": region},
+        "amount": {"N": amount},
+        "created_at": {"S": at},
+    }
+
+
+def record(seq: int, name: str, new: dict | None = None, old: dict | None = None, ttl: bool = False) -> dict:
+    """A stream record in the shape Lambda delivers for a NEW_AND_OLD_IMAGES stream."""
+    body = {
+        "ApproximateCreationDateTime": 1795867205,
+        "Keys": {"pk": (new or old)["pk"]},
+        "SequenceNumber": str(seq),
+        "SizeBytes": 100,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    if new is not None:
+        body["NewImage"] = new
+    if old is not None:
+        body["OldImage"] = old
+    result = {
+        "eventID": f"{seq:032x}",
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": body,
+        "eventSourceARN": ARN,
+    }
+    if ttl:
+        result["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    return result
+
+
+def inserts(count: int, start: int = FIRST, categories=("books", "games")) -> list[dict]:
+    return [
+        record(start + i, "INSERT", new=image(i, categories[i % len(categories)], f"{i + 1}.50"))
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+def aggregator(aws, monkeypatch):
+    monkeypatch.setenv("AGGREGATES_TABLE", TABLE)
+    monkeypatch.setenv("DIMENSIONS", "category")
+    monkeypatch.setenv("VALUE_ATTRIBUTE", "amount")
+    monkeypatch.setenv("TIME_ATTRIBUTE", "created_at")
+    monkeypatch.setenv("BUCKET", "hour")
+    boto3.client("dynamodb").create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return load_handler("stream_aggregator")
+
+
+def aggregates() -> dict[tuple[str, str], dict]:
+    """Every aggregate item, without bookkeeping attributes, keyed by (pk, sk)."""
+    items = boto3.resource("dynamodb").Table(TABLE).scan(ConsistentRead=True)["Items"]
+    return {
+        (i["pk"], i["sk"]): {k: v for k, v in i.items() if k in ("count", "sum", "min", "max")} for i in items
+    }
+
+
+def totals(key: str, sk: str = "hour#2026-11-28T12:00:00Z") -> dict:
+    return aggregates()[(key, sk)]
+
+
+def emf_totals(capsys) -> dict[str, float]:
+    """Sum of every EMF metric printed so far (the handler flushes once per invocation)."""
+    sums: dict[str, float] = {}
+    for line in capsys.readouterr().out.splitlines():
+        document = json.loads(line)
+        if "_aws" not in document:
+            continue
+        for definition in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            values = document[definition["Name"]]
+            sums[definition["Name"]] = sums.get(definition["Name"], 0) + sum(
+                values if isinstance(values, list) else [values]
+            )
+    return sums
+
+
+def test_sample_batch_aggregates_count_sum_and_extremes_per_category_and_hour(aggregator, lambda_context):
+    response = aggregator.handler(load_event("dynamodb_stream_batch"), lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert aggregates() == {
+        ("category#books", "hour#2026-11-28T12:00:00Z"): {
+            "count": 2,
+            "sum": Decimal("22.25"),  # 12.50 modified to 15.00, plus 7.25
+            "min": Decimal("7.25"),
+            "max": Decimal("15.00"),
+        },
+        ("category#games", "hour#2026-11-28T12:00:00Z"): {
+            "count": 1,
+            "sum": Decimal("59.99"),
+            "min": Decimal("59.99"),
+            "max": Decimal("59.99"),
+        },
+        ("category#games", "hour#2026-11-28T13:00:00Z"): {
+            "count": 1,
+            "sum": Decimal("20"),
+            "min": Decimal("20"),
+            "max": Decimal("20"),
+        },
+    }
+
+
+def test_each_dimension_gets_its_own_series(aws, monkeypatch, aggregator, lambda_context):
+    monkeypatch.setenv("DIMENSIONS", "category,region")
+    handler = load_handler("stream_aggregator")
+
+    handler.handler({"Records": inserts(1)}, lambda_context)
+
+    assert set(aggregates()) == {
+        ("category#books", "hour#2026-11-28T12:00:00Z"),
+        ("region#eu", "hour#2026-11-28T12:00:00Z"),
+    }
+
+
+def test_replaying_a_batch_leaves_every_aggregate_unchanged(aggregator, lambda_context):
+    event = {"Records": inserts(10)}
+    aggregator.handler(copy.deepcopy(event), lambda_context)
+    before = aggregates()
+
+    response = aggregator.handler(copy.deepcopy(event), lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert aggregates() == before
+
+
+def test_bisected_halves_redelivered_after_the_batch_change_nothing(aggregator, lambda_context):
+    records = inserts(10)
+    aggregator.handler({"Records": records}, lambda_context)
+    before = aggregates()
+
+    aggregator.handler({"Records": records[:5]}, lambda_context)
+    aggregator.handler({"Records": records[5:]}, lambda_context)
+
+    assert aggregates() == before
+
+
+def test_partially_overlapping_redeliveries_apply_each_record_once(aggregator, lambda_context):
+    records = inserts(10)  # books: 1.5, 3.5, ... 9.5; games: 2.5, 4.5, ... 10.5
+
+    aggregator.handler({"Records": records[:4]}, lambda_context)
+    aggregator.handler({"Records": records[2:7]}, lambda_context)
+    aggregator.handler({"Records": records[5:]}, lambda_context)
+
+    assert totals("category#books") == {
+        "count": 5,
+        "sum": Decimal("27.5"),
+        "min": Decimal("1.5"),
+        "max": Decimal("9.5"),
+    }
+    assert totals("category#games") == {
+        "count": 5,
+        "sum": Decimal("32.5"),
+        "min": Decimal("2.5"),
+        "max": Decimal("10.5"),
+    }
+
+
+def test_poison_record_mid_batch_is_reported_and_every_other_record_lands(aggregator, lambda_context, capsys):
+    records = inserts(6)
+    records[2]["dynamodb"]["NewImage"]["amount"] = {"N": "not-a-number"}
+    records[4]["dynamodb"]["NewImage"].pop("created_at")
+
+    response = aggregator.handler({"Records": records}, lambda_context)
+
+    assert response == {
+        "batchItemFailures": [{"itemIdentifier": str(FIRST + 2)}, {"itemIdentifier": str(FIRST + 4)}]
+    }
+    assert totals("category#books")["count"] == 1  # records 0 (1.50); 2 and 4 are poison
+    assert totals("category#games")["count"] == 3  # records 1, 3, 5
+    assert emf_totals(capsys)["PoisonRecords"] == 2
+
+
+def test_retry_from_the_lowest_failed_record_does_not_double_count_the_records_after_it(
+    aggregator, lambda_context
+):
+    records = inserts(6)
+    records[2]["dynamodb"]["NewImage"]["amount"] = {"S": "12"}
+    response = aggregator.handler({"Records": records}, lambda_context)
+    after_first = aggregates()
+
+    # Lambda's checkpoint semantics for streams: the retry starts at the lowest reported sequence number.
+    lowest = int(response["batchItemFailures"][0]["itemIdentifier"])
+    retry = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) >= lowest]
+    second = aggregator.handler({"Records": retry}, lambda_context)
+
+    assert second == response
+    assert aggregates() == after_first
+
+
+def test_modify_with_a_changed_dimension_moves_the_amount_to_the_new_value(aggregator, lambda_context):
+    aggregator.handler({"Records": [record(FIRST, "INSERT", new=image(1, "books", "30"))]}, lambda_context)
+
+    aggregator.handler(
+        {"Records": [record(FIRST + 1, "MODIFY", new=image(1, "games", "30"), old=image(1, "books", "30"))]},
+        lambda_context,
+    )
+
+    assert totals("category#books") == {"count": 0, "sum": 0, "min": 30, "max": 30}
+    assert totals("category#games") == {"count": 1, "sum": 30, "min": 30, "max": 30}
+
+
+def test_modify_into_another_hour_moves_the_amount_to_the_new_bucket(aggregator, lambda_context):
+    before = image(1, "books", "30", at="2026-11-28T12:59:59Z")
+    after = image(1, "books", "30", at="2026-11-28T13:00:00Z")
+    aggregator.handler({"Records": [record(FIRST, "INSERT", new=before)]}, lambda_context)
+
+    aggregator.handler({"Records": [record(FIRST + 1, "MODIFY", new=after, old=before)]}, lambda_context)
+
+    assert totals("category#books")["count"] == 0
+    assert totals("category#books", "hour#2026-11-28T13:00:00Z")["sum"] == 30
+
+
+def test_modify_of_the_value_applies_the_difference(aggregator, lambda_context):
+    aggregator.handler({"Records": [record(FIRST, "INSERT", new=image(1, "books", "10"))]}, lambda_context)
+
+    aggregator.handler(
+        {"Records": [record(FIRST + 1, "MODIFY", new=image(1, "books", "4.5"), old=image(1, "books", "10"))]},
+        lambda_context,
+    )
+
+    assert totals("category#books") == {"count": 1, "sum": Decimal("4.5"), "min": Decimal("4.5"), "max": 10}
+
+
+def test_remove_subtracts_and_keeps_min_max_as_observed_extremes(aggregator, lambda_context):
+    aggregator.handler(
+        {
+            "Records": [
+                record(FIRST, "INSERT", new=image(1, "books", "10")),
+                record(FIRST + 1, "INSERT", new=image(2, "books", "90")),
+            ]
+        },
+        lambda_context,
+    )
+
+    aggregator.handler(
+        {"Records": [record(FIRST + 2, "REMOVE", old=image(2, "books", "90"))]}, lambda_context
+    )
+
+    assert totals("category#books") == {"count": 1, "sum": 10, "min": 10, "max": 90}
+
+
+def test_ttl_expiry_is_recognised_counted_and_subtracted(aggregator, lambda_context, capsys):
+    aggregator.handler(load_event("dynamodb_stream_batch"), lambda_context)
+    capsys.readouterr()
+
+    response = aggregator.handler(load_event("dynamodb_stream_ttl_delete"), lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert totals("category#books")["count"] == 1
+    assert totals("category#books")["sum"] == Decimal("15.00")
+    assert emf_totals(capsys)["TtlDeletes"] == 1
+
+
+def test_ttl_expiry_keeps_history_when_configured_to_ignore(
+    aws, monkeypatch, aggregator, lambda_context, capsys
+):
+    monkeypatch.setenv("TTL_DELETES", "ignore")
+    handler = load_handler("stream_aggregator")
+    handler.handler(load_event("dynamodb_stream_batch"), lambda_context)
+    before = aggregates()
+    capsys.readouterr()
+
+    handler.handler(load_event("dynamodb_stream_ttl_delete"), lambda_context)
+
+    assert aggregates() == before
+    assert emf_totals(capsys)["TtlDeletes"] == 1
+
+
+def test_a_user_delete_is_not_mistaken_for_ttl_expiry(aggregator, lambda_context, capsys):
+    aggregator.handler({"Records": [record(FIRST, "REMOVE", old=image(1, "books", "5"))]}, lambda_context)
+
+    assert emf_totals(capsys)["TtlDeletes"] == 0
+
+
+def test_rows_without_any_aggregated_attribute_are_ignored_not_poison(aggregator, lambda_context, capsys):
+    customer = {"pk": {"S": "customer#7"}, "name": {"S": "Ada"}}
+
+    response = aggregator.handler({"Records": [record(FIRST, "INSERT", new=customer)]}, lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert aggregates() == {}
+    assert emf_totals(capsys)["RecordsIgnored"] == 1
+
+
+def test_one_write_per_aggregate_item_per_batch(aggregator, lambda_context):
+    writes = []
+    aggregator.dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb.UpdateItem", lambda **kwargs: writes.append(kwargs["params"]["Key"])
+    )
+
+    aggregator.handler(
+        {"Records": inserts(40, categories=("books", "games", "music", "toys"))}, lambda_context
+    )
+
+    assert len(writes) == 4
+
+
+def test_shards_named_by_a_tumbling_window_keep_separate_marks(aggregator, lambda_context):
+    # Two shards' sequence numbers interleave; one global mark would drop the lower shard's records.
+    high = {"Records": inserts(2, start=FIRST + 1000), "shardId": "shardId-a", "window": {}}
+    low = {"Records": inserts(2, start=FIRST), "shardId": "shardId-b", "window": {}}
+
+    assert aggregator.handler(high, lambda_context) == {"batchItemFailures": [], "state": {}}
+    aggregator.handler(low, lambda_context)
+    aggregator.handler(copy.deepcopy(low), lambda_context)
+
+    assert totals("category#books")["count"] == 2
+    assert totals("category#games")["count"] == 2
+
+
+def test_unreachable_table_reports_every_aggregated_record_without_raising(aws, monkeypatch, lambda_context):
+    monkeypatch.setenv("AGGREGATES_TABLE", "missing-table")
+    monkeypatch.setenv("DIMENSIONS", "category")
+    monkeypatch.setenv("VALUE_ATTRIBUTE", "amount")
+    monkeypatch.setenv("TIME_ATTRIBUTE", "created_at")
+    handler = load_handler("stream_aggregator")
+
+    response = handler.handler({"Records": inserts(3)}, lambda_context)
+
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [str(FIRST + i) for i in range(3)]
+
+
+def test_stale_read_never_overwrites_a_smaller_minimum(aggregator, lambda_context):
+    from lambda_common.dynamo import guarded_update
+
+    aggregation = load_handler("stream_aggregator", "aggregation")
+    config = aggregation.parse_config(
+        {"DIMENSIONS": "category", "VALUE_ATTRIBUTE": "a", "TIME_ATTRIBUTE": "t"}
+    )
+    key = aggregation.AggregateKey("category", "books", "hour", "2026-11-28T12:00:00Z")
+    client = boto3.client("dynamodb")
+    from datetime import UTC, datetime
+
+    def write(lane, seq, value, observed):
+        return guarded_update(
+            client,
+            table=TABLE,
+            key=key.item_key,
+            lane=lane,
+            entries=[(f"{seq:0128d}", aggregation.Delta.added(Decimal(value)))],
+            plan=lambda pending, seen: aggregation.update_plan(pending, seen, key, datetime.now(UTC), config),
+            observed=observed,
+        )
+
+    write("shard-a", 1, "3", None)
+    # Lane b read the item before lane a wrote, so it believes 5 is a new minimum.
+    result = write("shard-b", 1, "5", None)
+
+    assert result.writes == 2
+    assert totals("category#books") == {"count": 2, "sum": 8, "min": 3, "max": 5}
