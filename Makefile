@@ -32,7 +32,7 @@ $(WHEELHOUSE)/.installed: $(VENV)/.installed $(wildcard lambda_src/*/requirement
 	touch $@
 
 synth: install
-	npx cdk synth --all --quiet --no-notices --output cdk.out
+	npx cdk synth --quiet --no-notices --output cdk.out
 
 test: install
 	$(PY) -m pytest

@@ -3,3 +3,39 @@
 policy (``FunctionPolicy``) -> role (``FunctionRole``) -> package (``FunctionPackage``) ->
 function (``ServerlessFunction``) -> trigger (``lambda_patterns.triggers``), composed by ``LambdaService``.
 """
+
+from lambda_patterns import permissions
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.package import FunctionPackage
+from lambda_patterns.policy import FunctionPolicy
+from lambda_patterns.role import FunctionRole
+from lambda_patterns.service import LambdaService
+from lambda_patterns.triggers import (
+    ApiGatewayTrigger,
+    DynamoDBStreamTrigger,
+    EventBridgeTrigger,
+    KinesisTrigger,
+    S3Trigger,
+    SnsTrigger,
+    SqsTrigger,
+)
+from lambda_patterns.triggers.stream import StreamOptions
+
+__all__ = [
+    "ApiGatewayTrigger",
+    "ConfigurationError",
+    "DynamoDBStreamTrigger",
+    "EventBridgeTrigger",
+    "FunctionPackage",
+    "FunctionPolicy",
+    "FunctionRole",
+    "KinesisTrigger",
+    "LambdaService",
+    "S3Trigger",
+    "ServerlessFunction",
+    "SnsTrigger",
+    "SqsTrigger",
+    "StreamOptions",
+    "permissions",
+]

@@ -1,0 +1,37 @@
+"""Example service: reads greeting requests from SQS and logs a greeting for each.
+
+A message whose body is not a JSON object with a ``name`` is reported in ``batchItemFailures``, so SQS
+redelivers only that message and, after the queue's maxReceiveCount, moves it to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+
+from lambda_common import Metrics, get_logger, log_context
+
+logger = get_logger()
+metrics = Metrics()
+
+
+def greeting(body: str) -> str:
+    """The greeting for one message body; ValueError if the body is not ``{"name": "<non-empty>"}``."""
+    request = json.loads(body)
+    if not isinstance(request, dict) or not isinstance(request.get("name"), str) or not request["name"].strip():
+        raise ValueError('expected a JSON object with a non-empty "name"')
+    return f"Hello, {request['name'].strip()}!"
+
+
+def handler(event, context):
+    with log_context(context):
+        failures = []
+        for record in event.get("Records", []):
+            try:
+                logger.info(greeting(record["body"]))
+                metrics.add("Greeted")
+            except (ValueError, KeyError) as error:
+                logger.warning("rejected message", extra={"fields": {"message_id": record.get("messageId"), "reason": str(error)}})
+                metrics.add("Rejected")
+                failures.append({"itemIdentifier": record["messageId"]})
+        metrics.flush()
+        return {"batchItemFailures": failures}
