@@ -557,3 +557,20 @@ def test_rest_event_helper_matches_recorded_sample_shape():
 
     assert set(built) == set(recorded)
     assert built["requestContext"].keys() == recorded["requestContext"].keys()
+
+
+def test_recorded_list_replace_and_delete_events_are_served_in_sequence(api, dynamodb):
+    replace, delete = load_event("apigw_rest_replace_item"), load_event("apigw_rest_delete_item")
+    item_id = replace["pathParameters"]["id"]
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={"id": {"S": item_id}, "version": {"N": "1"}, "name": {"S": "Blue mug"}, "price": {"N": "12"}},
+    )
+
+    listed = invoke(api, load_event("apigw_rest_list_items"))
+    replaced = invoke(api, replace)
+    deleted = invoke(api, delete)
+
+    assert listed.status == 200 and [item["id"] for item in listed.body["items"]] == [item_id]
+    assert replaced.status == 200 and replaced.header("ETag") == '"2"'
+    assert deleted.status == 204

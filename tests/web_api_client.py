@@ -73,7 +73,7 @@ def rest_event(
     event["multiValueHeaders"] = {k: [v] for k, v in all_headers.items()}
     event["queryStringParameters"] = query or None
     event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
-    if isinstance(body, bytes) or base64_body:
+    if body is not None and (isinstance(body, bytes) or base64_body):
         raw = body if isinstance(body, bytes) else body.encode()
         event["body"], event["isBase64Encoded"] = base64.b64encode(raw).decode(), True
     else:
