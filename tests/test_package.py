@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -149,16 +150,13 @@ def test_package_leaves_out_requirements_tests_and_bytecode(built):
 
 
 @pytest.mark.slow
-def test_packaged_handler_runs_with_only_the_package_on_its_path(built):
-    import subprocess
-
-    script = "import handler; print(handler.handler({}, None))"
-    result = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(built)!r}); {script}"],
-        capture_output=True,
-        text=True,
-        cwd=built,
+def test_packaged_handler_runs_with_only_the_package_and_the_standard_library(built):
+    # -I -S: no site-packages, no environment, no working directory; the package folder alone is added.
+    script = (
+        f"import sys; sys.path.insert(0, {str(built)!r}); import handler; print(handler.handler({{}}, None))"
     )
+
+    result = subprocess.run([sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "{'answer': 42}"
