@@ -116,6 +116,12 @@ def test_alpha_png_becomes_png_that_keeps_its_transparency():
     assert image.getpixel((image.width - 5, 5))[3] == 0
 
 
+def test_png_whose_alpha_is_opaque_everywhere_becomes_jpeg():
+    data = images.encode(Image.new("RGBA", (300, 200), (10, 20, 30, 255)), "PNG")
+    thumb = thumbnailer.make_thumbnails(data, DEFAULTS)[0]
+    assert (thumb.format, decoded(thumb).mode) == ("JPEG", "RGB")
+
+
 def test_webp_setting_keeps_alpha_in_webp():
     settings = thumbnailer.Settings(output_format="webp")
     thumb = thumbnailer.make_thumbnails(images.png_with_alpha(), settings)[0]

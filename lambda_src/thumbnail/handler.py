@@ -8,7 +8,8 @@ Environment (set by the construct; defaults in brackets):
 - ``SIZES`` [``128,256,1024``]: long edge of each thumbnail in px. A source smaller than a size is
   stored at its own size under that size's key (never upscaled), so every key a client expects exists.
 - ``OUTPUT_FORMAT`` [``auto``]: ``auto`` writes images with transparency as PNG and everything else as
-  JPEG (an opaque PNG/GIF/WebP becomes JPEG: smallest universally decodable preview); ``webp`` writes
+  JPEG (an opaque PNG/GIF/WebP, or one whose alpha is 255 everywhere, becomes JPEG: the smallest
+  universally decodable preview); ``webp`` writes
   WebP, alpha kept. When the format's extension differs from the key's, it is appended
   (``cat.gif`` -> ``cat.gif.jpg``), so ``cat.gif`` and ``cat.png`` never overwrite each other.
 - ``QUALITY`` [``85``]: JPEG/WebP quality.

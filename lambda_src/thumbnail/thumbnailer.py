@@ -242,14 +242,20 @@ def choose_format(image: Image.Image, output_format: str) -> str:
     """The output format: ``webp`` makes everything WebP; ``auto`` keeps alpha in PNG and makes the rest JPEG.
 
     In ``auto`` a JPEG stays JPEG, an image with transparency becomes PNG (the universally decodable
-    format with alpha), and an opaque PNG, GIF or WebP becomes JPEG: a thumbnail is a preview, and a
+    format with alpha), and an opaque PNG, GIF or WebP becomes JPEG (an alpha band that is 255
+    everywhere counts as opaque): a thumbnail is a preview, and a
     1024 px photo saved as PNG is five to ten times the bytes for no visible gain at thumbnail size.
     """
     if output_format == "webp":
         return "WEBP"
-    if has_alpha(image):
+    if has_alpha(image) and not fully_opaque(image):
         return "PNG"
     return "JPEG"
+
+
+def fully_opaque(image: Image.Image) -> bool:
+    """Whether every pixel's alpha is 255: many PNGs (screenshots) carry an alpha band they never use."""
+    return image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255)
 
 
 def resize(image: Image.Image, long_edge: int) -> Image.Image:
