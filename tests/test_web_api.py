@@ -329,6 +329,7 @@ def test_unknown_id_is_404(api):
         answer = call(api, method, "/items/no-such-item")
         assert answer.status == 404 and answer.error["code"] == "not_found"
     assert call(api, "PUT", "/items/no-such-item", body=MUG).status == 404
+    assert call(api, "PUT", "/items/no-such-item", body=MUG, headers={"If-Match": '"1"'}).status == 404
 
 
 @pytest.mark.parametrize("path", ["/orders", "/items/a/b", "/", "/itemsx/1"])
