@@ -1,0 +1,249 @@
+"""PurchaseEventProcessor: SNS envelopes in SQS -> purchases + aggregates, exactly once (moto server)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from conftest import load_event, load_handler
+
+PURCHASES = "purchases"
+AGGREGATES = "purchase-aggregates"
+
+
+def purchase(
+    pid: str, customer: str = "c-1", product: str = "sku-1", quantity=1, price="10.00", **extra
+) -> dict:
+    data = {
+        "purchase_id": pid,
+        "customer_id": customer,
+        "product_id": product,
+        "quantity": quantity,
+        "unit_price": price,
+        "currency": "EUR",
+        "purchased_at": "2026-11-28T12:00:00Z",
+    }
+    return {**data, **extra}
+
+
+def message(body: dict | str, n: int, queue: str = "purchases") -> dict:
+    """An SQS record whose body is an SNS notification envelope (raw strings are passed as the body)."""
+    if isinstance(body, dict):
+        body = json.dumps(
+            {
+                "Type": "Notification",
+                "MessageId": f"sns-{n}",
+                "TopicArn": "arn:aws:sns:us-east-1:123456789012:purchases",
+                "Message": json.dumps(body),
+                "Timestamp": "2026-11-28T12:00:06.000Z",
+            }
+        )
+    return {
+        "messageId": f"msg-{n}",
+        "receiptHandle": f"handle-{n}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
+        "awsRegion": "us-east-1",
+    }
+
+
+@pytest.fixture
+def tables(aws):
+    client = boto3.client("dynamodb")
+    client.create_table(
+        TableName=PURCHASES,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.create_table(
+        TableName=AGGREGATES,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+@pytest.fixture
+def processor(aws, tables, monkeypatch):
+    monkeypatch.setenv("PURCHASES_TABLE", PURCHASES)
+    monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
+    return load_handler("purchases")
+
+
+def aggregate(pk: str, sk: str = "totals") -> dict:
+    item = (
+        boto3.resource("dynamodb").Table(AGGREGATES).get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True)
+    )
+    return item.get("Item", {})
+
+
+def everything() -> tuple[list, list]:
+    resource = boto3.resource("dynamodb")
+    return (
+        sorted(resource.Table(PURCHASES).scan()["Items"], key=lambda i: i["pk"]),
+        sorted(resource.Table(AGGREGATES).scan()["Items"], key=lambda i: (i["pk"], i["sk"])),
+    )
+
+
+def test_sample_batch_stores_purchases_and_aggregates_with_exact_money(processor, lambda_context):
+    response = processor.handler(load_event("sqs_sns_purchase"), lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    stored, _ = everything()
+    assert [p["pk"] for p in stored] == ["p-1", "p-2", "p-3", "p-4"]
+    assert stored[0]["amount"] == Decimal("39.98")
+    assert stored[0]["sns_message_id"].startswith("5f1c2d3e")
+    product = aggregate("product#sku-1")
+    assert (product["purchases"], product["units_sold"], product["buyers"]) == (3, 6, 2)
+    assert product["revenue_EUR"] == Decimal("112.47")  # 2 x 19.99 + 19.99 + 3 x 17.50
+    customer = aggregate("customer#c-1")
+    assert customer["purchases"] == 3
+    assert customer["spend_EUR"] == Decimal("97.58")  # 39.98 + 52.50 + 5.1 (raw delivery, JSON number)
+
+
+def test_redelivered_batch_neither_duplicates_purchases_nor_double_counts(processor, lambda_context, capsys):
+    event = load_event("sqs_sns_purchase")
+    processor.handler(copy.deepcopy(event), lambda_context)
+    before = everything()
+    capsys.readouterr()
+
+    response = processor.handler(copy.deepcopy(event), lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert everything() == before
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf[-1]["DuplicatePurchases"] == 4
+
+
+def test_transaction_for_an_already_stored_purchase_is_cancelled_as_a_whole(processor):
+    records = load_handler("purchases", "purchase_records")
+    p = records.parse_purchase(json.dumps(purchase("p-1", quantity=2)))
+    items = records.transaction(
+        p, records.Observed(False, None), PURCHASES, AGGREGATES, "2026-11-28T12:00:00.000Z"
+    )
+    client = boto3.client("dynamodb")
+    client.transact_write_items(TransactItems=items)
+    before = everything()
+
+    with pytest.raises(ClientError) as raised:
+        client.transact_write_items(TransactItems=items)
+
+    assert raised.value.response["CancellationReasons"][0]["Code"] == "ConditionalCheckFailed"
+    assert everything() == before
+
+
+def test_invalid_messages_mid_batch_are_reported_and_valid_ones_land(processor, lambda_context, capsys):
+    response = processor.handler(load_event("sqs_sns_purchase_invalid"), lambda_context)
+
+    assert response == {
+        "batchItemFailures": [
+            {"itemIdentifier": "0b1c2d3e-1111-4000-8000-000000000011"},  # quantity 0
+            {"itemIdentifier": "0b1c2d3e-1111-4000-8000-000000000012"},  # not JSON
+            {"itemIdentifier": "0b1c2d3e-1111-4000-8000-000000000013"},  # unit_price "abc"
+        ]
+    }
+    assert [p["pk"] for p in everything()[0]] == ["p-10", "p-14"]
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert emf[-1]["InvalidPurchases"] == 3
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("currency", "eur"),
+        ("purchased_at", "2026-11-28T12:00:00"),
+        ("quantity", 1.5),
+        ("unit_price", "-1"),
+        ("unit_price", "NaN"),
+        ("customer_id", ""),
+    ],
+)
+def test_purchase_with_an_invalid_field_is_rejected(field, value):
+    records = load_handler("purchases", "purchase_records")
+
+    with pytest.raises(records.InvalidPurchase, match=field):
+        records.parse_purchase(json.dumps(purchase("p-1", **{field: value})))
+
+
+def test_buyers_counts_distinct_customers_not_purchases(processor, lambda_context):
+    batch = [message(purchase(f"p-{n}", customer=c), n) for n, c in enumerate(["c-1", "c-1", "c-2", "c-1"])]
+
+    processor.handler({"Records": batch}, lambda_context)
+
+    assert aggregate("product#sku-1")["buyers"] == 2
+    assert aggregate("product#sku-1", "buyer#c-1")["purchases"] == 3
+
+
+def test_last_purchase_stays_the_latest_when_messages_arrive_out_of_order(processor, lambda_context):
+    late = purchase("p-new", purchased_at="2026-11-28T13:00:00Z")
+    early = purchase("p-old", purchased_at="2026-11-28T14:00:00+02:00")  # 12:00Z
+
+    processor.handler({"Records": [message(late, 1), message(early, 2)]}, lambda_context)
+
+    customer = aggregate("customer#c-1")
+    assert (customer["last_purchase_id"], customer["last_purchase_at"]) == (
+        "p-new",
+        "2026-11-28T13:00:00.000Z",
+    )
+    assert customer["purchases"] == 2
+
+
+def test_revenue_is_kept_per_currency(processor, lambda_context):
+    batch = [message(purchase("p-1"), 1), message(purchase("p-2", currency="USD", price="3.30"), 2)]
+
+    processor.handler({"Records": batch}, lambda_context)
+
+    product = aggregate("product#sku-1")
+    assert (product["revenue_EUR"], product["revenue_USD"]) == (Decimal("10.00"), Decimal("3.30"))
+
+
+def test_transaction_built_on_a_stale_read_is_cancelled_and_the_handler_rebuilds_it(
+    processor, lambda_context
+):
+    records = load_handler("purchases", "purchase_records")
+    processor.handler({"Records": [message(purchase("p-1"), 1)]}, lambda_context)
+    second = records.parse_purchase(json.dumps(purchase("p-2")))
+    stale = records.transaction(second, records.Observed(False, None), PURCHASES, AGGREGATES, "now")
+
+    with pytest.raises(ClientError):
+        boto3.client("dynamodb").transact_write_items(TransactItems=stale)
+    assert aggregate("product#sku-1")["purchases"] == 1
+
+    outcome = processor.record_purchase(processor.dynamodb, second, PURCHASES, AGGREGATES)
+
+    assert outcome == "recorded"
+    assert (aggregate("product#sku-1")["purchases"], aggregate("product#sku-1")["buyers"]) == (2, 1)
+
+
+def test_fifo_queue_reports_every_message_after_the_first_failure(processor, lambda_context):
+    batch = [
+        message(purchase("p-1"), 1, "purchases.fifo"),
+        message("not json", 2, "purchases.fifo"),
+        message(purchase("p-3"), 3, "purchases.fifo"),
+    ]
+
+    response = processor.handler({"Records": batch}, lambda_context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-2"}, {"itemIdentifier": "msg-3"}]}
+    assert [p["pk"] for p in everything()[0]] == ["p-1"]
+
+
+def test_unreachable_table_reports_the_message_without_raising(aws, tables, monkeypatch, lambda_context):
+    monkeypatch.setenv("PURCHASES_TABLE", "missing-table")
+    monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
+    handler = load_handler("purchases")
+
+    response = handler.handler({"Records": [message(purchase("p-1"), 1)]}, lambda_context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
