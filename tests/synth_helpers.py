@@ -42,7 +42,9 @@ def _violations(report: dict) -> list[dict]:
     found = []
     for plugin in report.get("pluginReports", []):
         for violation in plugin.get("violations", []):
-            for resource in violation.get("violatingResources", []) or violation.get("violatingConstructs", []):
+            for resource in violation.get("violatingResources", []) or violation.get(
+                "violatingConstructs", []
+            ):
                 found.append(
                     {
                         "rule": violation.get("ruleName"),
@@ -56,7 +58,11 @@ def _violations(report: dict) -> list[dict]:
 def cfn_lint_errors(template: dict) -> list[str]:
     """cfn-lint's errors (not warnings or informational matches) for one template."""
     matches = _lint(template)
-    return [f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})" for m in matches if m.rule.id.startswith("E")]
+    return [
+        f"{m.rule.id} {m.message} ({'/'.join(map(str, m.path))})"
+        for m in matches
+        if m.rule.id.startswith("E")
+    ]
 
 
 def _lint(template: dict):

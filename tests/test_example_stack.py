@@ -1,12 +1,11 @@
 """ExampleServiceStack: the snapshot, the properties that matter, cdk-nag and cfn-lint."""
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 from syrupy.extensions.json import JSONSnapshotExtension
-from synth_helpers import cfn_lint_errors, new_app, normalized, synth_with_nag
 
 from stacks.example_stack import ExampleServiceStack
+from synth_helpers import cfn_lint_errors, new_app, normalized, synth_with_nag
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +41,12 @@ def test_example_function_consumes_its_queue_with_partial_batch_responses(synthe
     )
     template.has_resource_properties(
         "AWS::Lambda::Function",
-        {"Handler": "handler.handler", "Runtime": "python3.14", "Architectures": ["arm64"], "TracingConfig": {"Mode": "Active"}},
+        {
+            "Handler": "handler.handler",
+            "Runtime": "python3.14",
+            "Architectures": ["arm64"],
+            "TracingConfig": {"Mode": "Active"},
+        },
     )
     template.resource_count_is("AWS::Lambda::Function", 1)
     template.has_resource_properties("AWS::IAM::Role", {"ManagedPolicyArns": Match.absent()})

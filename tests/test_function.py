@@ -6,10 +6,10 @@ from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
-from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
 
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
+from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
 
 
 def _code():
@@ -39,7 +39,9 @@ def test_function_defaults_to_arm64_latest_python_and_active_tracing():
 def test_function_logs_to_its_own_log_group_with_retention():
     template = _template()
 
-    template.has_resource("AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 30}, "DeletionPolicy": "Delete"})
+    template.has_resource(
+        "AWS::Logs::LogGroup", {"Properties": {"RetentionInDays": 30}, "DeletionPolicy": "Delete"}
+    )
     (log_group_id,) = template.find_resources("AWS::Logs::LogGroup")
     template.has_resource_properties(
         "AWS::Lambda::Function", {"LoggingConfig": {"LogGroup": {"Ref": log_group_id}}}
@@ -68,12 +70,18 @@ def test_failed_async_events_go_to_an_encrypted_ssl_only_queue():
     template = _template()
 
     (queue_id,) = template.find_resources("AWS::SQS::Queue")
-    template.has_resource_properties("AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 1209600})
+    template.has_resource_properties(
+        "AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 1209600}
+    )
     template.has_resource_properties(
         "AWS::SQS::QueuePolicy",
         {
             "PolicyDocument": {
-                "Statement": [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
+                "Statement": [
+                    Match.object_like(
+                        {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                    )
+                ]
             }
         },
     )
@@ -89,7 +97,9 @@ def test_failed_async_events_go_to_an_encrypted_ssl_only_queue():
 def test_dead_letter_queue_mode_sets_the_function_dead_letter_config():
     template = _template(async_failure="dead_letter_queue")
 
-    template.has_resource_properties("AWS::Lambda::Function", {"DeadLetterConfig": {"TargetArn": Match.any_value()}})
+    template.has_resource_properties(
+        "AWS::Lambda::Function", {"DeadLetterConfig": {"TargetArn": Match.any_value()}}
+    )
     template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {"DestinationConfig": Match.absent()})
 
 
@@ -137,7 +147,9 @@ def test_provisioned_concurrency_is_served_through_the_live_alias():
 def test_provisioned_concurrency_above_reserved_is_an_error():
     stack = cdk.Stack(new_app(), "S")
 
-    with pytest.raises(ConfigurationError, match=r"provisioned_concurrency \(5\) cannot exceed reserved_concurrency \(2\)"):
+    with pytest.raises(
+        ConfigurationError, match=r"provisioned_concurrency \(5\) cannot exceed reserved_concurrency \(2\)"
+    ):
         ServerlessFunction(stack, "Fn", code=_code(), provisioned_concurrency=5, reserved_concurrency=2)
 
 
@@ -156,7 +168,8 @@ def test_function_in_a_vpc_uses_private_subnets_and_passes_nag_and_cfn_lint():
     template = assembly.get_stack_by_name("S").template
     assert cfn_lint_errors(template) == []
     Template.from_json(template).has_resource_properties(
-        "AWS::Lambda::Function", {"VpcConfig": {"SubnetIds": Match.any_value(), "SecurityGroupIds": Match.any_value()}}
+        "AWS::Lambda::Function",
+        {"VpcConfig": {"SubnetIds": Match.any_value(), "SecurityGroupIds": Match.any_value()}},
     )
 
 
@@ -169,7 +182,11 @@ def test_function_in_a_vpc_may_manage_its_network_interfaces():
         {
             "PolicyDocument": {
                 "Statement": Match.array_with(
-                    [Match.object_like({"Action": Match.array_with(["ec2:CreateNetworkInterface"]), "Resource": "*"})]
+                    [
+                        Match.object_like(
+                            {"Action": Match.array_with(["ec2:CreateNetworkInterface"]), "Resource": "*"}
+                        )
+                    ]
                 )
             }
         },

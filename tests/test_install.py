@@ -39,29 +39,51 @@ def test_pip_install_gives_an_outside_app_a_working_library(tmp_path):
     python = venv / "bin" / "python"
     site = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     Path(site, "outer-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     # Built by this environment's setuptools (pinned in requirements-dev.txt): build isolation would
     # download one.
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)],
-        check=True, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(wheels),
+            str(ROOT),
+        ],
+        check=True,
+        cwd=tmp_path,
     )
     (wheel,) = wheels.glob("lambda_patterns-*.whl")
-    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True)
+    subprocess.run(
+        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True
+    )
     project = tmp_path / "third-party-app"
     (project / "orders").mkdir(parents=True)
-    (project / "orders" / "handler.py").write_text("def handler(event, context):\n    return {'batchItemFailures': []}\n")
+    (project / "orders" / "handler.py").write_text(
+        "def handler(event, context):\n    return {'batchItemFailures': []}\n"
+    )
     (project / "app.py").write_text(APP)
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([python, "app.py"], cwd=project, check=True, capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [python, "app.py"], cwd=project, check=True, capture_output=True, text=True, env=env
+    )
 
     imported_from = Path(result.stdout.strip().splitlines()[-1])
     assert str(imported_from).startswith(str(venv))
     template = json.loads((project / "cdk.out" / "ThirdPartyStack.template.json").read_text())
     types = {resource["Type"] for resource in template["Resources"].values()}
     assert {"AWS::Lambda::Function", "AWS::Lambda::EventSourceMapping", "AWS::SQS::Queue"} <= types
-    assert (Path(site) / "lambda_patterns" / "_lambda_src" / "common" / "lambda_common" / "metrics.py").is_file()
+    assert (
+        Path(site) / "lambda_patterns" / "_lambda_src" / "common" / "lambda_common" / "metrics.py"
+    ).is_file()

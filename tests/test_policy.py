@@ -4,17 +4,19 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
-from synth_helpers import new_app, synth_with_nag
 
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.permissions import allow, read_objects, read_table, write_objects
 from lambda_patterns.policy import FunctionPolicy
 from lambda_patterns.role import FunctionRole
+from synth_helpers import new_app, synth_with_nag
 
 
 def _bucket(stack):
     logs = s3.Bucket(stack, "Logs", enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL)
-    cdk.Validations.of(logs).acknowledge(cdk.Acknowledgment(id="AwsSolutions-S1", reason="The test's log bucket"))
+    cdk.Validations.of(logs).acknowledge(
+        cdk.Acknowledgment(id="AwsSolutions-S1", reason="The test's log bucket")
+    )
     return s3.Bucket(
         stack,
         "Bucket",
@@ -27,7 +29,9 @@ def _bucket(stack):
 def test_object_read_is_scoped_to_the_prefix():
     stack = cdk.Stack(new_app(), "S")
     bucket = _bucket(stack)
-    FunctionRole(stack, "Role", policy=FunctionPolicy(stack, "Policy", permissions=[read_objects(bucket, "in/")]))
+    FunctionRole(
+        stack, "Role", policy=FunctionPolicy(stack, "Policy", permissions=[read_objects(bucket, "in/")])
+    )
 
     Template.from_stack(stack).has_resource_properties(
         "AWS::IAM::Policy",
@@ -79,7 +83,8 @@ def test_role_takes_a_permissions_boundary():
     FunctionRole(stack, "Role", permissions_boundary=boundary)
 
     Template.from_stack(stack).has_resource_properties(
-        "AWS::IAM::Role", {"PermissionsBoundary": {"Fn::Join": ["", Match.array_with([":policy/team-boundary"])]}}
+        "AWS::IAM::Role",
+        {"PermissionsBoundary": {"Fn::Join": ["", Match.array_with([":policy/team-boundary"])]}},
     )
 
 

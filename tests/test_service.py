@@ -5,10 +5,10 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
-from synth_helpers import FIXTURES, new_app
 
 from lambda_patterns import ConfigurationError, FunctionRole, LambdaService, S3Trigger, SqsTrigger
 from lambda_patterns.permissions import read_objects, write_objects
+from synth_helpers import FIXTURES, new_app
 
 
 def _bucket(stack):
@@ -29,7 +29,9 @@ def test_service_in_ten_lines_builds_policy_role_package_function_and_trigger():
     service.add_trigger(S3Trigger, "OnUpload", bucket=bucket, prefix="in/")
 
     template = Template.from_stack(stack)
-    template.has_resource_properties("AWS::Lambda::Function", {"MemorySize": 1024, "Architectures": ["arm64"]})
+    template.has_resource_properties(
+        "AWS::Lambda::Function", {"MemorySize": 1024, "Architectures": ["arm64"]}
+    )
     template.has_resource_properties(
         "AWS::IAM::Policy",
         {"PolicyDocument": {"Statement": Match.array_with([Match.object_like({"Action": "s3:GetObject"})])}},

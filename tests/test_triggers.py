@@ -10,7 +10,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
-from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
 
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
@@ -25,6 +24,7 @@ from lambda_patterns.triggers import (
     SqsTrigger,
 )
 from lambda_patterns.triggers.stream import StreamOptions
+from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
 
 
 def _code():
@@ -37,7 +37,11 @@ def _bucket(stack, id="Bucket"):
         cdk.Acknowledgment(id="AwsSolutions-S1", reason="This is the access-log bucket of the test bucket")
     )
     return s3.Bucket(
-        stack, id, enforce_ssl=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL, server_access_logs_bucket=logs
+        stack,
+        id,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        server_access_logs_bucket=logs,
     )
 
 
@@ -65,12 +69,19 @@ def every_trigger():
     S3Trigger(stack, "OnUpload", function=function, bucket=bucket, prefix="in/", suffix=".jpg")
     DynamoDBStreamTrigger(stack, "OnChange", function=function, table=_table(stack))
     KinesisTrigger(
-        stack, "OnClick", function=function, stream=kinesis.Stream(stack, "Clicks", encryption=kinesis.StreamEncryption.MANAGED)
+        stack,
+        "OnClick",
+        function=function,
+        stream=kinesis.Stream(stack, "Clicks", encryption=kinesis.StreamEncryption.MANAGED),
     )
     SqsTrigger(stack, "OnMessage", function=function)
     SnsTrigger(stack, "OnNotification", function=function)
-    EventBridgeTrigger(stack, "Every5Minutes", function=function, schedule=events.Schedule.rate(Duration.minutes(5)))
-    EventBridgeTrigger(stack, "OnOrder", function=function, event_pattern=events.EventPattern(source=["shop.orders"]))
+    EventBridgeTrigger(
+        stack, "Every5Minutes", function=function, schedule=events.Schedule.rate(Duration.minutes(5))
+    )
+    EventBridgeTrigger(
+        stack, "OnOrder", function=function, event_pattern=events.EventPattern(source=["shop.orders"])
+    )
     ApiGatewayTrigger(stack, "Http", function=function)
     assembly, findings = synth_with_nag(app)
     template = assembly.get_stack_by_name("EveryTrigger").template if assembly else None
@@ -96,7 +107,9 @@ def test_stream_triggers_report_item_failures_bisect_bound_retries_and_keep_fail
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
         {
-            "EventSourceArn": Match.object_like({"Fn::GetAtt": Match.array_with(["StreamArn" if source == "DynamoDB" else "Arn"])})
+            "EventSourceArn": Match.object_like(
+                {"Fn::GetAtt": Match.array_with(["StreamArn" if source == "DynamoDB" else "Arn"])}
+            )
             if source == "DynamoDB"
             else {"Fn::GetAtt": [Match.string_like_regexp("Clicks"), "Arn"]},
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
@@ -114,8 +127,11 @@ def test_sqs_trigger_reports_item_failures_and_redrives_to_a_dead_letter_queue(e
 
     template.has_resource_properties(
         "AWS::Lambda::EventSourceMapping",
-        {"EventSourceArn": {"Fn::GetAtt": [Match.string_like_regexp("OnMessageQueue"), "Arn"]},
-         "FunctionResponseTypes": ["ReportBatchItemFailures"], "BatchSize": 10},
+        {
+            "EventSourceArn": {"Fn::GetAtt": [Match.string_like_regexp("OnMessageQueue"), "Arn"]},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "BatchSize": 10,
+        },
     )
     template.has_resource_properties(
         "AWS::SQS::Queue",
@@ -129,7 +145,8 @@ def test_sqs_trigger_reports_item_failures_and_redrives_to_a_dead_letter_queue(e
 
 def test_sns_subscription_keeps_undeliverable_messages(every_trigger):
     Template.from_json(every_trigger[0]).has_resource_properties(
-        "AWS::SNS::Subscription", {"Protocol": "lambda", "RedrivePolicy": {"deadLetterTargetArn": Match.any_value()}}
+        "AWS::SNS::Subscription",
+        {"Protocol": "lambda", "RedrivePolicy": {"deadLetterTargetArn": Match.any_value()}},
     )
 
 
@@ -177,7 +194,9 @@ def test_s3_notification_filters_prefix_and_suffix(every_trigger):
                     Match.object_like(
                         {
                             "Events": ["s3:ObjectCreated:*"],
-                            "Filter": {"Key": {"FilterRules": Match.array_with([{"Name": "prefix", "Value": "in/"}])}},
+                            "Filter": {
+                                "Key": {"FilterRules": Match.array_with([{"Name": "prefix", "Value": "in/"}])}
+                            },
                         }
                     )
                 ]
@@ -189,7 +208,9 @@ def test_s3_notification_filters_prefix_and_suffix(every_trigger):
 def test_s3_trigger_refuses_a_function_that_writes_where_it_is_triggered():
     stack = cdk.Stack(new_app(), "S")
     bucket = _bucket(stack)
-    function = ServerlessFunction(stack, "Fn", code=_code(), permissions=[write_objects(bucket, "uploads/thumbs/")])
+    function = ServerlessFunction(
+        stack, "Fn", code=_code(), permissions=[write_objects(bucket, "uploads/thumbs/")]
+    )
 
     with pytest.raises(ConfigurationError) as error:
         S3Trigger(stack, "OnUpload", function=function, bucket=bucket, prefix="uploads/")
@@ -204,7 +225,9 @@ def test_s3_trigger_refuses_a_function_that_writes_where_it_is_triggered():
 def test_s3_trigger_accepts_disjoint_input_and_output_prefixes():
     stack = cdk.Stack(new_app(), "S")
     bucket = _bucket(stack)
-    function = ServerlessFunction(stack, "Fn", code=_code(), permissions=[write_objects(bucket, "thumbnails/")])
+    function = ServerlessFunction(
+        stack, "Fn", code=_code(), permissions=[write_objects(bucket, "thumbnails/")]
+    )
 
     S3Trigger(stack, "OnUpload", function=function, bucket=bucket, prefix="uploads/")
 
@@ -222,16 +245,24 @@ def test_stream_trigger_refuses_unbounded_retries():
     stack = cdk.Stack(new_app(), "S")
     function = ServerlessFunction(stack, "Fn", code=_code())
 
-    with pytest.raises(ConfigurationError, match="retry_attempts=-1 retries a poison record until it expires"):
+    with pytest.raises(
+        ConfigurationError, match="retry_attempts=-1 retries a poison record until it expires"
+    ):
         DynamoDBStreamTrigger(
-            stack, "OnChange", function=function, table=_table(stack), options=StreamOptions(retry_attempts=-1)
+            stack,
+            "OnChange",
+            function=function,
+            table=_table(stack),
+            options=StreamOptions(retry_attempts=-1),
         )
 
 
 def test_stream_trigger_needs_a_table_with_a_stream():
     stack = cdk.Stack(new_app(), "S")
     function = ServerlessFunction(stack, "Fn", code=_code())
-    table = dynamodb.Table(stack, "Plain", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING))
+    table = dynamodb.Table(
+        stack, "Plain", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+    )
 
     with pytest.raises(ConfigurationError, match="table S/Plain has no stream"):
         DynamoDBStreamTrigger(stack, "OnChange", function=function, table=table)
@@ -242,7 +273,9 @@ def test_sqs_trigger_refuses_an_existing_queue_together_with_queue_props():
     function = ServerlessFunction(stack, "Fn", code=_code())
 
     with pytest.raises(ConfigurationError) as error:
-        SqsTrigger(stack, "Q", function=function, existing_queue_obj=sqs.Queue(stack, "Existing"), queue_props={})
+        SqsTrigger(
+            stack, "Q", function=function, existing_queue_obj=sqs.Queue(stack, "Existing"), queue_props={}
+        )
 
     assert str(error.value) == (
         "SqsTrigger S/Q: pass either existing_queue_obj or queue_props, not both (queue_props configures a "
@@ -254,7 +287,10 @@ def test_sqs_trigger_refuses_a_visibility_timeout_shorter_than_the_function_time
     stack = cdk.Stack(new_app(), "S")
     function = ServerlessFunction(stack, "Fn", code=_code(), timeout=Duration.seconds(60))
 
-    with pytest.raises(ConfigurationError, match=r"visibility timeout \(30 s\) is shorter than the function's timeout \(60 s\)"):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"visibility timeout \(30 s\) is shorter than the function's timeout \(60 s\)",
+    ):
         SqsTrigger(stack, "Q", function=function, queue_props={"visibility_timeout": Duration.seconds(30)})
 
 

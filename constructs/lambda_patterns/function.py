@@ -124,17 +124,20 @@ class ServerlessFunction(Construct):
         package = code if hasattr(code, "code") and hasattr(code, "runtime") else None
         runtime = runtime or (package.runtime if package else defaults.RUNTIME)
         architecture = architecture or (package.architecture if package else defaults.ARCHITECTURE)
-        if package is not None:
-            if package.runtime.name != runtime.name or package.architecture.name != architecture.name:
-                raise ConfigurationError(
-                    f"{where}: the package was built for {package.runtime.name}/{package.architecture.name} "
-                    f"but the function runs {runtime.name}/{architecture.name}"
-                )
+        if package is not None and (
+            package.runtime.name != runtime.name or package.architecture.name != architecture.name
+        ):
+            raise ConfigurationError(
+                f"{where}: the package was built for {package.runtime.name}/{package.architecture.name} "
+                f"but the function runs {runtime.name}/{architecture.name}"
+            )
         check_timeout(timeout, where)
         check_memory(memory_size, where)
         _validate_concurrency(where, reserved_concurrency, provisioned_concurrency)
         if async_failure not in ASYNC_FAILURE_MODES:
-            raise ConfigurationError(f"{where}: async_failure must be one of {ASYNC_FAILURE_MODES}, got {async_failure!r}")
+            raise ConfigurationError(
+                f"{where}: async_failure must be one of {ASYNC_FAILURE_MODES}, got {async_failure!r}"
+            )
         if async_failure == "none" and existing_failure_queue is not None:
             raise ConfigurationError(f"{where}: existing_failure_queue has no use with async_failure='none'")
         if not 0 <= retry_attempts <= 2:
@@ -144,7 +147,9 @@ class ServerlessFunction(Construct):
 
         # Build.
         self._role = role or FunctionRole(self, "Role")
-        self._log_group = logs.LogGroup(self, "LogGroup", retention=log_retention, removal_policy=log_removal_policy)
+        self._log_group = logs.LogGroup(
+            self, "LogGroup", retention=log_retention, removal_policy=log_removal_policy
+        )
         self._role.policy.add(write_logs(self._log_group), *permissions)
         if vpc is not None:
             self._role.policy.add(_vpc_access())
@@ -184,7 +189,8 @@ class ServerlessFunction(Construct):
         if vpc is not None:
             props.update(
                 vpc=vpc,
-                vpc_subnets=vpc_subnets or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                vpc_subnets=vpc_subnets
+                or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
                 security_groups=security_groups,
             )
         props.update(function_props or {})
@@ -212,7 +218,9 @@ class ServerlessFunction(Construct):
         if tracing == lambda_.Tracing.DISABLED:
             return
         self._role.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
+            iam.PolicyStatement(
+                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
+            )
         )
         acknowledge_rule(
             self._role.role,

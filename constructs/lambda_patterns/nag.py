@@ -28,7 +28,7 @@ def _render(node: Any) -> str:
     if isinstance(node, str):
         return node
     if isinstance(node, dict) and len(node) == 1:
-        (key, arg), = node.items()
+        ((key, arg),) = node.items()
         if key == "Ref":
             return f"<{arg}>"
         if key == "Fn::GetAtt":
@@ -44,10 +44,14 @@ def _render(node: Any) -> str:
 def acknowledge(scope: IConstruct, acknowledgements: Iterable[Acknowledgement]) -> None:
     """Acknowledge each finding on ``scope`` and its subtree, with its reason."""
     for ack in acknowledgements:
-        finding = ack.rule_id if ack.applies_to is None else f"{ack.rule_id}[{nag_spelling(scope, ack.applies_to)}]"
+        finding = (
+            ack.rule_id if ack.applies_to is None else f"{ack.rule_id}[{nag_spelling(scope, ack.applies_to)}]"
+        )
         Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=ack.reason))
 
 
-def acknowledge_rule(scope: IConstruct, rule_id: str, reason: str, applies_to: list[str] | None = None) -> None:
+def acknowledge_rule(
+    scope: IConstruct, rule_id: str, reason: str, applies_to: list[str] | None = None
+) -> None:
     """Acknowledge one rule on ``scope`` and its subtree, optionally only for some of its findings."""
     acknowledge(scope, [Acknowledgement(rule_id, a, reason) for a in (applies_to or [None])])

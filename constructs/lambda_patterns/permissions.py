@@ -79,7 +79,9 @@ def read_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
         resource_id=bucket.node.path,
         prefix=prefix,
         acknowledgements=(
-            _object_ack(bucket, pattern, f"Object reads need a key wildcard; scoped to prefix {prefix or '(all)'}"),
+            _object_ack(
+                bucket, pattern, f"Object reads need a key wildcard; scoped to prefix {prefix or '(all)'}"
+            ),
         ),
     )
 
@@ -95,7 +97,9 @@ def write_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
         resource_id=bucket.node.path,
         prefix=prefix,
         acknowledgements=(
-            _object_ack(bucket, pattern, f"Object writes need a key wildcard; scoped to prefix {prefix or '(all)'}"),
+            _object_ack(
+                bucket, pattern, f"Object writes need a key wildcard; scoped to prefix {prefix or '(all)'}"
+            ),
         ),
     )
 
@@ -161,7 +165,10 @@ def put_records(stream: kinesis.IStream) -> Permission:
 def publish(topic: sns.ITopic) -> Permission:
     """Publish to one SNS topic."""
     return Permission(
-        actions=("sns:Publish",), resources=(topic.topic_arn,), access=Access.WRITE, resource_id=topic.node.path
+        actions=("sns:Publish",),
+        resources=(topic.topic_arn,),
+        access=Access.WRITE,
+        resource_id=topic.node.path,
     )
 
 

@@ -17,7 +17,11 @@ metrics = Metrics()
 def greeting(body: str) -> str:
     """The greeting for one message body; ValueError if the body is not ``{"name": "<non-empty>"}``."""
     request = json.loads(body)
-    if not isinstance(request, dict) or not isinstance(request.get("name"), str) or not request["name"].strip():
+    if (
+        not isinstance(request, dict)
+        or not isinstance(request.get("name"), str)
+        or not request["name"].strip()
+    ):
         raise ValueError('expected a JSON object with a non-empty "name"')
     return f"Hello, {request['name'].strip()}!"
 
@@ -30,7 +34,10 @@ def handler(event, context):
                 logger.info(greeting(record["body"]))
                 metrics.add("Greeted")
             except (ValueError, KeyError) as error:
-                logger.warning("rejected message", extra={"fields": {"message_id": record.get("messageId"), "reason": str(error)}})
+                logger.warning(
+                    "rejected message",
+                    extra={"fields": {"message_id": record.get("messageId"), "reason": str(error)}},
+                )
                 metrics.add("Rejected")
                 failures.append({"itemIdentifier": record["messageId"]})
         metrics.flush()

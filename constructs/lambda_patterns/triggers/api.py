@@ -59,7 +59,9 @@ class ApiGatewayTrigger(Construct):
     ) -> None:
         super().__init__(scope, id)
         where = f"ApiGatewayTrigger {self.node.path}"
-        check_exclusive(where, "existing_rest_api_obj", existing_rest_api_obj, "rest_api_props", rest_api_props)
+        check_exclusive(
+            where, "existing_rest_api_obj", existing_rest_api_obj, "rest_api_props", rest_api_props
+        )
         if throttle_rate_limit <= 0 or throttle_burst_limit <= 0:
             raise ConfigurationError(f"{where}: throttle limits must be positive")
         if authorization_scopes and user_pool is None:
@@ -69,14 +71,22 @@ class ApiGatewayTrigger(Construct):
         if existing_rest_api_obj is not None:
             self._api = existing_rest_api_obj
         else:
-            self._api = self._build_api(throttle_rate_limit, throttle_burst_limit, cors_allow_origins, rest_api_props)
+            self._api = self._build_api(
+                throttle_rate_limit, throttle_burst_limit, cors_allow_origins, rest_api_props
+            )
             if create_cloudwatch_role:
                 self._build_account_logging_role()
         self._validator = apigw.RequestValidator(
-            self, "Validator", rest_api=self._api, validate_request_body=True, validate_request_parameters=True
+            self,
+            "Validator",
+            rest_api=self._api,
+            validate_request_body=True,
+            validate_request_parameters=True,
         )
         self._authorizer = (
-            apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool]) if user_pool else None
+            apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
+            if user_pool
+            else None
         )
         integration = apigw.LambdaIntegration(function.target, proxy=True)
         for path, methods in routes.items():
@@ -105,9 +115,14 @@ class ApiGatewayTrigger(Construct):
             }
         return {"authorization_type": apigw.AuthorizationType.IAM, "request_validator": self._validator}
 
-    def _build_api(self, rate: int, burst: int, origins: Sequence[str] | None, overrides: Mapping[str, Any] | None):
+    def _build_api(
+        self, rate: int, burst: int, origins: Sequence[str] | None, overrides: Mapping[str, Any] | None
+    ):
         self._access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=defaults.API_LOG_RETENTION, removal_policy=defaults.LOG_REMOVAL_POLICY
+            self,
+            "AccessLogs",
+            retention=defaults.API_LOG_RETENTION,
+            removal_policy=defaults.LOG_REMOVAL_POLICY,
         )
         props: dict[str, Any] = {
             "cloud_watch_role": False,
@@ -142,8 +157,12 @@ class ApiGatewayTrigger(Construct):
         api = apigw.RestApi(self, "Api", **props)
         if origins:
             # Preflight OPTIONS methods must stay unauthenticated for browsers to send them.
-            acknowledge_rule(api, "AwsSolutions-APIG4", "CORS preflight (OPTIONS) methods cannot carry credentials")
-            acknowledge_rule(api, "AwsSolutions-COG4", "CORS preflight (OPTIONS) methods cannot carry credentials")
+            acknowledge_rule(
+                api, "AwsSolutions-APIG4", "CORS preflight (OPTIONS) methods cannot carry credentials"
+            )
+            acknowledge_rule(
+                api, "AwsSolutions-COG4", "CORS preflight (OPTIONS) methods cannot carry credentials"
+            )
         return api
 
     def _build_account_logging_role(self) -> None:

@@ -45,10 +45,14 @@ class DynamoDBStreamTrigger(Construct):
         # Table reports a missing stream as None; TableV2 exposes a token either way, and CloudFormation
         # reports that case at deploy time.
         if table.table_stream_arn is None:
-            raise ConfigurationError(f"{where}: table {table.node.path} has no stream; set stream= on the table")
+            raise ConfigurationError(
+                f"{where}: table {table.node.path} has no stream; set stream= on the table"
+            )
         check_no_self_trigger(where, function.policy.permissions, table.node.path)
 
-        self._failure_queue, dlq = on_failure_queue(self, existing_failure_queue, f"stream batches of {table.node.path}")
+        self._failure_queue, dlq = on_failure_queue(
+            self, existing_failure_queue, f"stream batches of {table.node.path}"
+        )
         self._source = sources.DynamoEventSource(table, filters=filters, **options.source_kwargs(dlq))
         function.target.add_event_source(self._source)
         acknowledge_rule(

@@ -46,7 +46,9 @@ class EventBridgeTrigger(Construct):
         if (event_pattern is None) == (schedule is None):
             raise ConfigurationError(f"{where}: give exactly one of event_pattern or schedule")
         if schedule is not None and event_bus is not None:
-            raise ConfigurationError(f"{where}: a schedule runs on the default bus; event_bus has no use with it")
+            raise ConfigurationError(
+                f"{where}: a schedule runs on the default bus; event_bus has no use with it"
+            )
         self._dead_letter_queue = existing_dead_letter_queue or failure_queue(
             self, "DeadLetterQueue", f"undeliverable events of {self.node.path}"
         )

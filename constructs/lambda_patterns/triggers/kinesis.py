@@ -39,7 +39,9 @@ class KinesisTrigger(Construct):
         options.validate(where)
         check_no_self_trigger(where, function.policy.permissions, stream.node.path)
 
-        self._failure_queue, dlq = on_failure_queue(self, existing_failure_queue, f"records of {stream.node.path}")
+        self._failure_queue, dlq = on_failure_queue(
+            self, existing_failure_queue, f"records of {stream.node.path}"
+        )
         self._source = sources.KinesisEventSource(stream, filters=filters, **options.source_kwargs(dlq))
         function.target.add_event_source(self._source)
 

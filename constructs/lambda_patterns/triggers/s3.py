@@ -59,7 +59,9 @@ class S3Trigger(Construct):
             "AwsSolutions-IAM4",
             "aws-cdk-lib's bucket-notifications custom resource uses AWSLambdaBasicExecutionRole; "
             "it runs only during deployment",
-            applies_to=["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"],
+            applies_to=[
+                "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+            ],
         )
         acknowledge_rule(
             handler,

@@ -51,7 +51,9 @@ class SqsTrigger(Construct):
         if not 1 <= batch_size <= 10_000:
             raise ConfigurationError(f"{where}: batch_size must be between 1 and 10,000, got {batch_size}")
         if max_concurrency is not None and not 2 <= max_concurrency <= 1000:
-            raise ConfigurationError(f"{where}: max_concurrency must be between 2 and 1,000, got {max_concurrency}")
+            raise ConfigurationError(
+                f"{where}: max_concurrency must be between 2 and 1,000, got {max_concurrency}"
+            )
 
         self._dead_letter_queue: sqs.IQueue | None = None
         if existing_queue_obj is not None:

@@ -31,9 +31,13 @@ class StreamOptions:
 
     def validate(self, where: str) -> None:
         if not 1 <= self.batch_size <= 10_000:
-            raise ConfigurationError(f"{where}: batch_size must be between 1 and 10,000, got {self.batch_size}")
+            raise ConfigurationError(
+                f"{where}: batch_size must be between 1 and 10,000, got {self.batch_size}"
+            )
         if not -1 <= self.retry_attempts <= 10_000:
-            raise ConfigurationError(f"{where}: retry_attempts must be between -1 and 10,000, got {self.retry_attempts}")
+            raise ConfigurationError(
+                f"{where}: retry_attempts must be between -1 and 10,000, got {self.retry_attempts}"
+            )
         if self.retry_attempts == -1:
             raise ConfigurationError(
                 f"{where}: retry_attempts=-1 retries a poison record until it expires and blocks its shard; "
@@ -56,7 +60,9 @@ class StreamOptions:
         }
 
 
-def on_failure_queue(scope: Construct, existing: sqs.IQueue | None, purpose: str) -> tuple[sqs.IQueue, sources.SqsDlq]:
+def on_failure_queue(
+    scope: Construct, existing: sqs.IQueue | None, purpose: str
+) -> tuple[sqs.IQueue, sources.SqsDlq]:
     """The given queue or a new encrypted one, as a stream's on-failure destination."""
     queue = existing or failure_queue(scope, "OnFailureQueue", purpose)
     return queue, sources.SqsDlq(queue)

@@ -13,6 +13,17 @@ from typing import Any
 _STATE: dict[str, Any] = {"cold_start": True, "request_id": None, "function_name": None}
 
 
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is at the moment of writing, not the one seen at import time:
+    a runtime or test harness that swaps stdout still receives every line."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 class _JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -40,10 +51,12 @@ class _JsonFormatter(logging.Formatter):
 
 def get_logger(service: str | None = None) -> logging.Logger:
     """A logger writing one JSON object per line to stdout, where Lambda sends it to CloudWatch Logs."""
-    name = service or os.environ.get("SERVICE_NAME") or os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "handler"
+    name = (
+        service or os.environ.get("SERVICE_NAME") or os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "handler"
+    )
     logger = logging.getLogger(f"lambda_patterns.{name}")
     if not logger.handlers:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = logging.StreamHandler(_CurrentStdout())
         handler.setFormatter(_JsonFormatter(name))
         logger.addHandler(handler)
         logger.propagate = False
