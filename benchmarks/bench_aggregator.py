@@ -1,0 +1,231 @@
+"""Stream aggregator: 1,000-record DynamoDB stream batches touching 20 aggregate items.
+
+Compared in the same run against the per-record baseline (one ``UpdateItem ADD`` per record, the obvious
+implementation): DynamoDB write requests per batch, counted on a real boto3 client talking to moto's server
+(127.0.0.1, started here), and records per second end to end through that server. The aggregator's pure
+core (decode + fold, no I/O) is timed as well. Both writers use the same thread pool size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import socket
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORDS = 1_000
+CATEGORIES = 10  # x 2 hours = 20 aggregate items
+BATCHES = 3
+CORE_ROUNDS = 10
+TABLE = "bench-aggregates"
+CONCURRENCY = 8
+ENV = {
+    "AGGREGATES_TABLE": TABLE,
+    "DIMENSIONS": "category",
+    "VALUE_ATTRIBUTE": "amount",
+    "TIME_ATTRIBUTE": "created_at",
+    "BUCKET": "hour",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "METRICS_NAMESPACE": "Bench",
+}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _load(folder: str, module: str):
+    for path in (str(ROOT / "lambda_src" / "common"), str(ROOT / "lambda_src" / folder)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    spec = importlib.util.spec_from_file_location(
+        f"bench_{folder}_{module}", ROOT / "lambda_src" / folder / f"{module}.py"
+    )
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = loaded
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+def stream_batch(batch: int) -> list[dict]:
+    """1,000 INSERT records in the shape Lambda delivers, spread over 10 categories x 2 hours."""
+    first = 700_000_000_000_000_000_000 + batch * RECORDS
+    records = []
+    for i in range(RECORDS):
+        image = {
+            "pk": {"S": f"order#{batch}-{i}"},
+            "category": {"S": f"category-{i % CATEGORIES}"},
+            "amount": {"N": f"{(i % 97) + 0.25}"},
+            "created_at": {"S": f"2026-11-28T{12 + (i // CATEGORIES) % 2:02d}:{i % 60:02d}:00Z"},
+        }
+        records.append(
+            {
+                "eventID": f"{first + i:032x}",
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {
+                    "Keys": {"pk": image["pk"]},
+                    "NewImage": image,
+                    "SequenceNumber": str(first + i),
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+            }
+        )
+    return records
+
+
+def _count_writes(client) -> list[int]:
+    writes = [0]
+
+    def count(**_):
+        writes[0] += 1
+
+    for operation in ("UpdateItem", "PutItem", "BatchWriteItem", "TransactWriteItems"):
+        client.meta.events.register(f"before-call.dynamodb.{operation}", count)
+    return writes
+
+
+def _per_record_baseline(client, records: list[dict], aggregation, config) -> None:
+    """The obvious implementation: every record's delta as its own UpdateItem ADD."""
+
+    def write(record):
+        effect = aggregation.record_effect(record, config)
+        for key, delta in effect.deltas.items():
+            client.update_item(
+                TableName=TABLE + "-baseline",
+                Key={"pk": {"S": key.item_key["pk"]}, "sk": {"S": key.item_key["sk"]}},
+                UpdateExpression="ADD #c :c, #s :s",
+                ExpressionAttributeNames={"#c": "count", "#s": "sum"},
+                ExpressionAttributeValues={":c": {"N": str(delta.count)}, ":s": {"N": str(delta.total)}},
+            )
+
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
+        list(pool.map(write, records))
+
+
+def run() -> list[dict]:
+    """Benchmark rows in the harness contract."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    # The server's request log would drown the harness output.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        with _environment({**ENV, "AWS_ENDPOINT_URL": endpoint}):
+            aggregation = _load("stream_aggregator", "aggregation")
+            handler = _load("stream_aggregator", "handler")
+            config = aggregation.parse_config(os.environ)
+            client = boto3.client("dynamodb")
+            for name in (TABLE, TABLE + "-baseline"):
+                client.create_table(
+                    TableName=name,
+                    KeySchema=[
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "sk", "KeyType": "RANGE"},
+                    ],
+                    AttributeDefinitions=[
+                        {"AttributeName": "pk", "AttributeType": "S"},
+                        {"AttributeName": "sk", "AttributeType": "S"},
+                    ],
+                    BillingMode="PAY_PER_REQUEST",
+                )
+            writes = _count_writes(client)
+            batches = [stream_batch(b) for b in range(BATCHES)]
+
+            start = time.perf_counter()
+            for _ in range(CORE_ROUNDS):
+                for records in batches:
+                    aggregation.plan_batch(records, config)
+            core_rate = CORE_ROUNDS * BATCHES * RECORDS / (time.perf_counter() - start)
+
+            writes[0] = 0
+            start = time.perf_counter()
+            keys = set()
+            for records in batches:
+                plan = aggregation.plan_batch(records, config)
+                keys.update(plan.contributions)
+                results, errors = handler.write_aggregates(
+                    client, TABLE, plan, "bench", datetime.now(UTC), config, CONCURRENCY
+                )
+                if errors:
+                    raise RuntimeError(f"aggregate writes failed: {errors}")
+            batched_rate = BATCHES * RECORDS / (time.perf_counter() - start)
+            batched_writes = writes[0] / BATCHES
+
+            writes[0] = 0
+            start = time.perf_counter()
+            for records in batches:
+                _per_record_baseline(client, records, aggregation, config)
+            baseline_rate = BATCHES * RECORDS / (time.perf_counter() - start)
+            baseline_writes = writes[0] / BATCHES
+    finally:
+        server.stop()
+
+    section = "stream aggregator"
+    note = f"{RECORDS} records, {len(keys)} aggregate items per batch, {BATCHES} batches, moto server on loopback"
+    return [
+        {
+            "section": section,
+            "name": "DynamoDB write requests per batch (guarded UpdateItem per item)",
+            "value": batched_writes,
+            "unit": "requests",
+            "baseline_name": "one UpdateItem per record",
+            "baseline": baseline_writes,
+            "ratio": baseline_writes / batched_writes,
+            "note": note + "; ratio = times fewer writes (plus one BatchGetItem per batch)",
+        },
+        {
+            "section": section,
+            "name": "records/s end to end (plan + read + writes)",
+            "value": batched_rate,
+            "unit": "records/s",
+            "baseline_name": "one UpdateItem per record",
+            "baseline": baseline_rate,
+            "ratio": batched_rate / baseline_rate,
+            "note": note + f"; {CONCURRENCY} writer threads each",
+        },
+        {
+            "section": section,
+            "name": "records/s through the pure core (decode + fold)",
+            "value": core_rate,
+            "unit": "records/s",
+            "baseline_name": "one UpdateItem per record, end to end",
+            "baseline": baseline_rate,
+            "ratio": core_rate / baseline_rate,
+            "note": "core alone, no I/O: how far planning is from being the bottleneck",
+        },
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
