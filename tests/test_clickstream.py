@@ -8,6 +8,7 @@ import json
 
 import boto3
 import pytest
+
 from conftest import load_event, load_handler
 
 TABLE = "click-counts"

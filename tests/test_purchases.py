@@ -9,6 +9,7 @@ from decimal import Decimal
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
 from conftest import load_event, load_handler
 
 PURCHASES = "purchases"

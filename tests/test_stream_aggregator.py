@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import boto3
 import pytest
+
 from conftest import load_event, load_handler
 
 TABLE = "aggregates"
