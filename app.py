@@ -4,7 +4,9 @@
 import aws_cdk as cdk
 
 from stacks.example_stack import ExampleServiceStack
+from stacks.file_processing_stack import FileProcessingStack
 
 app = cdk.App()
 ExampleServiceStack(app, "ExampleServiceStack")
+FileProcessingStack(app, "FileProcessingStack")
 app.synth()

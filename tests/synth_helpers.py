@@ -9,13 +9,16 @@ from pathlib import Path
 import aws_cdk as cdk
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+# The feature flags `cdk synth` applies, so tests synthesize what the CLI would.
+CDK_CONTEXT = json.loads((ROOT / "cdk.json").read_text())["context"]
 
 # Tests synthesize without running bundling (pip) unless they test packaging itself.
 NO_BUNDLING = {"aws:cdk:bundling-stacks": []}
 
 
 def new_app(bundling: bool = False, **context) -> cdk.App:
-    ctx = dict(context)
+    ctx = {**CDK_CONTEXT, **context}
     if not bundling:
         ctx.update(NO_BUNDLING)
     return cdk.App(context=ctx)

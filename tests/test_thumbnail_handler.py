@@ -10,10 +10,11 @@ from urllib.parse import quote_plus
 
 import boto3
 import pytest
-import thumbnail_images as images
 from botocore.awsrequest import AWSResponse
-from conftest import load_event, load_handler
 from PIL import Image
+
+import thumbnail_images as images
+from conftest import load_event, load_handler
 
 SOURCE = "uploads"
 DEST = "thumbs"

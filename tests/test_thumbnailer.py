@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
+from PIL import Image
+
 import thumbnail_images as images
 from conftest import load_handler
-from PIL import Image
 
 thumbnailer = load_handler("thumbnail", "thumbnailer")
 Rejected = thumbnailer.Rejected

@@ -9,6 +9,7 @@ import uuid
 
 import boto3
 import pytest
+
 from conftest import load_event, load_handler
 from web_api_client import TABLE, call, create_table, invoke, rest_event
 

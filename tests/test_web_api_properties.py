@@ -13,9 +13,10 @@ from decimal import Decimal
 import boto3
 import pytest
 import requests
-from conftest import LambdaContext, load_handler
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import LambdaContext, load_handler
 from web_api_client import TABLE, create_table, rest_event
 
 SCHEMA = {

@@ -11,6 +11,7 @@ from lambda_patterns.package import FunctionPackage
 from lambda_patterns.policy import FunctionPolicy
 from lambda_patterns.role import FunctionRole
 from lambda_patterns.service import LambdaService
+from lambda_patterns.thumbnail_pipeline import ThumbnailPipeline
 from lambda_patterns.triggers import (
     ApiGatewayTrigger,
     DynamoDBStreamTrigger,
@@ -37,5 +38,6 @@ __all__ = [
     "SnsTrigger",
     "SqsTrigger",
     "StreamOptions",
+    "ThumbnailPipeline",
     "permissions",
 ]

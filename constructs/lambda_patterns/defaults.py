@@ -62,3 +62,19 @@ API_THROTTLE_RATE = 100
 API_THROTTLE_BURST = 200
 API_STAGE = "prod"
 API_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
+# S3 buckets (AWS Solutions Constructs' stance: encrypted, versioned, private, SSL-only, access-logged, kept).
+BUCKET_REMOVAL_POLICY = RemovalPolicy.RETAIN
+ACCESS_LOG_RETENTION = Duration.days(90)
+
+# The thumbnail pipeline.
+THUMBNAIL_SIZES = (128, 256, 1024)
+THUMBNAIL_FORMATS = ("auto", "webp")
+THUMBNAIL_FORMAT = "auto"
+THUMBNAIL_QUALITY = 85
+THUMBNAIL_PREFIX = "thumbnails/"
+#: CPU-bound work: 1024 MB buys about 0.58 vCPU and holds the largest image the caps admit.
+THUMBNAIL_MEMORY_MB = 1024
+THUMBNAIL_TIMEOUT = Duration.seconds(60)
+THUMBNAIL_MAX_PIXELS = 50_000_000
+THUMBNAIL_MAX_BYTES = 50 * 1024 * 1024

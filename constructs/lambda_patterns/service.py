@@ -106,7 +106,7 @@ class LambdaService(Construct):
             architecture=architecture,
             memory_size=memory_size,
             timeout=timeout,
-            environment=environment,
+            environment={"SERVICE_NAME": id, **dict(environment or {})},
             permissions=permissions,
             role=self._role,
             **dict(function_props or {}),

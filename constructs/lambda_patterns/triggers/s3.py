@@ -44,10 +44,10 @@ class S3Trigger(Construct):
         super().__init__(scope, id)
         where = f"S3Trigger {self.node.path}"
         check_no_self_trigger(where, function.policy.permissions, bucket.node.path, prefix, suffix)
-        key_filter = s3.NotificationKeyFilter(prefix=prefix, suffix=suffix)
+        filters = [s3.NotificationKeyFilter(prefix=prefix, suffix=suffix)] if prefix or suffix else []
         destination = notifications.LambdaDestination(function.target)
         for event in events:
-            bucket.add_event_notification(event, destination, key_filter)
+            bucket.add_event_notification(event, destination, *filters)
         self._acknowledge_cdk_notifications_handler()
 
     def _acknowledge_cdk_notifications_handler(self) -> None:

@@ -1,0 +1,190 @@
+"""``ThumbnailPipeline``: an image uploaded to one bucket becomes thumbnails in another."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambda_patterns import defaults
+from lambda_patterns.buckets import access_log_bucket, secure_bucket
+from lambda_patterns.checks import check_exclusive
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.handlers import common_path, handler_path
+from lambda_patterns.package import FunctionPackage
+from lambda_patterns.permissions import read_objects, write_objects
+from lambda_patterns.triggers.s3 import S3Trigger
+
+
+def _validate(
+    where: str, sizes: Sequence[int], output_format: str, quality: int, max_pixels: int, max_bytes: int
+) -> None:
+    if not sizes:
+        raise ConfigurationError(f"{where}: sizes must name at least one thumbnail size")
+    bad = [s for s in sizes if not isinstance(s, int) or not 1 <= s <= 10_000]
+    if bad:
+        raise ConfigurationError(f"{where}: sizes must be whole pixels from 1 to 10000, got {bad}")
+    if output_format not in defaults.THUMBNAIL_FORMATS:
+        raise ConfigurationError(
+            f"{where}: output_format must be one of {defaults.THUMBNAIL_FORMATS}, got {output_format!r}"
+        )
+    if not 1 <= quality <= 100:
+        raise ConfigurationError(f"{where}: quality must be between 1 and 100, got {quality}")
+    if max_pixels < 1 or max_bytes < 1:
+        raise ConfigurationError(f"{where}: max_pixels and max_bytes must be positive")
+
+
+class ThumbnailPipeline(Construct):
+    """S3 upload -> thumbnails: each image created in the source bucket is decoded once, at the smallest
+    scale that serves the largest size, and written to the destination bucket as
+    ``<destination_prefix><size>/<key>``. Bad images are logged, counted and not retried; transient failures
+    retry and finally land in the function's on-failure queue.
+
+    :param existing_source_bucket_obj: the bucket users upload to. Default: a new secure bucket.
+    :param source_bucket_props: overrides for the new source bucket (e.g. ``lifecycle_rules``). Default: none.
+    :param existing_destination_bucket_obj: where thumbnails go. It may be the source bucket itself if the
+        prefixes are disjoint (checked at synth). Default: a new secure bucket.
+    :param destination_bucket_props: overrides for the new destination bucket. Default: none.
+    :param existing_logging_bucket_obj: receives the new buckets' access logs. Default: a new log bucket.
+    :param sizes: long-edge sizes in px. Default: 128, 256 and 1024.
+    :param output_format: ``auto`` (JPEG, or PNG where there is transparency) or ``webp``. Default: ``auto``.
+    :param quality: JPEG/WebP quality. Default: 85.
+    :param source_prefix: only keys starting with this. Default: every key.
+    :param source_suffix: only keys ending with this, e.g. ``.jpg``. Default: every key.
+    :param destination_prefix: Default: ``thumbnails/``.
+    :param max_pixels: declared pixels above which an image is rejected unread (decompression bombs).
+        Default: 50 million.
+    :param max_bytes: objects larger than this are rejected without download. Default: 50 MiB.
+    :param memory_size: Default: 1024 MB.
+    :param timeout: Default: 60 seconds.
+    :param function_props: other ``ServerlessFunction`` props. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        existing_source_bucket_obj: s3.IBucket | None = None,
+        source_bucket_props: Mapping[str, Any] | None = None,
+        existing_destination_bucket_obj: s3.IBucket | None = None,
+        destination_bucket_props: Mapping[str, Any] | None = None,
+        existing_logging_bucket_obj: s3.IBucket | None = None,
+        sizes: Sequence[int] = defaults.THUMBNAIL_SIZES,
+        output_format: str = defaults.THUMBNAIL_FORMAT,
+        quality: int = defaults.THUMBNAIL_QUALITY,
+        source_prefix: str | None = None,
+        source_suffix: str | None = None,
+        destination_prefix: str = defaults.THUMBNAIL_PREFIX,
+        max_pixels: int = defaults.THUMBNAIL_MAX_PIXELS,
+        max_bytes: int = defaults.THUMBNAIL_MAX_BYTES,
+        memory_size: int = defaults.THUMBNAIL_MEMORY_MB,
+        timeout: Duration = defaults.THUMBNAIL_TIMEOUT,
+        function_props: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"ThumbnailPipeline {self.node.path}"
+        # Validate.
+        check_exclusive(
+            where,
+            "existing_source_bucket_obj",
+            existing_source_bucket_obj,
+            "source_bucket_props",
+            source_bucket_props,
+        )
+        check_exclusive(
+            where,
+            "existing_destination_bucket_obj",
+            existing_destination_bucket_obj,
+            "destination_bucket_props",
+            destination_bucket_props,
+        )
+        _validate(where, sizes, output_format, quality, max_pixels, max_bytes)
+        if not destination_prefix or not destination_prefix.endswith("/"):
+            raise ConfigurationError(
+                f"{where}: destination_prefix must be a folder ending in '/', got {destination_prefix!r}"
+            )
+
+        # Build.
+        needs_logs = existing_source_bucket_obj is None or existing_destination_bucket_obj is None
+        self._log_bucket = existing_logging_bucket_obj or (
+            access_log_bucket(self, "AccessLogs") if needs_logs else None
+        )
+        self._source = existing_source_bucket_obj or secure_bucket(
+            self, "Source", log_bucket=self._log_bucket, log_prefix="source/", overrides=source_bucket_props
+        )
+        self._destination = existing_destination_bucket_obj or secure_bucket(
+            self,
+            "Destination",
+            log_bucket=self._log_bucket,
+            log_prefix="destination/",
+            overrides=destination_bucket_props,
+        )
+        self._package = FunctionPackage(
+            self, "Package", entry=handler_path("thumbnail"), shared=[common_path()]
+        )
+        self._function = ServerlessFunction(
+            self,
+            "Function",
+            code=self._package,
+            memory_size=memory_size,
+            timeout=timeout,
+            description="Writes thumbnails of images uploaded to the source bucket",
+            permissions=[
+                read_objects(self._source, source_prefix),
+                write_objects(self._destination, destination_prefix),
+            ],
+            environment={
+                "DEST_BUCKET": self._destination.bucket_name,
+                "DEST_PREFIX": destination_prefix,
+                "SIZES": ",".join(str(s) for s in sizes),
+                "OUTPUT_FORMAT": output_format,
+                "QUALITY": str(quality),
+                "MAX_PIXELS": str(max_pixels),
+                "MAX_BYTES": str(max_bytes),
+                "METRICS_NAMESPACE": "LambdaPatterns/Thumbnails",
+                # Throttling and 5xx from S3 are retried inside the invocation before Lambda retries it.
+                "AWS_RETRY_MODE": "standard",
+            },
+            **dict(function_props or {}),
+        )
+
+        # Wire: the recursion check inside S3Trigger refuses overlapping prefixes in one bucket.
+        self._trigger = S3Trigger(
+            self,
+            "OnUpload",
+            function=self._function,
+            bucket=self._source,
+            prefix=source_prefix,
+            suffix=source_suffix,
+        )
+
+    @property
+    def source_bucket(self) -> s3.IBucket:
+        return self._source
+
+    @property
+    def destination_bucket(self) -> s3.IBucket:
+        return self._destination
+
+    @property
+    def log_bucket(self) -> s3.IBucket | None:
+        return self._log_bucket
+
+    @property
+    def function(self) -> ServerlessFunction:
+        return self._function
+
+    @property
+    def package(self) -> FunctionPackage:
+        return self._package
+
+    @property
+    def failure_queue(self) -> sqs.IQueue | None:
+        """Where images that failed every retry are kept, with the error."""
+        return self._function.dead_letter_queue

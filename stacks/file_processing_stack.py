@@ -1,0 +1,18 @@
+"""FileProcessingStack: S3 upload -> thumbnails in a second bucket."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from lambda_patterns.thumbnail_pipeline import ThumbnailPipeline
+
+
+class FileProcessingStack(Stack):
+    """The photo-sharing case: uploads under ``uploads/`` get 128, 256 and 1024 px thumbnails."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.pipeline = ThumbnailPipeline(self, "Thumbnails", source_prefix="uploads/")
+        CfnOutput(self, "SourceBucketName", value=self.pipeline.source_bucket.bucket_name)
+        CfnOutput(self, "ThumbnailBucketName", value=self.pipeline.destination_bucket.bucket_name)
