@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Aws
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -17,6 +15,7 @@ from lambda_patterns.checks import check_exclusive
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.rest_api import SecureRestApi
 
 DEFAULT_ROUTES: Mapping[str, Sequence[str]] = {"/": ("ANY",), "/{proxy+}": ("ANY",)}
 
@@ -62,27 +61,39 @@ class ApiGatewayTrigger(Construct):
         check_exclusive(
             where, "existing_rest_api_obj", existing_rest_api_obj, "rest_api_props", rest_api_props
         )
-        if throttle_rate_limit <= 0 or throttle_burst_limit <= 0:
-            raise ConfigurationError(f"{where}: throttle limits must be positive")
         if authorization_scopes and user_pool is None:
             raise ConfigurationError(f"{where}: authorization_scopes need user_pool")
 
         self._access_logs: logs.LogGroup | None = None
         if existing_rest_api_obj is not None:
             self._api = existing_rest_api_obj
-        else:
-            self._api = self._build_api(
-                throttle_rate_limit, throttle_burst_limit, cors_allow_origins, rest_api_props
+            self._validator = apigw.RequestValidator(
+                self,
+                "Validator",
+                rest_api=self._api,
+                validate_request_body=True,
+                validate_request_parameters=True,
             )
-            if create_cloudwatch_role:
-                self._build_account_logging_role()
-        self._validator = apigw.RequestValidator(
-            self,
-            "Validator",
-            rest_api=self._api,
-            validate_request_body=True,
-            validate_request_parameters=True,
-        )
+            acknowledge_rule(
+                self._api,
+                "AwsSolutions-APIG3",
+                "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
+            )
+        else:
+            secure = SecureRestApi(
+                self,
+                "Rest",
+                throttle_rate_limit=throttle_rate_limit,
+                throttle_burst_limit=throttle_burst_limit,
+                cors_allow_origins=cors_allow_origins,
+                rest_api_props=rest_api_props,
+                create_cloudwatch_role=create_cloudwatch_role,
+            )
+            self._api, self._validator, self._access_logs = (
+                secure.api,
+                secure.request_validator,
+                secure.access_log_group,
+            )
         self._authorizer = (
             apigw.CognitoUserPoolsAuthorizer(self, "Authorizer", cognito_user_pools=[user_pool])
             if user_pool
@@ -99,11 +110,6 @@ class ApiGatewayTrigger(Construct):
                 "AwsSolutions-COG4",
                 "Methods use IAM (SigV4) authorization; pass user_pool= for a Cognito authorizer",
             )
-        acknowledge_rule(
-            self._api,
-            "AwsSolutions-APIG3",
-            "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
-        )
 
     def _method_options(self, scopes: Sequence[str] | None) -> dict[str, Any]:
         if self._authorizer is not None:
@@ -114,89 +120,6 @@ class ApiGatewayTrigger(Construct):
                 "request_validator": self._validator,
             }
         return {"authorization_type": apigw.AuthorizationType.IAM, "request_validator": self._validator}
-
-    def _build_api(
-        self, rate: int, burst: int, origins: Sequence[str] | None, overrides: Mapping[str, Any] | None
-    ):
-        self._access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=defaults.API_LOG_RETENTION,
-            removal_policy=defaults.LOG_REMOVAL_POLICY,
-        )
-        props: dict[str, Any] = {
-            "cloud_watch_role": False,
-            "endpoint_types": [apigw.EndpointType.REGIONAL],
-            "deploy_options": apigw.StageOptions(
-                stage_name=defaults.API_STAGE,
-                access_log_destination=apigw.LogGroupLogDestination(self._access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-                logging_level=apigw.MethodLoggingLevel.INFO,
-                data_trace_enabled=False,
-                metrics_enabled=True,
-                tracing_enabled=True,
-                throttling_rate_limit=rate,
-                throttling_burst_limit=burst,
-            ),
-        }
-        if origins:
-            props["default_cors_preflight_options"] = apigw.CorsOptions(
-                allow_origins=list(origins), allow_methods=apigw.Cors.ALL_METHODS
-            )
-        props.update(overrides or {})
-        api = apigw.RestApi(self, "Api", **props)
-        if origins:
-            # Preflight OPTIONS methods must stay unauthenticated for browsers to send them.
-            acknowledge_rule(
-                api, "AwsSolutions-APIG4", "CORS preflight (OPTIONS) methods cannot carry credentials"
-            )
-            acknowledge_rule(
-                api, "AwsSolutions-COG4", "CORS preflight (OPTIONS) methods cannot carry credentials"
-            )
-        return api
-
-    def _build_account_logging_role(self) -> None:
-        role = iam.Role(
-            self,
-            "CloudWatchRole",
-            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            description="Lets API Gateway write execution logs (account-level setting)",
-        )
-        log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:DescribeLogGroups",
-                    "logs:DescribeLogStreams",
-                    "logs:PutLogEvents",
-                    "logs:GetLogEvents",
-                    "logs:FilterLogEvents",
-                ],
-                resources=[log_groups],
-            )
-        )
-        account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
-        account.node.add_dependency(role)
-        self._api.node.add_dependency(account)
-        acknowledge_rule(
-            role,
-            "AwsSolutions-IAM5",
-            "API Gateway creates one execution log group per API and stage at run time; their names are not "
-            "known at deploy time, so the role reaches this account's and Region's log groups",
-            applies_to=[f"Resource::{log_groups}"],
-        )
 
     @property
     def rest_api(self) -> apigw.RestApi:
