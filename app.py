@@ -3,10 +3,12 @@
 
 import aws_cdk as cdk
 
+from stacks.analytics_stack import AnalyticsStack
 from stacks.example_stack import ExampleServiceStack
 from stacks.file_processing_stack import FileProcessingStack
 
 app = cdk.App()
 ExampleServiceStack(app, "ExampleServiceStack")
 FileProcessingStack(app, "FileProcessingStack")
+AnalyticsStack(app, "AnalyticsStack")
 app.synth()

@@ -78,3 +78,40 @@ THUMBNAIL_MEMORY_MB = 1024
 THUMBNAIL_TIMEOUT = Duration.seconds(60)
 THUMBNAIL_MAX_PIXELS = 50_000_000
 THUMBNAIL_MAX_BYTES = 50 * 1024 * 1024
+
+# Operations: alarms and dashboards (issue 7).
+#: Every alarm looks at this window; one evaluation period, so a page arrives within about five minutes.
+ALARM_PERIOD = Duration.minutes(5)
+ALARM_EVALUATION_PERIODS = 1
+#: Any error or throttle in a period is worth a look: each is a failed or delayed event.
+ERRORS_THRESHOLD = 1
+THROTTLES_THRESHOLD = 1
+#: p99 duration above this share of the timeout: the slowest invocations are about to time out.
+DURATION_TIMEOUT_RATIO = 0.8
+DURATION_STATISTIC = "p99"
+#: Stream consumers: the oldest record of a batch older than this means the function is falling behind.
+#: Well below STREAM_MAX_RECORD_AGE (1 hour), after which records are discarded to the failure queue.
+ITERATOR_AGE_THRESHOLD = Duration.minutes(5)
+#: A message in a dead-letter or on-failure queue is an event that was not processed: alarm on the first.
+QUEUE_DEPTH_THRESHOLD = 0
+#: Dashboards show the last day unless the viewer picks another range.
+DASHBOARD_RANGE = Duration.hours(24)
+DASHBOARD_WIDGET_WIDTH = 8
+DASHBOARD_WIDGET_HEIGHT = 6
+
+# Cold start controls.
+#: Provisioned concurrency auto-scaling keeps the alias's utilisation near this share.
+PROVISIONED_UTILIZATION_TARGET = 0.7
+
+# DynamoDB tables (Solutions Constructs' stance: on-demand, encrypted, point-in-time recovery, kept).
+TABLE_REMOVAL_POLICY = RemovalPolicy.RETAIN
+TABLE_TTL_ATTRIBUTE = "expires_at"
+
+# Analytics.
+AGGREGATE_BUCKET = "hour"
+AGGREGATE_BUCKETS = ("minute", "hour", "day")
+#: A tumbling window makes Lambda name the shard in each event, so idempotency marks are kept per shard.
+AGGREGATOR_TUMBLING_WINDOW = Duration.seconds(1)
+CLICK_STREAM_MODE = "on_demand"
+CLICKS_PATH = "clicks"
+PURCHASE_MAX_RECEIVE_COUNT = 3

@@ -30,6 +30,8 @@ class SqsTrigger(Construct):
     :param max_batching_window: Default: 1 second.
     :param max_concurrency: 2 to 1,000 concurrent invocations for this queue. Default: no limit.
     :param report_batch_item_failures: Default: True.
+    :param max_receive_count: receives before a message of the new queue moves to its dead-letter queue.
+        Default: 3.
     """
 
     def __init__(
@@ -44,12 +46,17 @@ class SqsTrigger(Construct):
         max_batching_window: Duration = defaults.MAX_BATCHING_WINDOW,
         max_concurrency: int | None = None,
         report_batch_item_failures: bool = defaults.REPORT_BATCH_ITEM_FAILURES,
+        max_receive_count: int = defaults.SQS_MAX_RECEIVE_COUNT,
     ) -> None:
         super().__init__(scope, id)
         where = f"SqsTrigger {self.node.path}"
         check_exclusive(where, "existing_queue_obj", existing_queue_obj, "queue_props", queue_props)
         if not 1 <= batch_size <= 10_000:
             raise ConfigurationError(f"{where}: batch_size must be between 1 and 10,000, got {batch_size}")
+        if not 1 <= max_receive_count <= 1000:
+            raise ConfigurationError(
+                f"{where}: max_receive_count must be between 1 and 1,000, got {max_receive_count}"
+            )
         if max_concurrency is not None and not 2 <= max_concurrency <= 1000:
             raise ConfigurationError(
                 f"{where}: max_concurrency must be between 2 and 1,000, got {max_concurrency}"
@@ -67,7 +74,7 @@ class SqsTrigger(Construct):
                     function.timeout.to_seconds() * defaults.SQS_VISIBILITY_TIMEOUT_FACTOR
                 ),
                 "dead_letter_queue": sqs.DeadLetterQueue(
-                    queue=self._dead_letter_queue, max_receive_count=defaults.SQS_MAX_RECEIVE_COUNT
+                    queue=self._dead_letter_queue, max_receive_count=max_receive_count
                 ),
             }
             props.update(queue_props or {})

@@ -28,6 +28,8 @@ class StreamOptions:
     report_batch_item_failures: bool = defaults.REPORT_BATCH_ITEM_FAILURES
     max_batching_window: Duration = defaults.MAX_BATCHING_WINDOW
     parallelization_factor: int = 1
+    #: Aggregation windows; Lambda then names the shard in each event. Default: none.
+    tumbling_window: Duration | None = None
 
     def validate(self, where: str) -> None:
         if not 1 <= self.batch_size <= 10_000:
@@ -45,6 +47,8 @@ class StreamOptions:
             )
         if not 1 <= self.parallelization_factor <= 10:
             raise ConfigurationError(f"{where}: parallelization_factor must be between 1 and 10")
+        if self.tumbling_window is not None and not 0 <= self.tumbling_window.to_seconds() <= 900:
+            raise ConfigurationError(f"{where}: tumbling_window must be at most 900 seconds")
 
     def source_kwargs(self, on_failure: lambda_.IEventSourceDlq) -> dict:
         return {
@@ -56,6 +60,7 @@ class StreamOptions:
             "report_batch_item_failures": self.report_batch_item_failures,
             "max_batching_window": self.max_batching_window,
             "parallelization_factor": self.parallelization_factor,
+            "tumbling_window": self.tumbling_window,
             "on_failure": on_failure,
         }
 

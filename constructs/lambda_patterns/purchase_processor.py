@@ -1,0 +1,143 @@
+"""``PurchaseEventProcessor``: purchase events on SNS -> stored purchases and product/customer aggregates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambda_patterns import defaults
+from lambda_patterns.checks import check_exclusive
+from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.handlers import common_path, handler_path
+from lambda_patterns.package import FunctionPackage
+from lambda_patterns.permissions import read_table, write_table
+from lambda_patterns.tables import secure_table
+from lambda_patterns.triggers.sqs import SqsTrigger
+
+
+class PurchaseEventProcessor(Construct):
+    """An encrypted SNS topic for purchase events, an SQS queue subscribed to it (a buffer that absorbs
+    bursts, with a dead-letter queue), and a function that stores each purchase once and updates per-product
+    and per-customer aggregates a recommendation feature can read, in one transaction.
+
+    :param existing_topic_obj: the purchase topic. Default: a new topic encrypted with the AWS-managed SNS
+        key, SSL-only.
+    :param topic_props: overrides for the new topic. Default: none.
+    :param existing_purchases_table_obj: keyed ``pk`` (S) = purchase id. Default: a new table.
+    :param purchases_table_props: overrides for the new purchases table. Default: none.
+    :param existing_aggregates_table_obj: keyed ``pk`` (S) + ``sk`` (S). Default: a new table.
+    :param aggregates_table_props: overrides for the new aggregates table. Default: none.
+    :param batch_size: messages per invocation. Default: 10.
+    :param max_receive_count: receives before a message moves to the dead-letter queue. Default: 3.
+    :param function_props: other ``ServerlessFunction`` props. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        existing_topic_obj: sns.ITopic | None = None,
+        topic_props: Mapping[str, Any] | None = None,
+        existing_purchases_table_obj: dynamodb.ITable | None = None,
+        purchases_table_props: Mapping[str, Any] | None = None,
+        existing_aggregates_table_obj: dynamodb.ITable | None = None,
+        aggregates_table_props: Mapping[str, Any] | None = None,
+        batch_size: int = defaults.SQS_BATCH_SIZE,
+        max_receive_count: int = defaults.PURCHASE_MAX_RECEIVE_COUNT,
+        function_props: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"PurchaseEventProcessor {self.node.path}"
+        # Validate.
+        check_exclusive(where, "existing_topic_obj", existing_topic_obj, "topic_props", topic_props)
+        check_exclusive(
+            where,
+            "existing_purchases_table_obj",
+            existing_purchases_table_obj,
+            "purchases_table_props",
+            purchases_table_props,
+        )
+        check_exclusive(
+            where,
+            "existing_aggregates_table_obj",
+            existing_aggregates_table_obj,
+            "aggregates_table_props",
+            aggregates_table_props,
+        )
+
+        # Build.
+        self._topic = existing_topic_obj or sns.Topic(
+            self,
+            "Purchases",
+            **{
+                "master_key": kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+                "enforce_ssl": True,
+                **dict(topic_props or {}),
+            },
+        )
+        self._purchases = existing_purchases_table_obj or secure_table(
+            self, "PurchasesTable", partition_key="pk", overrides=purchases_table_props
+        )
+        self._aggregates = existing_aggregates_table_obj or secure_table(
+            self, "AggregatesTable", partition_key="pk", sort_key="sk", overrides=aggregates_table_props
+        )
+        self._function = ServerlessFunction(
+            self,
+            "Function",
+            code=FunctionPackage(self, "Package", entry=handler_path("purchases"), shared=[common_path()]),
+            description="Stores purchases once and updates product and customer aggregates",
+            permissions=[
+                read_table(self._purchases),
+                write_table(self._purchases),
+                read_table(self._aggregates),
+                write_table(self._aggregates),
+            ],
+            environment={
+                "PURCHASES_TABLE": self._purchases.table_name,
+                "AGGREGATES_TABLE": self._aggregates.table_name,
+                "METRICS_NAMESPACE": "LambdaPatterns/Purchases",
+            },
+            **dict(function_props or {}),
+        )
+
+        # Wire: SNS -> buffer queue (with its dead-letter queue) -> function, failures reported per message.
+        self._trigger = SqsTrigger(
+            self,
+            "OnPurchase",
+            function=self._function,
+            batch_size=batch_size,
+            max_receive_count=max_receive_count,
+        )
+        self._topic.add_subscription(subscriptions.SqsSubscription(self._trigger.queue))
+
+    @property
+    def topic(self) -> sns.ITopic:
+        return self._topic
+
+    @property
+    def queue(self) -> sqs.IQueue:
+        return self._trigger.queue
+
+    @property
+    def dead_letter_queue(self) -> sqs.IQueue:
+        return self._trigger.dead_letter_queue
+
+    @property
+    def purchases_table(self) -> dynamodb.ITable:
+        return self._purchases
+
+    @property
+    def aggregates_table(self) -> dynamodb.ITable:
+        return self._aggregates
+
+    @property
+    def function(self) -> ServerlessFunction:
+        return self._function
