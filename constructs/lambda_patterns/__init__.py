@@ -5,12 +5,15 @@ function (``ServerlessFunction``) -> trigger (``lambda_patterns.triggers``), com
 """
 
 from lambda_patterns import permissions
+from lambda_patterns.clickstream import ClickstreamAnalytics
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.package import FunctionPackage
 from lambda_patterns.policy import FunctionPolicy
+from lambda_patterns.purchase_processor import PurchaseEventProcessor
 from lambda_patterns.role import FunctionRole
 from lambda_patterns.service import LambdaService
+from lambda_patterns.stream_aggregator import StreamAggregator
 from lambda_patterns.thumbnail_pipeline import ThumbnailPipeline
 from lambda_patterns.triggers import (
     ApiGatewayTrigger,
@@ -25,6 +28,7 @@ from lambda_patterns.triggers.stream import StreamOptions
 
 __all__ = [
     "ApiGatewayTrigger",
+    "ClickstreamAnalytics",
     "ConfigurationError",
     "DynamoDBStreamTrigger",
     "EventBridgeTrigger",
@@ -33,10 +37,12 @@ __all__ = [
     "FunctionRole",
     "KinesisTrigger",
     "LambdaService",
+    "PurchaseEventProcessor",
     "S3Trigger",
     "ServerlessFunction",
     "SnsTrigger",
     "SqsTrigger",
+    "StreamAggregator",
     "StreamOptions",
     "ThumbnailPipeline",
     "permissions",
