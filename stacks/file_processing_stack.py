@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from lambda_patterns.alarms import alarm_topic
 from lambda_patterns.thumbnail_pipeline import ThumbnailPipeline
 
 
@@ -13,6 +14,11 @@ class FileProcessingStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
-        self.pipeline = ThumbnailPipeline(self, "Thumbnails", source_prefix="uploads/")
+        # Subscribe people or a chat channel to this topic to be paged; see docs/operations.md.
+        self.alarm_topic = alarm_topic(self, "Alarms", display_name="File processing alarms")
+        self.pipeline = ThumbnailPipeline(
+            self, "Thumbnails", source_prefix="uploads/", alarm_topic=self.alarm_topic
+        )
         CfnOutput(self, "SourceBucketName", value=self.pipeline.source_bucket.bucket_name)
         CfnOutput(self, "ThumbnailBucketName", value=self.pipeline.destination_bucket.bucket_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)

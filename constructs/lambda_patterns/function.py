@@ -11,10 +11,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.alarms import FunctionAlarms
 from lambda_patterns.checks import check_memory, check_timeout
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.nag import acknowledge_rule
@@ -34,6 +36,40 @@ def _validate_concurrency(where: str, reserved: int | None, provisioned: int | N
     if reserved is not None and provisioned is not None and provisioned > reserved:
         raise ConfigurationError(
             f"{where}: provisioned_concurrency ({provisioned}) cannot exceed reserved_concurrency ({reserved})"
+        )
+
+
+def _validate_scaling(
+    where: str, reserved: int | None, provisioned: int | None, provisioned_max: int | None
+) -> None:
+    if provisioned_max is None:
+        return
+    if provisioned is None:
+        raise ConfigurationError(
+            f"{where}: provisioned_concurrency_max needs provisioned_concurrency (the minimum it scales from)"
+        )
+    if provisioned_max < provisioned:
+        raise ConfigurationError(
+            f"{where}: provisioned_concurrency_max ({provisioned_max}) must be at least "
+            f"provisioned_concurrency ({provisioned})"
+        )
+    if reserved is not None and provisioned_max > reserved:
+        raise ConfigurationError(
+            f"{where}: provisioned_concurrency_max ({provisioned_max}) cannot exceed "
+            f"reserved_concurrency ({reserved})"
+        )
+
+
+def _validate_snap_start(where: str, runtime: lambda_.Runtime, provisioned: int | None) -> None:
+    # Lambda's own limits, checked here so that they fail the synth rather than the deployment.
+    if not runtime.supports_snap_start:
+        raise ConfigurationError(
+            f"{where}: snap_start needs a runtime with SnapStart (Python 3.12 or newer); {runtime.name} has none"
+        )
+    if provisioned is not None:
+        raise ConfigurationError(
+            f"{where}: snap_start and provisioned_concurrency cannot be combined (Lambda supports one or the "
+            "other on a version); choose SnapStart for cheaper, provisioned concurrency for the lowest latency"
         )
 
 
@@ -73,6 +109,13 @@ class ServerlessFunction(Construct):
     :param reserved_concurrency: Default: none (the account's unreserved pool).
     :param provisioned_concurrency: pre-initialised environments, served through an alias named
         ``live`` that triggers then invoke. Default: none, and no alias.
+    :param provisioned_concurrency_max: scale provisioned concurrency between ``provisioned_concurrency`` and
+        this, keeping utilisation near 70% (Application Auto Scaling). Default: none (fixed).
+    :param snap_start: Lambda SnapStart on published versions: the ``live`` alias then points at the current
+        version and triggers invoke it. Needs Python 3.12+; not with provisioned concurrency. Default: off.
+    :param alarms: CloudWatch alarms (``FunctionAlarms``) on errors, throttles, duration near the timeout
+        and the failure queue's depth; stream triggers add iterator age. Default: off.
+    :param alarm_topic: where the alarms notify. Needs ``alarms``. Default: none (alarms without actions).
     :param async_failure: ``"destination"`` (an on-failure destination queue, which keeps the error with the
         event), ``"dead_letter_queue"`` or ``"none"``. Default: ``"destination"``.
     :param existing_failure_queue: a queue to use instead of creating one. Default: a new encrypted,
@@ -105,6 +148,10 @@ class ServerlessFunction(Construct):
         role: FunctionRole | None = None,
         reserved_concurrency: int | None = None,
         provisioned_concurrency: int | None = None,
+        provisioned_concurrency_max: int | None = None,
+        snap_start: bool = False,
+        alarms: bool = False,
+        alarm_topic: sns.ITopic | None = None,
         async_failure: str = defaults.ASYNC_FAILURE,
         existing_failure_queue: sqs.IQueue | None = None,
         retry_attempts: int = defaults.ASYNC_RETRY_ATTEMPTS,
@@ -134,6 +181,11 @@ class ServerlessFunction(Construct):
         check_timeout(timeout, where)
         check_memory(memory_size, where)
         _validate_concurrency(where, reserved_concurrency, provisioned_concurrency)
+        _validate_scaling(where, reserved_concurrency, provisioned_concurrency, provisioned_concurrency_max)
+        if snap_start:
+            _validate_snap_start(where, runtime, provisioned_concurrency)
+        if alarm_topic is not None and not alarms:
+            raise ConfigurationError(f"{where}: alarm_topic has no use with alarms=False")
         if async_failure not in ASYNC_FAILURE_MODES:
             raise ConfigurationError(
                 f"{where}: async_failure must be one of {ASYNC_FAILURE_MODES}, got {async_failure!r}"
@@ -186,6 +238,8 @@ class ServerlessFunction(Construct):
             "max_event_age": max_event_age,
             "recursive_loop": lambda_.RecursiveLoop.TERMINATE,
         }
+        if snap_start:
+            props["snap_start"] = lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS
         if vpc is not None:
             props.update(
                 vpc=vpc,
@@ -198,7 +252,8 @@ class ServerlessFunction(Construct):
 
         # Wire.
         self._alias: lambda_.Alias | None = None
-        if provisioned_concurrency is not None:
+        # SnapStart applies to published versions only, so the alias also publishes one for it.
+        if provisioned_concurrency is not None or snap_start:
             self._alias = lambda_.Alias(
                 self,
                 "Alias",
@@ -209,8 +264,29 @@ class ServerlessFunction(Construct):
                 retry_attempts=retry_attempts,
                 max_event_age=max_event_age,
             )
+        self._scaling: Any = None
+        if self._alias is not None and provisioned_concurrency_max is not None:
+            self._scaling = self._alias.add_auto_scaling(
+                min_capacity=provisioned_concurrency, max_capacity=provisioned_concurrency_max
+            )
+            self._scaling.scale_on_utilization(utilization_target=defaults.PROVISIONED_UTILIZATION_TARGET)
         self.memory_size = memory_size
         self.timeout = timeout
+        self._service_name = env["SERVICE_NAME"]
+        self._reads_stream = False
+        self._monitored_queues: list[sqs.IQueue] = [self._failure_queue] if self._failure_queue else []
+        self._alarms = (
+            FunctionAlarms(
+                self,
+                "Alarms",
+                function=self._function,
+                timeout=timeout,
+                alarm_topic=alarm_topic,
+                failure_queue=self._failure_queue,
+            )
+            if alarms
+            else None
+        )
 
     def _add_tracing_permissions(self, tracing: lambda_.Tracing) -> None:
         # Adding X-Ray's statement ourselves creates the role's default policy now, so the acknowledgement
@@ -247,7 +323,7 @@ class ServerlessFunction(Construct):
 
     @property
     def alias(self) -> lambda_.Alias | None:
-        """The ``live`` alias carrying provisioned concurrency, if any."""
+        """The ``live`` alias carrying provisioned concurrency or the SnapStart version, if any."""
         return self._alias
 
     @property
@@ -256,6 +332,37 @@ class ServerlessFunction(Construct):
         return self._failure_queue
 
     @property
+    def alarms(self) -> FunctionAlarms | None:
+        """The function's CloudWatch alarms, when ``alarms=True``."""
+        return self._alarms
+
+    @property
+    def service_name(self) -> str:
+        """The ``SERVICE_NAME`` environment value: the ``service`` dimension of the handler's EMF metrics."""
+        return self._service_name
+
+    @property
+    def reads_stream(self) -> bool:
+        """Whether a DynamoDB or Kinesis stream trigger invokes this function (it then has an IteratorAge)."""
+        return self._reads_stream
+
+    @property
+    def monitored_queues(self) -> list[sqs.IQueue]:
+        """The queues where this function's failed events end: its own and its stream triggers'."""
+        return list(self._monitored_queues)
+
+    def watch_stream(self, failure_queue: sqs.IQueue, scope: Construct) -> None:
+        """Called by stream triggers: record the stream and its failure queue, and alarm on both when the
+        function has alarms (the queue's alarm is created in the trigger's ``scope``)."""
+        self._reads_stream = True
+        if all(q.node.path != failure_queue.node.path for q in self._monitored_queues):
+            self._monitored_queues.append(failure_queue)
+        if self._alarms is not None:
+            self._alarms.add_iterator_age_alarm()
+            self._alarms.add_queue_depth_alarm(failure_queue, scope=scope, id="FailureQueueDepthAlarm")
+
+    @property
     def target(self) -> lambda_.IFunction:
-        """What triggers should invoke: the alias when there is provisioned concurrency, else the function."""
+        """What triggers should invoke: the alias when there is one (provisioned concurrency or SnapStart),
+        else the function."""
         return self._alias or self._function

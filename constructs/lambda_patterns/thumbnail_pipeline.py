@@ -7,18 +7,27 @@ from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.buckets import access_log_bucket, secure_bucket
 from lambda_patterns.checks import check_exclusive
+from lambda_patterns.dashboard import CustomMetrics, ServiceDashboard
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
 from lambda_patterns.permissions import read_objects, write_objects
 from lambda_patterns.triggers.s3 import S3Trigger
+
+#: What the thumbnail handler counts (EMF), per ``service``.
+THUMBNAIL_METRICS = CustomMetrics(
+    namespace="LambdaPatterns/Thumbnails",
+    names=("ImagesProcessed", "ImagesRejected", "ThumbnailsWritten"),
+    title="Images processed, rejected; thumbnails written",
+)
 
 
 def _validate(
@@ -62,6 +71,9 @@ class ThumbnailPipeline(Construct):
     :param max_bytes: objects larger than this are rejected without download. Default: 50 MiB.
     :param memory_size: Default: 1024 MB.
     :param timeout: Default: 60 seconds.
+    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
+        failed images waiting in the on-failure queue). Default: none (alarms without actions).
+    :param dashboard: create a CloudWatch dashboard of the function and the handler's metrics. Default: yes.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -85,6 +97,8 @@ class ThumbnailPipeline(Construct):
         max_bytes: int = defaults.THUMBNAIL_MAX_BYTES,
         memory_size: int = defaults.THUMBNAIL_MEMORY_MB,
         timeout: Duration = defaults.THUMBNAIL_TIMEOUT,
+        alarm_topic: sns.ITopic | None = None,
+        dashboard: bool = True,
         function_props: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -147,11 +161,11 @@ class ThumbnailPipeline(Construct):
                 "QUALITY": str(quality),
                 "MAX_PIXELS": str(max_pixels),
                 "MAX_BYTES": str(max_bytes),
-                "METRICS_NAMESPACE": "LambdaPatterns/Thumbnails",
+                "METRICS_NAMESPACE": THUMBNAIL_METRICS.namespace,
                 # Throttling and 5xx from S3 are retried inside the invocation before Lambda retries it.
                 "AWS_RETRY_MODE": "standard",
             },
-            **dict(function_props or {}),
+            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
         )
 
         # Wire: the recursion check inside S3Trigger refuses overlapping prefixes in one bucket.
@@ -163,6 +177,12 @@ class ThumbnailPipeline(Construct):
             prefix=source_prefix,
             suffix=source_suffix,
         )
+        self._dashboard: ServiceDashboard | None = None
+        if dashboard:
+            self._dashboard = ServiceDashboard(self, "Dashboard")
+            self._dashboard.add_function(
+                self._function, custom_metrics=[THUMBNAIL_METRICS], title=f"{self.node.path}: thumbnails"
+            )
 
     @property
     def source_bucket(self) -> s3.IBucket:
@@ -183,6 +203,15 @@ class ThumbnailPipeline(Construct):
     @property
     def package(self) -> FunctionPackage:
         return self._package
+
+    @property
+    def dashboard(self) -> ServiceDashboard | None:
+        return self._dashboard
+
+    @property
+    def alarms(self):
+        """The function's ``FunctionAlarms`` (None only if ``function_props`` turned them off)."""
+        return self._function.alarms
 
     @property
     def failure_queue(self) -> sqs.IQueue | None:

@@ -55,6 +55,8 @@ class DynamoDBStreamTrigger(Construct):
         )
         self._source = sources.DynamoEventSource(table, filters=filters, **options.source_kwargs(dlq))
         function.target.add_event_source(self._source)
+        # Iterator age and failure-queue alarms, when the function has alarms on.
+        function.watch_stream(self._failure_queue, self)
         acknowledge_rule(
             function.role,
             "AwsSolutions-IAM5",

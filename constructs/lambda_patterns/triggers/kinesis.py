@@ -44,6 +44,8 @@ class KinesisTrigger(Construct):
         )
         self._source = sources.KinesisEventSource(stream, filters=filters, **options.source_kwargs(dlq))
         function.target.add_event_source(self._source)
+        # Iterator age and failure-queue alarms, when the function has alarms on.
+        function.watch_stream(self._failure_queue, self)
 
     @property
     def failure_queue(self) -> sqs.IQueue:
