@@ -6,9 +6,11 @@ import aws_cdk as cdk
 from stacks.analytics_stack import AnalyticsStack
 from stacks.example_stack import ExampleServiceStack
 from stacks.file_processing_stack import FileProcessingStack
+from stacks.web_backend_stack import WebBackendStack
 
 app = cdk.App()
 ExampleServiceStack(app, "ExampleServiceStack")
 FileProcessingStack(app, "FileProcessingStack")
 AnalyticsStack(app, "AnalyticsStack")
+WebBackendStack(app, "WebBackendStack")
 app.synth()

@@ -25,6 +25,7 @@ from lambda_patterns.triggers import (
     SqsTrigger,
 )
 from lambda_patterns.triggers.stream import StreamOptions
+from lambda_patterns.web_api_backend import WebApiBackend
 
 __all__ = [
     "ApiGatewayTrigger",
@@ -45,5 +46,6 @@ __all__ = [
     "StreamAggregator",
     "StreamOptions",
     "ThumbnailPipeline",
+    "WebApiBackend",
     "permissions",
 ]

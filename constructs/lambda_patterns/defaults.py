@@ -115,3 +115,32 @@ AGGREGATOR_TUMBLING_WINDOW = Duration.seconds(1)
 CLICK_STREAM_MODE = "on_demand"
 CLICKS_PATH = "clicks"
 PURCHASE_MAX_RECEIVE_COUNT = 3
+
+# The web backend (API Gateway -> Lambda -> DynamoDB, issue 5).
+WEB_API_RESOURCE = "items"
+WEB_API_KEY_NAME = "id"
+#: The handler's own default: any JSON object.
+WEB_API_ITEM_SCHEMA = {"type": "object"}
+#: Every CRUD route; ``collection`` is ``/<resource>``, ``item`` is ``/<resource>/{id}``.
+WEB_API_ROUTES = {"collection": ("GET", "POST"), "item": ("GET", "PUT", "PATCH", "DELETE")}
+WEB_API_MAX_BODY_BYTES = 64 * 1024
+WEB_API_PAGE_SIZE = 25
+#: API Gateway stops waiting after 29 seconds; a function that runs on bills for an answer nobody reads.
+WEB_API_TIMEOUT = Duration.seconds(29)
+WEB_API_METRICS_NAMESPACE = "LambdaPatterns/WebApi"
+#: The body media types API Gateway checks against the models; the handler parses both as JSON.
+WEB_API_CONTENT_TYPES = ("application/json", "application/merge-patch+json")
+#: Headers a browser may send: CDK's defaults (SigV4's among them) plus the handler's preconditions.
+WEB_API_CORS_ALLOW_HEADERS = (
+    "Content-Type",
+    "X-Amz-Date",
+    "Authorization",
+    "X-Api-Key",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+    "If-Match",
+    "If-None-Match",
+)
+WEB_API_CORS_MAX_AGE = Duration.minutes(10)
+#: Lambda's limit on a function's environment variables, names and values together.
+LAMBDA_ENVIRONMENT_MAX_BYTES = 4096

@@ -152,6 +152,17 @@ def read_write_table(table: dynamodb.ITable) -> list[Permission]:
     return [read_table(table), write_table(table)]
 
 
+def crud_items(table: dynamodb.ITable) -> Permission:
+    """Get, put, delete and scan items of ``table``: exactly what a CRUD API over one table needs, without
+    UpdateItem, batches, transactions, queries or ``DescribeTable``, and without reaching its indexes."""
+    return Permission(
+        actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"),
+        resources=(table.table_arn,),
+        access=Access.WRITE,
+        resource_id=table.node.path,
+    )
+
+
 def put_records(stream: kinesis.IStream) -> Permission:
     """Write records to a Kinesis stream."""
     return Permission(

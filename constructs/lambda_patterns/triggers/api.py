@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +20,9 @@ from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.rest_api import SecureRestApi
 
 DEFAULT_ROUTES: Mapping[str, Sequence[str]] = {"/": ("ANY",), "/{proxy+}": ("ANY",)}
+#: API Gateway models are JSON Schema draft 4.
+DRAFT4 = "http://json-schema.org/draft-04/schema#"
+REQUEST_CONTENT_TYPES = ("application/json",)
 
 
 class ApiGatewayTrigger(Construct):
@@ -38,6 +43,11 @@ class ApiGatewayTrigger(Construct):
     :param existing_rest_api_obj: add the routes to this API instead. Default: a new API.
     :param create_cloudwatch_role: create the account-level role API Gateway needs to write execution logs
         (one per account and Region). Default: True.
+    :param request_schemas: JSON schemas (draft 4, as API Gateway models are) that request bodies must
+        satisfy, by route ``"METHOD /path"``, e.g. ``{"POST /items": {"type": "object", ...}}``. Each becomes
+        a ``Model`` for ``request_content_types``, so the validator answers 400 before the function runs.
+        Default: none; bodies reach the function unchecked.
+    :param request_content_types: the media types the schemas apply to. Default: ``application/json``.
     """
 
     def __init__(
@@ -55,6 +65,8 @@ class ApiGatewayTrigger(Construct):
         rest_api_props: Mapping[str, Any] | None = None,
         existing_rest_api_obj: apigw.RestApi | None = None,
         create_cloudwatch_role: bool = True,
+        request_schemas: Mapping[str, Mapping[str, Any]] | None = None,
+        request_content_types: Sequence[str] = REQUEST_CONTENT_TYPES,
     ) -> None:
         super().__init__(scope, id)
         where = f"ApiGatewayTrigger {self.node.path}"
@@ -63,6 +75,7 @@ class ApiGatewayTrigger(Construct):
         )
         if authorization_scopes and user_pool is None:
             raise ConfigurationError(f"{where}: authorization_scopes need user_pool")
+        schemas = _route_schemas(where, routes, request_schemas or {}, request_content_types)
 
         self._access_logs: logs.LogGroup | None = None
         if existing_rest_api_obj is not None:
@@ -99,17 +112,42 @@ class ApiGatewayTrigger(Construct):
             if user_pool
             else None
         )
+        self._models: dict[str, apigw.IModel] = {}
         integration = apigw.LambdaIntegration(function.target, proxy=True)
         for path, methods in routes.items():
             resource = self._api.root.resource_for_path(path)
             for method in methods:
-                resource.add_method(method, integration, **self._method_options(authorization_scopes))
+                options = self._method_options(authorization_scopes)
+                schema = schemas.get(_route_key(method, path))
+                if schema is not None:
+                    options["request_models"] = dict.fromkeys(request_content_types, self._model(schema))
+                resource.add_method(method, integration, **options)
         if self._authorizer is None:
             acknowledge_rule(
                 self._api,
                 "AwsSolutions-COG4",
                 "Methods use IAM (SigV4) authorization; pass user_pool= for a Cognito authorizer",
             )
+
+    def _model(self, schema: Mapping[str, Any]) -> apigw.IModel:
+        # One model per distinct schema, named by its content so that routes sharing a schema share it.
+        document = {"$schema": DRAFT4, **schema}
+        digest = hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()[:8]
+        if digest not in self._models:
+            model = apigw.CfnModel(
+                self,
+                f"Model{digest}",
+                rest_api_id=self._api.rest_api_id,
+                content_type=REQUEST_CONTENT_TYPES[0],
+                schema=document,
+            )
+            # As CDK's Model does: a stage only serves a new schema after a new deployment.
+            deployment = self._api.latest_deployment
+            if deployment is not None:
+                deployment.node.add_dependency(model)
+                deployment.add_to_logical_id({"model": document})
+            self._models[digest] = apigw.Model.from_model_name(self, f"Model{digest}Ref", model.ref)
+        return self._models[digest]
 
     def _method_options(self, scopes: Sequence[str] | None) -> dict[str, Any]:
         if self._authorizer is not None:
@@ -126,6 +164,11 @@ class ApiGatewayTrigger(Construct):
         return self._api
 
     @property
+    def request_models(self) -> tuple[apigw.IModel, ...]:
+        """The models made from ``request_schemas``, one per distinct schema."""
+        return tuple(self._models.values())
+
+    @property
     def access_log_group(self) -> logs.LogGroup | None:
         return self._access_logs
 
@@ -136,3 +179,31 @@ class ApiGatewayTrigger(Construct):
     @property
     def url(self) -> str:
         return self._api.url
+
+
+def _route_key(method: str, path: str) -> str:
+    return f"{method.upper()} {path}"
+
+
+def _split_route(key: str) -> tuple[str, str]:
+    method, _, path = key.strip().partition(" ")
+    return method, path.strip()
+
+
+def _route_schemas(
+    where: str,
+    routes: Mapping[str, Sequence[str]],
+    schemas: Mapping[str, Mapping[str, Any]],
+    content_types: Sequence[str],
+) -> dict[str, Mapping[str, Any]]:
+    """``schemas`` keyed as the routes are, after checking that each names a route of this API."""
+    known = {_route_key(method, path) for path, methods in routes.items() for method in methods}
+    keyed = {_route_key(*_split_route(key)): schema for key, schema in schemas.items()}
+    unknown = sorted(set(keyed) - known)
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: request_schemas names {unknown}, which are not among the routes {sorted(known)}"
+        )
+    if keyed and not content_types:
+        raise ConfigurationError(f"{where}: request_schemas need at least one request_content_types entry")
+    return keyed

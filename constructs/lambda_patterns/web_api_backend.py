@@ -1,0 +1,351 @@
+"""``WebApiBackend``: a REST API over one DynamoDB table, served by one Lambda function."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from aws_cdk import Duration, Stack, Token
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from lambda_patterns import defaults
+from lambda_patterns.checks import check_exclusive
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.handlers import common_path, handler_path
+from lambda_patterns.package import FunctionPackage
+from lambda_patterns.permissions import crud_items
+from lambda_patterns.triggers.api import ApiGatewayTrigger
+from lambda_patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
+
+#: The most a handler setting may be, as the handler itself checks at cold start.
+_MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
+_MAX_PAGE_SIZE = 100
+# API Gateway path parts: letters, digits and a few marks; one segment, since the handler routes on it.
+_RESOURCE_NAME = re.compile(r"[A-Za-z0-9._-]+")
+_ORIGIN = re.compile(r"https?://[^/\s*]+")
+#: A token's value is unknown at synth; DynamoDB table names are at most this long.
+_TOKEN_BYTES = 255
+#: The error envelope of the handler (``{"error": {"code", "message", "field"}}``) for API Gateway's own
+#: answers. Gateway response templates substitute variables only (no VTL); messageString comes quoted.
+_ENVELOPE = '{"error": {"code": "%s", "message": $context.error.messageString, "field": null%s}}'
+
+
+def _validate_routes(where: str, routes: Mapping[str, Sequence[str]]) -> None:
+    unknown = sorted(set(routes) - set(defaults.WEB_API_ROUTES))
+    if unknown:
+        raise ConfigurationError(
+            f"{where}: routes keys must be among {sorted(defaults.WEB_API_ROUTES)}, got {unknown}"
+        )
+    for name, methods in routes.items():
+        allowed = defaults.WEB_API_ROUTES[name]
+        bad = [method for method in methods if method not in allowed]
+        if bad:
+            raise ConfigurationError(f"{where}: routes[{name!r}] methods must be among {allowed}, got {bad}")
+    if not any(routes.values()):
+        raise ConfigurationError(f"{where}: routes must enable at least one method")
+
+
+def _validate_settings(
+    where: str, resource_name: str, key_name: str, max_body_bytes: int, page_size: int, origin: str | None
+) -> None:
+    if not _RESOURCE_NAME.fullmatch(resource_name):
+        raise ConfigurationError(
+            f"{where}: resource_name must be one path segment of letters, digits, '.', '_' or '-', "
+            f"got {resource_name!r}"
+        )
+    if not key_name:
+        raise ConfigurationError(f"{where}: key_name must name the table's partition key")
+    if key_name == VERSION_ATTRIBUTE:
+        raise ConfigurationError(
+            f"{where}: key_name cannot be '{VERSION_ATTRIBUTE}': the handler keeps each item's version there"
+        )
+    if not 1 <= max_body_bytes <= _MAX_BODY_BYTES:
+        raise ConfigurationError(
+            f"{where}: max_body_bytes must be between 1 and {_MAX_BODY_BYTES}, got {max_body_bytes}"
+        )
+    if not 1 <= page_size <= _MAX_PAGE_SIZE:
+        raise ConfigurationError(
+            f"{where}: page_size must be between 1 and {_MAX_PAGE_SIZE}, got {page_size}"
+        )
+    if origin is not None and origin != "*" and not _ORIGIN.fullmatch(origin):
+        raise ConfigurationError(
+            f"{where}: cors_allow_origin must be '*' or one origin such as 'https://app.example.com' "
+            f"(scheme and host, no path), got {origin!r}"
+        )
+
+
+def _check_table_key(where: str, table: dynamodb.ITable, key_name: str) -> None:
+    # A table defined in this app shows its key schema; an imported one cannot be checked at synth.
+    child = table.node.default_child
+    if getattr(child, "key_schema", None) is None:
+        return
+    stack = Stack.of(table)
+    keys = {key["keyType"]: key["attributeName"] for key in stack.resolve(child.key_schema)}
+    types = {a["attributeName"]: a["attributeType"] for a in stack.resolve(child.attribute_definitions) or []}
+    if keys.get("HASH") != key_name or "RANGE" in keys or types.get(key_name) != "S":
+        found = ", ".join(f"{kind} {name} ({types.get(name)})" for kind, name in sorted(keys.items()))
+        raise ConfigurationError(
+            f"{where}: existing_table_obj must have the string partition key {key_name!r} and no sort key; "
+            f"it has {found}"
+        )
+
+
+def _check_environment_size(where: str, environment: Mapping[str, str]) -> None:
+    size = sum(
+        len(name) + (_TOKEN_BYTES if Token.is_unresolved(value) else len(value.encode()))
+        for name, value in environment.items()
+    )
+    if size > defaults.LAMBDA_ENVIRONMENT_MAX_BYTES:
+        raise ConfigurationError(
+            f"{where}: the function's environment would take up to {size} bytes, above Lambda's "
+            f"{defaults.LAMBDA_ENVIRONMENT_MAX_BYTES}; ITEM_SCHEMA alone is {len(environment['ITEM_SCHEMA'])} "
+            "bytes, so shorten item_schema (drop descriptions, titles)"
+        )
+
+
+class WebApiBackend(Construct):
+    """API Gateway (REST) -> one Lambda function -> one DynamoDB table: create, read, replace, merge-patch,
+    delete and list the JSON items of one resource, with optimistic concurrency (ETag / If-Match).
+
+    Routes, each of which ``routes`` can leave out (``<id>`` is the item's ``key_name``):
+
+    - ``GET /<resource>``: a page of items, ``?limit=`` (1 to 100) and ``?cursor=`` from ``next_cursor``.
+    - ``POST /<resource>``: create; 201 with ``Location`` and ``ETag``. The server makes a UUID id unless
+      ``item_schema`` lists the key in ``required`` (clients then choose ids).
+    - ``GET /<resource>/{id}``: the item and its ``ETag``; 304 for a matching ``If-None-Match``.
+    - ``PUT /<resource>/{id}``: replace the fields; ``PATCH``: a JSON Merge Patch (RFC 7386);
+      ``DELETE``: 204. Each honours ``If-Match`` (412 when stale); a lost race is 409.
+
+    Bodies are checked twice against ``item_schema``: by API Gateway models (POST and PUT bodies against
+    the schema; PATCH only for being an object, since a merge patch is judged once merged) before the
+    function runs, then by the handler. Every error, API Gateway's own included, has the body
+    ``{"error": {"code", "message", "field"}}``; validation failures have code ``validation_failed``,
+    other API Gateway errors its response type (``ACCESS_DENIED``, ``THROTTLED``...).
+
+    REST API rather than HTTP API: only REST APIs validate bodies against JSON-schema models, have usage
+    plans and API keys, and accept a WAF web ACL. One function for every route rather than one per route:
+    one warm pool (a request to any route warms it for all, so fewer cold starts), one role with one set of
+    permissions, one log group and one deployment unit; routing inside the handler costs microseconds.
+
+    The new table is on demand, has point-in-time recovery, is retained when the stack is deleted, and is
+    encrypted with the AWS-managed key ``aws/dynamodb`` rather than an AWS-owned key: every use of the key
+    is then recorded in CloudTrail and AWS Config's ``dynamodb-table-encrypted-kms`` rule is satisfied, at
+    no monthly key charge and without a key policy to maintain.
+
+    :param existing_table_obj: the items table; its partition key must be ``key_name`` (string) and it
+        must have no sort key (checked at synth when the table is defined in this app). Default: a new table.
+    :param table_props: overrides for the new ``TableV2`` (e.g. ``encryption`` with a customer-managed key,
+        ``removal_policy``). Default: none.
+    :param resource_name: the path segment of the collection. Default: ``items``.
+    :param key_name: the items' key attribute, the table's partition key. Default: ``id``.
+    :param item_schema: a JSON schema (a dict) for items: ``"type": "object"`` and the keywords the
+        handler enforces (type, required, properties, additionalProperties, enum, minLength, maxLength,
+        minimum, maximum, exclusiveMinimum and exclusiveMaximum as numbers, pattern, items, minItems,
+        maxItems), checked at synth by the handler's own validator. It must not define ``version``.
+        Default: any object.
+    :param routes: which methods to deploy: ``{"collection": ("GET", "POST"), "item": ("GET", "PUT",
+        "PATCH", "DELETE")}`` or a subset of it. Default: all of them.
+    :param user_pool: authorize callers with this Cognito user pool (an ID token in ``Authorization``).
+        Default: IAM authorization (SigV4-signed requests, ``execute-api:Invoke`` permission).
+    :param authorization_scopes: OAuth scopes required with ``user_pool`` (an access token then).
+        Default: none.
+    :param throttle_rate_limit: steady requests per second for the stage. Default: 100.
+    :param throttle_burst_limit: Default: 200.
+    :param cors_allow_origin: the one origin (or ``*``) browsers may call from: preflight answers, the
+        handler's ``Access-Control-Allow-Origin`` and API Gateway's error answers. Default: no CORS.
+    :param max_body_bytes: larger bodies are refused with 413. Default: 64 KiB.
+    :param page_size: items per page when ``limit`` is not given, at most 100. Default: 25.
+    :param memory_size: Default: 512 MB.
+    :param timeout: Default: 29 seconds, API Gateway's integration timeout.
+    :param function_props: other ``ServerlessFunction`` props. Default: none.
+    :param rest_api_props: overrides for the ``RestApi``. Default: none.
+    :param create_cloudwatch_role: create the account-level role API Gateway writes execution logs with
+        (one per account and Region). Default: True.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        existing_table_obj: dynamodb.ITable | dynamodb.ITableV2 | None = None,
+        table_props: Mapping[str, Any] | None = None,
+        resource_name: str = defaults.WEB_API_RESOURCE,
+        key_name: str = defaults.WEB_API_KEY_NAME,
+        item_schema: Mapping[str, Any] | None = None,
+        routes: Mapping[str, Sequence[str]] | None = None,
+        user_pool: cognito.IUserPool | None = None,
+        authorization_scopes: Sequence[str] | None = None,
+        throttle_rate_limit: int = defaults.API_THROTTLE_RATE,
+        throttle_burst_limit: int = defaults.API_THROTTLE_BURST,
+        cors_allow_origin: str | None = None,
+        max_body_bytes: int = defaults.WEB_API_MAX_BODY_BYTES,
+        page_size: int = defaults.WEB_API_PAGE_SIZE,
+        memory_size: int = defaults.MEMORY_MB,
+        timeout: Duration = defaults.WEB_API_TIMEOUT,
+        function_props: Mapping[str, Any] | None = None,
+        rest_api_props: Mapping[str, Any] | None = None,
+        create_cloudwatch_role: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"WebApiBackend {self.node.path}"
+        schema = dict(defaults.WEB_API_ITEM_SCHEMA if item_schema is None else item_schema)
+        routes = dict(defaults.WEB_API_ROUTES if routes is None else routes)
+
+        # Validate.
+        check_exclusive(where, "existing_table_obj", existing_table_obj, "table_props", table_props)
+        _validate_settings(where, resource_name, key_name, max_body_bytes, page_size, cors_allow_origin)
+        _validate_routes(where, routes)
+        check_item_schema(where, schema, key_name)
+        if existing_table_obj is not None:
+            _check_table_key(where, existing_table_obj, key_name)
+        item_schema_text = json.dumps(schema, separators=(",", ":"))
+
+        # Build.
+        self._table = existing_table_obj or self._build_table(key_name, table_props)
+        environment = {
+            "TABLE_NAME": self._table.table_name,
+            "RESOURCE": resource_name,
+            "KEY_NAME": key_name,
+            "ITEM_SCHEMA": item_schema_text,
+            "MAX_BODY_BYTES": str(max_body_bytes),
+            "PAGE_SIZE": str(page_size),
+            "METRICS_NAMESPACE": defaults.WEB_API_METRICS_NAMESPACE,
+            "SERVICE_NAME": id,
+        }
+        if cors_allow_origin:
+            environment["CORS_ALLOW_ORIGIN"] = cors_allow_origin
+        _check_environment_size(where, environment)
+        self._package = FunctionPackage(
+            self, "Package", entry=handler_path("web_api"), shared=[common_path()]
+        )
+        self._function = ServerlessFunction(
+            self,
+            "Function",
+            code=self._package,
+            memory_size=memory_size,
+            timeout=timeout,
+            description=f"Serves the /{resource_name} REST API from its DynamoDB table",
+            permissions=[crud_items(self._table)],
+            environment=environment,
+            # API Gateway invokes synchronously: errors go back to the caller, a failure queue would stay empty.
+            async_failure="none",
+            **dict(function_props or {}),
+        )
+
+        # Wire.
+        collection, item = f"/{resource_name}", f"/{resource_name}/{{id}}"
+        paths = {"collection": collection, "item": item}
+        api_routes = {paths[name]: tuple(methods) for name, methods in routes.items() if methods}
+        models = body_models(schema, key_name)
+        request_schemas = {
+            f"{method} {path}": models[method]
+            for path, methods in api_routes.items()
+            for method in methods
+            if method in models
+        }
+        self._trigger = ApiGatewayTrigger(
+            self,
+            "Api",
+            function=self._function,
+            routes=api_routes,
+            user_pool=user_pool,
+            authorization_scopes=authorization_scopes,
+            throttle_rate_limit=throttle_rate_limit,
+            throttle_burst_limit=throttle_burst_limit,
+            cors_allow_origins=[cors_allow_origin] if cors_allow_origin else None,
+            rest_api_props=self._api_props(cors_allow_origin, api_routes, rest_api_props),
+            create_cloudwatch_role=create_cloudwatch_role,
+            request_schemas=request_schemas,
+            request_content_types=defaults.WEB_API_CONTENT_TYPES,
+        )
+        self._add_error_responses(cors_allow_origin)
+
+    def _build_table(self, key_name: str, overrides: Mapping[str, Any] | None) -> dynamodb.TableV2:
+        props: dict[str, Any] = {
+            "partition_key": dynamodb.Attribute(name=key_name, type=dynamodb.AttributeType.STRING),
+            "billing": dynamodb.Billing.on_demand(),
+            "encryption": dynamodb.TableEncryptionV2.aws_managed_key(),
+            "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+        }
+        props.update(overrides or {})
+        return dynamodb.TableV2(self, "Table", **props)
+
+    @staticmethod
+    def _api_props(
+        origin: str | None, api_routes: Mapping[str, Sequence[str]], overrides: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        props: dict[str, Any] = {}
+        if origin:
+            # Preflight must allow the headers SigV4 and the handler's preconditions send.
+            methods = sorted({method for methods in api_routes.values() for method in methods})
+            props["default_cors_preflight_options"] = apigw.CorsOptions(
+                allow_origins=[origin],
+                allow_methods=methods,
+                allow_headers=list(defaults.WEB_API_CORS_ALLOW_HEADERS),
+                max_age=defaults.WEB_API_CORS_MAX_AGE,
+            )
+        props.update(overrides or {})
+        return props or None
+
+    def _add_error_responses(self, origin: str | None) -> None:
+        # Without CORS headers a browser could not read why API Gateway refused its request.
+        headers = {"Access-Control-Allow-Origin": f"'{origin}'"} if origin else None
+        answers = (
+            ("ValidationFailed", apigw.ResponseType.BAD_REQUEST_BODY, "validation_failed", ""),
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX, "$context.error.responseType", ""),
+            (
+                "Default5xx",
+                apigw.ResponseType.DEFAULT_5_XX,
+                "$context.error.responseType",
+                ', "request_id": "$context.requestId"',
+            ),
+        )
+        for name, response_type, code, extra in answers:
+            self.rest_api.add_gateway_response(
+                name,
+                type=response_type,
+                templates={"application/json": _ENVELOPE % (code, extra)},
+                response_headers=headers,
+            )
+
+    @property
+    def table(self) -> dynamodb.ITable | dynamodb.ITableV2:
+        """The items table: partition key ``key_name`` (string), plus the handler's ``version`` attribute."""
+        return self._table
+
+    @property
+    def function(self) -> ServerlessFunction:
+        """The one function behind every route."""
+        return self._function
+
+    @property
+    def package(self) -> FunctionPackage:
+        return self._package
+
+    @property
+    def trigger(self) -> ApiGatewayTrigger:
+        return self._trigger
+
+    @property
+    def rest_api(self) -> apigw.RestApi:
+        return self._trigger.rest_api
+
+    @property
+    def access_log_group(self) -> logs.LogGroup | None:
+        """The API's access log group (one JSON line per request)."""
+        return self._trigger.access_log_group
+
+    @property
+    def url(self) -> str:
+        """The stage's URL, e.g. ``https://<api>.execute-api.<region>.amazonaws.com/prod/``."""
+        return self._trigger.url

@@ -1,0 +1,144 @@
+"""The web backend's item schema seen twice: as the ``web_api`` handler enforces it (``ITEM_SCHEMA``), and
+as the API Gateway models (JSON Schema draft 4) that reject bad bodies before the function runs.
+
+The models follow one rule: never refuse a body the handler would accept. They may let through what the
+handler then refuses (a key on POST that the server assigns, for instance); the handler stays the
+authority, the models only save an invocation on the common mistakes.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from collections.abc import Iterator, Mapping
+from types import ModuleType
+from typing import Any
+
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.handlers import handler_path
+
+#: The attribute the handler keeps each item's optimistic-concurrency version in.
+VERSION_ATTRIBUTE = "version"
+# Draft-04 has no $id (it says ``id``), $comment or examples; API Gateway rejects models it cannot parse.
+_NOT_IN_DRAFT4 = frozenset({"$schema", "$id", "$comment", "examples"})
+
+
+@functools.cache
+def _handler_validation() -> ModuleType:
+    # The handler's own validator, loaded from its file: the schema it would refuse at cold start is
+    # refused at synth, by the same code. The module imports nothing of the handler's.
+    path = handler_path("web_api") / "api_validation.py"
+    spec = importlib.util.spec_from_file_location("lambda_patterns._web_api_validation", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def subschemas(schema: Any, path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every object schema inside ``schema`` (itself included) with its path, as the handler names them."""
+    if not isinstance(schema, Mapping):
+        return
+    yield path, schema
+    for name, sub in (schema.get("properties") or {}).items():
+        yield from subschemas(sub, f"{path}.{name}" if path else name)
+    if "additionalProperties" in schema:
+        yield from subschemas(schema["additionalProperties"], f"{path}.*" if path else "*")
+    if "items" in schema:
+        yield from subschemas(schema["items"], f"{path}[]")
+
+
+def check_item_schema(where: str, schema: Any, key_name: str) -> None:
+    """Raise ConfigurationError unless the handler would load ``schema`` for items keyed by ``key_name``."""
+    if not isinstance(schema, Mapping) or schema.get("type") != "object":
+        raise ConfigurationError(
+            f'{where}: item_schema must be an object schema ({{"type": "object", ...}}): items are JSON objects'
+        )
+    validation = _handler_validation()
+    try:
+        validation.check_schema(schema)
+    except validation.SchemaError as error:
+        raise ConfigurationError(f"{where}: item_schema: {error}") from None
+    for path, sub in subschemas(schema):
+        for keyword in ("exclusiveMinimum", "exclusiveMaximum"):
+            if isinstance(sub.get(keyword), bool):
+                raise ConfigurationError(
+                    f"{where}: item_schema at '{path or '/'}': {keyword} must be the bound itself (a number), "
+                    "not draft 4's boolean; the API Gateway model gets the draft-4 form"
+                )
+    properties = schema.get("properties") or {}
+    if VERSION_ATTRIBUTE in properties:
+        raise ConfigurationError(
+            f"{where}: item_schema must not define '{VERSION_ATTRIBUTE}': the handler sets it on every write"
+        )
+    key_schema = properties.get(key_name)
+    if isinstance(key_schema, Mapping) and "type" in key_schema:
+        kinds = key_schema["type"] if isinstance(key_schema["type"], list) else [key_schema["type"]]
+        if "string" not in kinds:
+            raise ConfigurationError(
+                f"{where}: item_schema gives '{key_name}' the type {key_schema['type']!r}, but it is the "
+                "table's partition key, a string"
+            )
+
+
+def draft04(schema: Any) -> dict[str, Any]:
+    """``schema`` (the handler's dialect) in draft 4: boolean schemas as ``{}`` / ``{"not": {}}``, numeric
+    ``exclusiveMinimum``/``exclusiveMaximum`` as draft 4's bound plus boolean, no empty ``required``."""
+    if schema is True:
+        return {}
+    if schema is False:
+        return {"not": {}}
+    converted = {key: value for key, value in schema.items() if key not in _NOT_IN_DRAFT4}
+    if isinstance(converted.get("properties"), Mapping):
+        converted["properties"] = {name: draft04(sub) for name, sub in converted["properties"].items()}
+    if "items" in converted:
+        converted["items"] = draft04(converted["items"])
+    if isinstance(converted.get("additionalProperties"), Mapping):
+        converted["additionalProperties"] = draft04(converted["additionalProperties"])
+    if converted.get("required") == []:
+        # Draft 4 requires at least one name; the handler's body schema can be left with none.
+        del converted["required"]
+    _exclusive_bound(converted, "exclusiveMinimum", "minimum", lambda inclusive, bound: inclusive > bound)
+    _exclusive_bound(converted, "exclusiveMaximum", "maximum", lambda inclusive, bound: inclusive < bound)
+    return converted
+
+
+def _exclusive_bound(schema: dict[str, Any], exclusive: str, inclusive: str, stricter) -> None:
+    if exclusive not in schema:
+        return
+    bound = schema.pop(exclusive)
+    if inclusive in schema and stricter(schema[inclusive], bound):
+        return
+    schema[inclusive] = bound
+    schema[exclusive] = True
+
+
+def without_key(schema: Mapping[str, Any], key_name: str) -> dict[str, Any]:
+    """The schema a body's other fields must satisfy: the item schema without the key (as the handler's
+    ``body_schema_for``), since the URL or the server supplies the key."""
+    trimmed = dict(schema)
+    if isinstance(schema.get("properties"), Mapping):
+        trimmed["properties"] = {k: v for k, v in schema["properties"].items() if k != key_name}
+    if isinstance(schema.get("required"), list):
+        trimmed["required"] = [name for name in schema["required"] if name != key_name]
+    return trimmed
+
+
+def _with_properties(schema: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {**schema, "properties": {**(schema.get("properties") or {}), **extra}}
+
+
+def body_models(schema: Mapping[str, Any], key_name: str) -> dict[str, dict[str, Any]]:
+    """The draft-4 model of each method's body, by method.
+
+    POST: the fields, plus the key when the schema requires it (clients then choose ids). PUT: the fields,
+    plus the key (it must equal the URL's) and ``version`` (it must be the current one), which the handler
+    checks itself. PATCH: any object, since a merge patch is checked once merged into the stored item.
+    """
+    fields = without_key(schema, key_name)
+    post = fields
+    if key_name in (schema.get("required") or []):
+        key_schema = (schema.get("properties") or {}).get(key_name, {"type": "string"})
+        post = _with_properties(fields, {key_name: key_schema})
+        post["required"] = [*fields.get("required", []), key_name]
+    put = _with_properties(fields, {key_name: {"type": "string"}, VERSION_ATTRIBUTE: {"type": "number"}})
+    return {"POST": draft04(post), "PUT": draft04(put), "PATCH": {"type": "object"}}

@@ -1,0 +1,30 @@
+"""WebBackendStack: a REST API over an ``items`` table, one function behind every route."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from lambda_patterns.web_api_backend import WebApiBackend
+
+#: A shop's catalogue entry: what a client must send, and what nothing may exceed.
+ITEM_SCHEMA = {
+    "type": "object",
+    "required": ["name", "price"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "price": {"type": "number", "minimum": 0},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 50}, "maxItems": 20},
+    },
+}
+
+
+class WebBackendStack(Stack):
+    """CRUD over ``/items``, IAM (SigV4) authorization, items validated against ``ITEM_SCHEMA``."""
+
+    def __init__(self, scope: Construct, id: str, **kwargs) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.backend = WebApiBackend(self, "Items", resource_name="items", item_schema=ITEM_SCHEMA)
+        CfnOutput(self, "ApiUrl", value=self.backend.url, description="Base URL; items are under items/")
+        CfnOutput(self, "TableName", value=self.backend.table.table_name)
