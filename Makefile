@@ -13,7 +13,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export LAMBDA_PATTERNS_WHEELHOUSE := $(WHEELHOUSE)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install synth test lint bench clean
+.PHONY: install synth test lint bench clean local demo
 
 install: $(VENV)/.installed node_modules/.installed $(WHEELHOUSE)/.installed
 
@@ -43,6 +43,14 @@ lint: install
 
 bench: install
 	$(PY) -m benchmarks
+
+# The synthesized app on this machine: moto's server on 127.0.0.1, handlers in local worker processes.
+local: synth
+	$(PY) -m lambda_patterns.local --assembly cdk.out
+
+# Runs the local app, sends it sample work and prints where the results are (thumbnails in local-out/).
+demo: synth
+	$(PY) -m lambda_patterns.local.demo --assembly cdk.out
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out $(WHEELHOUSE) .pytest_cache

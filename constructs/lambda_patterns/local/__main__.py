@@ -1,0 +1,69 @@
+"""``python -m lambda_patterns.local``: run a synthesized app locally until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from lambda_patterns.local.assembly import AssemblyError
+from lambda_patterns.local.runner import LocalApp
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(
+        prog="python -m lambda_patterns.local",
+        description="Run a synthesized CDK app of lambda_patterns constructs locally: moto's server on "
+        "127.0.0.1, each function's handler in its own warm Python process, triggers wired as declared.",
+    )
+    parser.add_argument("--assembly", default="cdk.out", help="cloud assembly folder (default: cdk.out)")
+    parser.add_argument("--stacks", nargs="*", default=None, help="only these stacks (default: all)")
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=4566,
+        help="moto's server listens here, REST APIs on the next ports (default: 4566; 0: any free ports)",
+    )
+    parser.add_argument(
+        "--schedule-scale",
+        type=float,
+        default=60.0,
+        help="rate() schedules run this many times faster (default 60: a minute becomes a second; 0: never)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs until Ctrl-C or SIGTERM; returns the exit status."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
+    )
+    app = LocalApp(args.assembly, args.stacks, port_base=args.port_base, schedule_scale=args.schedule_scale)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        app.start()
+    except AssemblyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(
+        f"Local app running; AWS_ENDPOINT_URL={app.endpoint} reaches its resources. Ctrl-C stops it.",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

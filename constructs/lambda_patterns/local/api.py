@@ -1,0 +1,353 @@
+"""REST APIs (API Gateway v1) served on 127.0.0.1: HTTP request -> proxy event -> handler -> HTTP response."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from lambda_patterns.local.intrinsics import ACCOUNT_ID
+
+log = logging.getLogger("lambda_patterns.local")
+
+_FUNCTION_IN_URI = re.compile(r":lambda:path/[^/]+/functions/(?P<arn>arn:[^/]+)/invocations$")
+_SERVICE_IN_URI = re.compile(r":apigateway:[^:]*:(?P<service>[^:/]+):(?:action|path)/(?P<action>.+)$")
+MISSING_TOKEN = {"message": "Missing Authentication Token"}
+INTERNAL_ERROR = {"message": "Internal server error"}
+
+
+@dataclass
+class Method:
+    """One method of a resource and what it integrates with."""
+
+    http_method: str
+    integration_type: str
+    authorization: str = "NONE"
+    function_arn: str | None = None
+    service: str | None = None
+    action: str | None = None
+    mock_status: int = 200
+    mock_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Route:
+    """A resource of the API: its path template (``/items/{id}``) and methods by HTTP verb (``ANY`` too)."""
+
+    path: str
+    methods: dict[str, Method] = field(default_factory=dict)
+
+    @property
+    def parts(self) -> list[str]:
+        return [part for part in self.path.split("/") if part]
+
+
+@dataclass
+class RestApiSpec:
+    """A REST API of a template, every reference resolved."""
+
+    stack: str
+    logical_id: str
+    api_id: str
+    name: str
+    stage: str
+    routes: list[Route]
+    binary_media_types: Sequence[str] = ()
+
+
+def function_arn_of(uri: str) -> str | None:
+    """The Lambda function ARN of an AWS_PROXY integration URI, without an alias or version qualifier."""
+    match = _FUNCTION_IN_URI.search(uri)
+    if match is None:
+        return None
+    parts = match.group("arn").split(":")
+    return ":".join(parts[:7])
+
+
+def service_action_of(uri: str) -> tuple[str, str] | None:
+    """(service, action) of an AWS service integration URI such as ``...:kinesis:action/PutRecord``."""
+    match = _SERVICE_IN_URI.search(uri)
+    return (match.group("service"), match.group("action")) if match else None
+
+
+def resource_paths(root_id: str, resources: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """Full path of every resource id, from id -> (parent id, path part), with the root as ``/``."""
+    paths = {root_id: "/"}
+
+    def path_of(resource_id: str, seen: tuple[str, ...] = ()) -> str:
+        if resource_id in paths:
+            return paths[resource_id]
+        if resource_id not in resources or resource_id in seen:
+            raise KeyError(resource_id)
+        parent, part = resources[resource_id]
+        base = path_of(parent, (*seen, resource_id))
+        paths[resource_id] = base.rstrip("/") + "/" + part
+        return paths[resource_id]
+
+    for resource_id in resources:
+        path_of(resource_id)
+    return paths
+
+
+def match_route(routes: Sequence[Route], path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route serving ``path`` and its path parameters. Literal parts win over ``{param}``, which wins
+    over a greedy ``{proxy+}``, as in API Gateway."""
+    segments = [unquote(part) for part in path.split("/") if part]
+    best: tuple[tuple[int, ...], Route, dict[str, str]] | None = None
+    for route in routes:
+        found = _match(route.parts, segments)
+        if found is None:
+            continue
+        rank, parameters = found
+        if best is None or rank > best[0]:
+            best = (rank, route, parameters)
+    return (best[1], best[2]) if best else None
+
+
+def _match(parts: list[str], segments: list[str]) -> tuple[tuple[int, ...], dict[str, str]] | None:
+    rank: list[int] = []
+    parameters: dict[str, str] = {}
+    for index, part in enumerate(parts):
+        if part.startswith("{") and part.endswith("+}"):
+            rest = segments[index:]
+            if not rest:
+                return None
+            parameters[part[1:-2]] = "/".join(rest)
+            rank.append(0)
+            return (*rank, 0), parameters
+        if index >= len(segments):
+            return None
+        if part.startswith("{") and part.endswith("}"):
+            parameters[part[1:-1]] = segments[index]
+            rank.append(1)
+        elif part == segments[index]:
+            rank.append(2)
+        else:
+            return None
+    if len(parts) != len(segments):
+        return None
+    return (*rank, 3), parameters
+
+
+def _multi(pairs: Sequence[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
+    if not pairs:
+        return None, None
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for key, value in pairs:
+        single[key] = value
+        multi.setdefault(key, []).append(value)
+    return single, multi
+
+
+def is_binary(content_type: str | None, binary_media_types: Sequence[str]) -> bool:
+    """Whether API Gateway would base64-encode a body of this content type for the function."""
+    if not content_type:
+        return False
+    kind = content_type.split(";")[0].strip().lower()
+    for pattern in binary_media_types:
+        pattern = pattern.replace("~1", "/").lower()
+        if pattern in ("*/*", kind) or (pattern.endswith("/*") and kind.startswith(pattern[:-1])):
+            return True
+    return False
+
+
+def proxy_event(
+    *,
+    api: RestApiSpec,
+    route: Route,
+    parameters: Mapping[str, str],
+    method: str,
+    path: str,
+    query: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
+) -> dict[str, Any]:
+    """The REST API (v1) proxy event for one HTTP request; ``path`` excludes the stage."""
+    single_headers, multi_headers = _multi(list(headers))
+    single_query, multi_query = _multi(parse_qsl(query, keep_blank_values=True))
+    content_type = next((value for key, value in headers if key.lower() == "content-type"), None)
+    encoded = is_binary(content_type, api.binary_media_types)
+    if not body:
+        text: str | None = None
+    elif encoded:
+        text = base64.b64encode(body).decode()
+    else:
+        text = body.decode("utf-8", "replace")
+    now = datetime.now(UTC)
+    user_agent = next((value for key, value in headers if key.lower() == "user-agent"), None)
+    return {
+        "resource": route.path,
+        "path": path,
+        "httpMethod": method,
+        "headers": single_headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": single_query,
+        "multiValueQueryStringParameters": multi_query,
+        "pathParameters": dict(parameters) or None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": api.api_id,
+            "resourceId": route.path,
+            "resourcePath": route.path,
+            "stage": api.stage,
+            "requestId": str(uuid.uuid4()),
+            "extendedRequestId": str(uuid.uuid4()),
+            "httpMethod": method,
+            "path": f"/{api.stage}{path}",
+            "protocol": "HTTP/1.1",
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "domainName": "127.0.0.1",
+            "identity": {"sourceIp": source_ip, "userAgent": user_agent, "accountId": None, "user": None},
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body for a handler's proxy response; 502 for anything else, as API Gateway."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        return 502, [("Content-Type", "application/json")], json.dumps(INTERNAL_ERROR).encode()
+    headers: list[tuple[str, str]] = []
+    for key, value in (result.get("headers") or {}).items():
+        headers.append((key, str(value)))
+    single = {key.lower() for key, _ in headers}
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        if key.lower() in single:
+            continue
+        headers.extend((key, str(value)) for value in values)
+    body = result.get("body") or ""
+    if result.get("isBase64Encoded"):
+        data = base64.b64decode(body)
+    else:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    if not any(key.lower() == "content-type" for key, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return result["statusCode"], headers, data
+
+
+Invoke = Callable[[str, dict[str, Any], str], Any]
+
+
+class ApiServer:
+    """Serves one REST API on ``127.0.0.1:<port>`` at ``/<stage>/...``.
+
+    :param invoke: (function ARN, event, trigger) -> Outcome of the function behind a route.
+    :param service: (service, action, request body) -> (status, body) for AWS service integrations the
+        runner emulates; None to answer those with 501.
+    """
+
+    def __init__(self, api: RestApiSpec, port: int, invoke: Invoke, service: Callable | None = None) -> None:
+        self.api = api
+        self._invoke = invoke
+        self._service = service
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, name=f"api:{api.name}"
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        """The base URL, stage included (``http://127.0.0.1:<port>/<stage>/``)."""
+        return f"http://127.0.0.1:{self.port}/{self.api.stage}/"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def handle(
+        self, method: str, raw_path: str, headers: Sequence[tuple[str, str]], body: bytes, source_ip: str
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One HTTP request -> (status, headers, body)."""
+        split = urlsplit(raw_path)
+        prefix = f"/{self.api.stage}"
+        if not (split.path == prefix or split.path.startswith(prefix + "/")):
+            return 403, [("Content-Type", "application/json")], json.dumps(MISSING_TOKEN).encode()
+        path = split.path[len(prefix) :] or "/"
+        matched = match_route(self.api.routes, path)
+        target = matched and (matched[0].methods.get(method) or matched[0].methods.get("ANY"))
+        if not matched or target is None:
+            return 403, [("Content-Type", "application/json")], json.dumps(MISSING_TOKEN).encode()
+        route, parameters = matched
+        if target.integration_type == "MOCK":
+            return target.mock_status, [(key, value) for key, value in target.mock_headers.items()], b""
+        if target.integration_type == "AWS" and target.service:
+            if self._service is None:
+                return 501, [("Content-Type", "application/json")], b'{"message": "not emulated locally"}'
+            status, payload = self._service(target.service, target.action, body)
+            return status, [("Content-Type", "application/json")], json.dumps(payload).encode()
+        event = proxy_event(
+            api=self.api,
+            route=route,
+            parameters=parameters,
+            method=method,
+            path=path,
+            query=split.query,
+            headers=headers,
+            body=body,
+            source_ip=source_ip,
+        )
+        outcome = self._invoke(target.function_arn or "", event, f"API {method} {route.path}")
+        if outcome is None or not outcome.ok:
+            return 502, [("Content-Type", "application/json")], json.dumps(INTERNAL_ERROR).encode()
+        return http_response(outcome.result)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                started = time.perf_counter()
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, headers, data = server.handle(
+                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                )
+                self.send_response(status)
+                for key, value in headers:
+                    if key.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                log.info(
+                    "%s %s %s -> %d (%.0f ms)",
+                    server.api.name,
+                    self.command,
+                    self.path,
+                    status,
+                    (time.perf_counter() - started) * 1000,
+                )
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        return Handler

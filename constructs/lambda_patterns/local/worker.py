@@ -1,0 +1,116 @@
+"""The process that runs one function's handler, kept warm between invocations.
+
+Started by the runner as ``python -I worker.py <request fd> <response fd> <task root> <handler>`` with the
+function's environment. Standard library only: ``-I`` keeps the runner's own folders off ``sys.path``,
+which becomes [task root, the interpreter's standard library, its site-packages], as in Lambda where the
+task root comes first and the runtime's packages after it.
+
+Requests and responses are JSON lines on their own pipes, so whatever the handler prints on stdout and
+stderr stays its log output, as in Lambda.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+
+class Context:
+    """The attributes and method of the context object the Lambda runtime passes to a handler."""
+
+    def __init__(self, request: dict) -> None:
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self.invoked_function_arn = request["function_arn"]
+        self.aws_request_id = request["request_id"]
+        self.identity = None
+        self.client_context = None
+        self._deadline = request["deadline"]
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before the function's timeout."""
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+def error_payload(error: BaseException, error_type: str | None = None) -> dict:
+    """The error document Lambda returns for an unhandled exception."""
+    return {
+        "errorMessage": str(error),
+        "errorType": error_type or type(error).__name__,
+        "requestId": "",
+        "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
+    }
+
+
+def load_handler(task_root: str, handler: str):
+    """Imports the handler module from the task root and returns its function."""
+    sys.path.insert(0, task_root)
+    module_name, _, function_name = handler.rpartition(".")
+    module = importlib.import_module(module_name.replace("/", "."))
+    return getattr(module, function_name)
+
+
+def main() -> None:
+    """Initialise (import the handler), report readiness, then serve invocations until the pipe closes."""
+    request_fd, response_fd, task_root, handler = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+    os.chdir(task_root)
+    requests = os.fdopen(request_fd, "r", encoding="utf-8")
+    responses = os.fdopen(response_fd, "w", encoding="utf-8")
+
+    def send(document: dict) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        responses.write(json.dumps(document) + "\n")
+        responses.flush()
+
+    started = time.perf_counter()
+    init_error = None
+    function = None
+    try:
+        function = load_handler(task_root, handler)
+    except Exception as error:
+        kind = "Runtime.ImportModuleError" if isinstance(error, ImportError) else "Runtime.Unknown"
+        init_error = error_payload(error, kind)
+        print(f"[ERROR] {kind}: {error}", file=sys.stderr)
+        traceback.print_exc()
+    send(
+        {"ready": init_error is None, "init_ms": (time.perf_counter() - started) * 1000, "error": init_error}
+    )
+
+    for line in requests:
+        request = json.loads(line)
+        started = time.perf_counter()
+        if function is None:
+            send({"id": request["id"], "ok": False, "error": init_error, "duration_ms": 0.0})
+            continue
+        try:
+            result = function(request["event"], Context(request))
+        except Exception as error:
+            duration = (time.perf_counter() - started) * 1000
+            print(f"[ERROR] {type(error).__name__}: {error}", file=sys.stderr)
+            traceback.print_exc()
+            document = {"id": request["id"], "ok": False, "error": error_payload(error)}
+        else:
+            duration = (time.perf_counter() - started) * 1000
+            try:
+                json.dumps(result)
+                document = {"id": request["id"], "ok": True, "result": result}
+            except (TypeError, ValueError) as error:
+                document = {
+                    "id": request["id"],
+                    "ok": False,
+                    "error": error_payload(error, "Runtime.MarshalError"),
+                }
+        document["duration_ms"] = duration
+        send(document)
+
+
+if __name__ == "__main__":
+    main()
