@@ -16,7 +16,7 @@ from lambda_patterns.alarms import alarm_topic, duration_threshold_ms
 from lambda_patterns.dashboard import CustomMetrics, ServiceDashboard
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.triggers import DynamoDBStreamTrigger, KinesisTrigger
+from lambda_patterns.triggers import DynamoDBStreamTrigger, KinesisTrigger, SqsTrigger
 from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
 
 
@@ -197,6 +197,27 @@ def test_two_stream_triggers_share_one_iterator_age_alarm_and_watch_both_queues(
         == 1
     )
     assert len(fn.alarms.watched_queues) == 3
+
+
+def test_a_watched_queue_gets_a_depth_alarm_and_a_dashboard_line():
+    stack = _stack()
+    fn = ServerlessFunction(stack, "Fn", code=_code(), alarms=True)
+    trigger = SqsTrigger(stack, "Jobs", function=fn)
+
+    fn.watch_queue(trigger.dead_letter_queue, trigger, "DeadLetterQueueDepthAlarm")
+
+    template = Template.from_stack(stack)
+    dlq_id = stack.resolve(trigger.dead_letter_queue.node.default_child.logical_id)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}],
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+        },
+    )
+    assert [q.node.path for q in fn.monitored_queues] == ["S/Fn/FailureQueue", "S/Jobs/DeadLetterQueue"]
 
 
 def test_stream_trigger_on_a_function_without_alarms_adds_no_alarm():

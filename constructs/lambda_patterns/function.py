@@ -355,11 +355,17 @@ class ServerlessFunction(Construct):
         """Called by stream triggers: record the stream and its failure queue, and alarm on both when the
         function has alarms (the queue's alarm is created in the trigger's ``scope``)."""
         self._reads_stream = True
-        if all(q.node.path != failure_queue.node.path for q in self._monitored_queues):
-            self._monitored_queues.append(failure_queue)
         if self._alarms is not None:
             self._alarms.add_iterator_age_alarm()
-            self._alarms.add_queue_depth_alarm(failure_queue, scope=scope, id="FailureQueueDepthAlarm")
+        self.watch_queue(failure_queue, scope, "FailureQueueDepthAlarm")
+
+    def watch_queue(self, queue: sqs.IQueue, scope: Construct, id: str = "QueueDepthAlarm") -> None:
+        """Show ``queue`` (a dead-letter or failure queue fed by this function's trigger) on dashboards and,
+        when the function has alarms, alarm on its first message; the alarm is created in ``scope``."""
+        if all(q.node.path != queue.node.path for q in self._monitored_queues):
+            self._monitored_queues.append(queue)
+        if self._alarms is not None:
+            self._alarms.add_queue_depth_alarm(queue, scope=scope, id=id)
 
     @property
     def target(self) -> lambda_.IFunction:
