@@ -21,6 +21,7 @@ from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
 from lambda_patterns.permissions import crud_items
+from lambda_patterns.tables import secure_table
 from lambda_patterns.triggers.api import ApiGatewayTrigger
 from lambda_patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 
@@ -209,7 +210,9 @@ class WebApiBackend(Construct):
         item_schema_text = json.dumps(schema, separators=(",", ":"))
 
         # Build.
-        self._table = existing_table_obj or self._build_table(key_name, table_props)
+        self._table = existing_table_obj or secure_table(
+            self, "Table", partition_key=key_name, overrides=table_props
+        )
         environment = {
             "TABLE_NAME": self._table.table_name,
             "RESOURCE": resource_name,
@@ -267,18 +270,6 @@ class WebApiBackend(Construct):
             request_content_types=defaults.WEB_API_CONTENT_TYPES,
         )
         self._add_error_responses(cors_allow_origin)
-
-    def _build_table(self, key_name: str, overrides: Mapping[str, Any] | None) -> dynamodb.TableV2:
-        props: dict[str, Any] = {
-            "partition_key": dynamodb.Attribute(name=key_name, type=dynamodb.AttributeType.STRING),
-            "billing": dynamodb.Billing.on_demand(),
-            "encryption": dynamodb.TableEncryptionV2.aws_managed_key(),
-            "point_in_time_recovery_specification": dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-        }
-        props.update(overrides or {})
-        return dynamodb.TableV2(self, "Table", **props)
 
     @staticmethod
     def _api_props(
