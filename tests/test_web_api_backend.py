@@ -470,8 +470,7 @@ def test_existing_table_with_table_props_is_refused():
                     "properties": {"p": {"minimum": 0, "exclusiveMinimum": True}},
                 }
             },
-            "item_schema at 'p': exclusiveMinimum must be the bound itself (a number), not draft 4's boolean; "
-            "the API Gateway model gets the draft-4 form",
+            "item_schema: schema at 'p': exclusiveMinimum must be a number (the draft-06 form), got True",
         ),
         (
             {"key_name": "version"},

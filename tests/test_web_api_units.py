@@ -62,6 +62,14 @@ def test_check_schema_refuses_what_it_cannot_enforce(schema):
         check_schema(schema)
 
 
+def test_check_schema_refuses_the_draft_04_boolean_exclusive_bound():
+    # In Python True == 1, so accepting it would enforce "greater than 1" instead of "greater than minimum".
+    with pytest.raises(
+        SchemaError, match=r"exclusiveMinimum must be a number \(the draft-06 form\), got True"
+    ):
+        check_schema({"type": "number", "minimum": 0, "exclusiveMinimum": True})
+
+
 @pytest.mark.parametrize(
     "value",
     [{"": 1}, {"a": Decimal("1E+126")}, {"a": Decimal("1E-131")}, ["\udc00"], {"\ud800": 1}],

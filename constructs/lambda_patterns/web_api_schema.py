@@ -58,13 +58,6 @@ def check_item_schema(where: str, schema: Any, key_name: str) -> None:
         validation.check_schema(schema)
     except validation.SchemaError as error:
         raise ConfigurationError(f"{where}: item_schema: {error}") from None
-    for path, sub in subschemas(schema):
-        for keyword in ("exclusiveMinimum", "exclusiveMaximum"):
-            if isinstance(sub.get(keyword), bool):
-                raise ConfigurationError(
-                    f"{where}: item_schema at '{path or '/'}': {keyword} must be the bound itself (a number), "
-                    "not draft 4's boolean; the API Gateway model gets the draft-4 form"
-                )
     properties = schema.get("properties") or {}
     if VERSION_ATTRIBUTE in properties:
         raise ConfigurationError(

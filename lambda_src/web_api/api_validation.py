@@ -32,6 +32,18 @@ SUPPORTED = frozenset(
         "maxItems",
     }
 )
+NUMERIC_KEYWORDS = frozenset(
+    {
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minItems",
+        "maxItems",
+    }
+)
 # Keywords that only annotate; accepted so that ordinary schemas load, never enforced.
 ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples"})
 TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean", "null"})
@@ -88,6 +100,13 @@ def check_schema(schema: Any, path: str = "") -> None:
             _compiled(schema["pattern"])
         except (re.error, TypeError) as exc:
             raise SchemaError(f"schema at '{path or '/'}' has a bad pattern: {exc}") from exc
+    for keyword in NUMERIC_KEYWORDS & set(schema):
+        bound = schema[keyword]
+        # bool is an int in Python: the draft-04 form `"exclusiveMinimum": true` would compare as 1.
+        if isinstance(bound, bool) or not isinstance(bound, int | float | Decimal):
+            raise SchemaError(
+                f"schema at '{path or '/'}': {keyword} must be a number (the draft-06 form), got {bound!r}"
+            )
     required = schema.get("required", [])
     if not isinstance(required, list) or not all(isinstance(name, str) for name in required):
         raise SchemaError(f"schema at '{path or '/'}': required must be a list of names")
