@@ -1,0 +1,139 @@
+"""``make demo``: run the local app, send it sample work, and print where each result is.
+
+Uploads an image made with Pillow (thumbnails are copied to ``local-out/``), publishes a purchase event
+when the app has an analytics stack, and writes and reads an item through the HTTP API when it has a web
+stack. Each step that the app cannot serve is skipped with a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import logging
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lambda_patterns.local.runner import LocalApp
+
+DEADLINE_S = 60
+
+
+def wait_for(probe: Callable[[], Any], timeout: float = DEADLINE_S) -> Any:
+    """``probe()`` once it returns something truthy, or None at the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.25)
+    return None
+
+
+def find(app: LocalApp, path: str, kind: str | None = None) -> dict[str, Any] | None:
+    """The resource at ``path``, or None when the app has none (or several)."""
+    try:
+        return app.find(path, kind)
+    except LookupError:
+        return None
+
+
+def thumbnails(app: LocalApp, out: Path) -> None:
+    """Uploads a sample JPEG and saves the thumbnails it gets."""
+    from PIL import Image, ImageDraw
+
+    source = find(app, "Thumbnails/Source", "AWS::S3::Bucket")
+    destination = find(app, "Thumbnails/Destination", "AWS::S3::Bucket")
+    if not source or not destination:
+        print("thumbnails: skipped, the app has no thumbnail pipeline")
+        return
+    image = Image.new("RGB", (1600, 1200), (30, 90, 160))
+    ImageDraw.Draw(image).ellipse((400, 200, 1200, 1000), fill=(240, 200, 40))
+    data = io.BytesIO()
+    image.save(data, "JPEG", quality=90)
+    s3 = app.client("s3")
+    s3.put_object(Bucket=source["Ref"], Key="uploads/demo.jpg", Body=data.getvalue())
+
+    def listed():
+        keys = [item["Key"] for item in s3.list_objects_v2(Bucket=destination["Ref"]).get("Contents", [])]
+        return keys if len(keys) >= 3 else None
+
+    keys = wait_for(listed)
+    if not keys:
+        print("thumbnails: none after 60 s; see the function's log lines above")
+        return
+    for key in sorted(keys):
+        target = out / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(s3.get_object(Bucket=destination["Ref"], Key=key)["Body"].read())
+        print(f"thumbnail: s3://{destination['Ref']}/{key} -> {target}")
+
+
+def purchase(app: LocalApp) -> None:
+    """Publishes a purchase to the topic and shows the stored purchase."""
+    topic = find(app, "Purchases/Purchases/Resource", "AWS::SNS::Topic")
+    table = find(app, "Purchases/PurchasesTable")
+    if not topic or not table:
+        print("purchase: skipped, the app has no analytics stack with a purchase topic")
+        return
+    event = {
+        "purchase_id": f"demo-{int(time.time())}",
+        "customer_id": "c-demo",
+        "product_id": "sku-demo",
+        "quantity": 1,
+        "unit_price": "9.99",
+        "currency": "EUR",
+        "purchased_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    app.client("sns").publish(TopicArn=topic["Ref"], Message=json.dumps(event))
+    dynamodb = app.client("dynamodb")
+    key = {"pk": {"S": event["purchase_id"]}}
+    item = wait_for(lambda: dynamodb.get_item(TableName=table["Ref"], Key=key).get("Item"))
+    where = f"table {table['Ref']}, pk {event['purchase_id']}"
+    print(f"purchase: stored in {where}" if item else f"purchase: not in {where} after 60 s")
+
+
+def web_item(app: LocalApp) -> None:
+    """Creates an item through the HTTP API and reads it back."""
+    try:
+        base = app.api_url("WebBackendStack")
+    except LookupError:
+        print("web api: skipped, the app has no WebBackendStack REST API")
+        return
+    request = urllib.request.Request(
+        base + "items",
+        data=json.dumps({"name": "demo lamp", "price": 12.5}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        created = json.loads(response.read())
+    with urllib.request.urlopen(base + f"items/{created['id']}", timeout=30) as response:
+        fetched = json.loads(response.read())
+    print(f"web api: POST {base}items -> {created['id']}; GET {base}items/{created['id']} -> {fetched}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the demo against the assembly and stops the local app."""
+    parser = argparse.ArgumentParser(prog="python -m lambda_patterns.local.demo")
+    parser.add_argument("--assembly", default="cdk.out")
+    parser.add_argument("--out", default="local-out", help="where thumbnails are saved (default: local-out)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
+    )
+    with LocalApp(args.assembly, schedule_scale=0) as app:
+        print("--- demo ---", flush=True)
+        thumbnails(app, Path(args.out))
+        purchase(app)
+        web_item(app)
+        print("--- done; the local app stops now ---", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
