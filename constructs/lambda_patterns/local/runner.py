@@ -723,6 +723,7 @@ class LocalApp:
         paths = resource_paths(api_attributes["RootResourceId"], resources)
         routes = {resource_id: Route(path) for resource_id, path in paths.items()}
         unchecked: set[str] = set()
+        validated = False
         for item in stack.resources("AWS::ApiGateway::Method"):
             props = item.properties
             try:
@@ -736,6 +737,8 @@ class LocalApp:
                 continue
             if method.authorization not in ("NONE", None):
                 unchecked.add(method.authorization)
+            if props.get("RequestModels") or props.get("RequestValidatorId"):
+                validated = True
             routes[resolve(props["ResourceId"], scope)].methods[method.http_method] = method
         stage = "prod"
         for item in stack.resources("AWS::ApiGateway::Stage"):
@@ -745,7 +748,7 @@ class LocalApp:
             stack=stack.name,
             logical_id=resource.logical_id,
             api_id=api_id,
-            name=str(resource.properties.get("Name") or resource.logical_id),
+            name=resource.path.removesuffix("/Resource"),
             stage=stage,
             routes=[route for route in routes.values() if route.methods],
             binary_media_types=list(resource.properties.get("BinaryMediaTypes") or []),
@@ -755,6 +758,11 @@ class LocalApp:
                 "%s: %s authorization cannot be checked locally: requests pass through unauthenticated",
                 resource.path,
                 " and ".join(sorted(unchecked)),
+            )
+        if validated:
+            log.warning(
+                "%s: request validation against models is not emulated: every request reaches the function",
+                resource.path,
             )
         port = self._next_port
         if port:
