@@ -5,9 +5,11 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from lambda_patterns.clickstream import ClickstreamAnalytics
-from lambda_patterns.purchase_processor import PurchaseEventProcessor
-from lambda_patterns.stream_aggregator import StreamAggregator
+from lambda_patterns.alarms import alarm_topic
+from lambda_patterns.clickstream import CLICKSTREAM_METRICS, ClickstreamAnalytics
+from lambda_patterns.dashboard import ServiceDashboard
+from lambda_patterns.purchase_processor import PURCHASE_METRICS, PurchaseEventProcessor
+from lambda_patterns.stream_aggregator import AGGREGATOR_METRICS, StreamAggregator
 
 
 class AnalyticsStack(Stack):
@@ -20,6 +22,7 @@ class AnalyticsStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
+        self.alarm_topic = alarm_topic(self, "Alarms", display_name="Analytics alarms")
         self.orders = StreamAggregator(
             self,
             "OrderAggregates",
@@ -27,10 +30,25 @@ class AnalyticsStack(Stack):
             value_attribute="amount",
             time_attribute="created_at",
             bucket="hour",
+            alarm_topic=self.alarm_topic,
         )
-        self.clicks = ClickstreamAnalytics(self, "Clickstream", retention_days=30)
-        self.purchases = PurchaseEventProcessor(self, "Purchases")
+        self.clicks = ClickstreamAnalytics(
+            self, "Clickstream", retention_days=30, alarm_topic=self.alarm_topic
+        )
+        self.purchases = PurchaseEventProcessor(self, "Purchases", alarm_topic=self.alarm_topic)
+        # One dashboard for the stack, made after the constructs so that their triggers' queues are known.
+        self.dashboard = ServiceDashboard(self, "Dashboard")
+        self.dashboard.add_function(
+            self.orders.function, custom_metrics=[AGGREGATOR_METRICS], title="Order aggregates"
+        )
+        self.dashboard.add_function(
+            self.clicks.function, custom_metrics=[CLICKSTREAM_METRICS], title="Click counts"
+        )
+        self.dashboard.add_function(
+            self.purchases.function, custom_metrics=[PURCHASE_METRICS], title="Purchases"
+        )
         CfnOutput(self, "OrdersTableName", value=self.orders.source_table.table_name)
         CfnOutput(self, "OrderAggregatesTableName", value=self.orders.aggregates_table.table_name)
         CfnOutput(self, "ClickIngestUrl", value=self.clicks.ingest_api.url_for_path("/clicks"))
         CfnOutput(self, "PurchaseTopicArn", value=self.purchases.topic.topic_arn)
+        CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from lambda_patterns.web_api_backend import WebApiBackend
+from lambda_patterns.alarms import alarm_topic
+from lambda_patterns.dashboard import ServiceDashboard
+from lambda_patterns.web_api_backend import WEB_API_METRICS, WebApiBackend
 
 #: A shop's catalogue entry: what a client must send, and what nothing may exceed.
 ITEM_SCHEMA = {
@@ -25,6 +27,14 @@ class WebBackendStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
-        self.backend = WebApiBackend(self, "Items", resource_name="items", item_schema=ITEM_SCHEMA)
+        self.alarm_topic = alarm_topic(self, "Alarms", display_name="Web backend alarms")
+        self.backend = WebApiBackend(
+            self, "Items", resource_name="items", item_schema=ITEM_SCHEMA, alarm_topic=self.alarm_topic
+        )
+        self.dashboard = ServiceDashboard(self, "Dashboard")
+        self.dashboard.add_function(
+            self.backend.function, custom_metrics=[WEB_API_METRICS], title="Items API"
+        )
         CfnOutput(self, "ApiUrl", value=self.backend.url, description="Base URL; items are under items/")
         CfnOutput(self, "TableName", value=self.backend.table.table_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)

@@ -197,3 +197,15 @@ def test_lifecycle_rules_can_be_added_to_the_source_bucket():
             }
         },
     )
+
+
+def test_pipeline_synthesizes_in_an_app_without_this_repositorys_feature_flags():
+    # A user's app may not set @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy; the log bucket then
+    # receives logs through ACLs, which need ObjectWriter ownership.
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "S")
+    ThumbnailPipeline(stack, "Thumbs")
+
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::S3::Bucket", {"OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}}
+    )

@@ -5,23 +5,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aws_cdk import FeatureFlags
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.nag import acknowledge_rule
 
+_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+
 
 def access_log_bucket(scope: Construct, id: str) -> s3.Bucket:
     """The bucket that receives other buckets' server access logs. S3 cannot log a log bucket into
     itself without a loop, so its own S1 finding is acknowledged."""
+    # With @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy, S3 delivers logs under a bucket policy and ACLs
+    # can be disabled; an app without that flag grants delivery through ACLs, which need ObjectWriter.
+    uses_policy = FeatureFlags.of(scope).is_enabled(_LOGS_USE_BUCKET_POLICY)
     bucket = s3.Bucket(
         scope,
         id,
         encryption=s3.BucketEncryption.S3_MANAGED,  # SSE-KMS is not supported for access-log targets
         block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         enforce_ssl=True,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
+        if uses_policy
+        else s3.ObjectOwnership.OBJECT_WRITER,
         versioned=True,
         removal_policy=defaults.BUCKET_REMOVAL_POLICY,
         lifecycle_rules=[

@@ -10,11 +10,13 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks import check_exclusive
+from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
@@ -26,6 +28,13 @@ from lambda_patterns.rest_api import SecureRestApi
 from lambda_patterns.tables import secure_table
 from lambda_patterns.triggers.kinesis import KinesisTrigger
 from lambda_patterns.triggers.stream import StreamOptions
+
+#: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.
+CLICKSTREAM_METRICS = CustomMetrics(
+    namespace="LambdaPatterns/Clickstream",
+    names=("RecordsReceived", "ClicksCounted", "MalformedRecords", "CountWriteFailures"),
+    title="Clicks received, counted, malformed; write failures",
+)
 
 #: What API Gateway accepts before anything reaches the stream; the handler re-checks it.
 CLICK_EVENT_SCHEMA = apigw.JsonSchema(
@@ -67,6 +76,8 @@ class ClickstreamAnalytics(Construct):
     :param throttle_rate_limit: ingest requests per second. Default: 100.
     :param throttle_burst_limit: Default: 200.
     :param stream_options: batch and failure settings. Default: ``StreamOptions()``.
+    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
+        iterator age, failed records waiting in a queue). Default: none (alarms without actions).
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -84,6 +95,7 @@ class ClickstreamAnalytics(Construct):
         throttle_rate_limit: int = defaults.API_THROTTLE_RATE,
         throttle_burst_limit: int = defaults.API_THROTTLE_BURST,
         stream_options: StreamOptions | None = None,
+        alarm_topic: sns.ITopic | None = None,
         function_props: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -133,12 +145,13 @@ class ClickstreamAnalytics(Construct):
             description="Counts click events per minute, event type and screen",
             permissions=[read_table(self._counts), write_table(self._counts), send(self._malformed)],
             environment={
+                "SERVICE_NAME": id,
                 "COUNTS_TABLE": self._counts.table_name,
                 "MALFORMED_QUEUE_URL": self._malformed.queue_url,
                 "RETENTION_DAYS": str(retention_days),
-                "METRICS_NAMESPACE": "LambdaPatterns/Clickstream",
+                "METRICS_NAMESPACE": CLICKSTREAM_METRICS.namespace,
             },
-            **dict(function_props or {}),
+            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
         )
         self._api: SecureRestApi | None = None
         if create_ingest_api:

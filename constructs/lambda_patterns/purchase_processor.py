@@ -14,12 +14,20 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks import check_exclusive
+from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
 from lambda_patterns.permissions import read_table, write_table
 from lambda_patterns.tables import secure_table
 from lambda_patterns.triggers.sqs import SqsTrigger
+
+#: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.
+PURCHASE_METRICS = CustomMetrics(
+    namespace="LambdaPatterns/Purchases",
+    names=("PurchasesRecorded", "DuplicatePurchases", "InvalidPurchases", "PurchaseWriteFailures"),
+    title="Purchases recorded, duplicate, invalid; write failures",
+)
 
 
 class PurchaseEventProcessor(Construct):
@@ -36,6 +44,8 @@ class PurchaseEventProcessor(Construct):
     :param aggregates_table_props: overrides for the new aggregates table. Default: none.
     :param batch_size: messages per invocation. Default: 10.
     :param max_receive_count: receives before a message moves to the dead-letter queue. Default: 3.
+    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
+        iterator age, failed records waiting in a queue). Default: none (alarms without actions).
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -52,6 +62,7 @@ class PurchaseEventProcessor(Construct):
         aggregates_table_props: Mapping[str, Any] | None = None,
         batch_size: int = defaults.SQS_BATCH_SIZE,
         max_receive_count: int = defaults.PURCHASE_MAX_RECEIVE_COUNT,
+        alarm_topic: sns.ITopic | None = None,
         function_props: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -101,11 +112,12 @@ class PurchaseEventProcessor(Construct):
                 write_table(self._aggregates),
             ],
             environment={
+                "SERVICE_NAME": id,
                 "PURCHASES_TABLE": self._purchases.table_name,
                 "AGGREGATES_TABLE": self._aggregates.table_name,
-                "METRICS_NAMESPACE": "LambdaPatterns/Purchases",
+                "METRICS_NAMESPACE": PURCHASE_METRICS.namespace,
             },
-            **dict(function_props or {}),
+            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
         )
 
         # Wire: SNS -> buffer queue (with its dead-letter queue) -> function, failures reported per message.

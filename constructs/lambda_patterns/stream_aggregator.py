@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks import check_exclusive
+from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
@@ -18,6 +20,19 @@ from lambda_patterns.permissions import read_table, write_table
 from lambda_patterns.tables import secure_table
 from lambda_patterns.triggers.dynamodb import DynamoDBStreamTrigger
 from lambda_patterns.triggers.stream import StreamOptions
+
+#: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.
+AGGREGATOR_METRICS = CustomMetrics(
+    namespace="LambdaPatterns/Analytics",
+    names=(
+        "RecordsReceived",
+        "ContributionsApplied",
+        "PoisonRecords",
+        "TtlDeletes",
+        "AggregateWriteFailures",
+    ),
+    title="Records received, applied, poison; TTL deletes; write failures",
+)
 
 
 def _validate(
@@ -55,6 +70,8 @@ class StreamAggregator(Construct):
     :param retention_days: aggregate items expire this long after their bucket (0 = never). Default: 0.
     :param stream_options: batch and failure settings. Default: ``StreamOptions`` with a 1-second tumbling
         window, so Lambda names the shard and marks are kept per shard.
+    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
+        iterator age, failed records waiting in a queue). Default: none (alarms without actions).
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -74,6 +91,7 @@ class StreamAggregator(Construct):
         subtract_ttl_deletes: bool = True,
         retention_days: int = 0,
         stream_options: StreamOptions | None = None,
+        alarm_topic: sns.ITopic | None = None,
         function_props: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -129,6 +147,7 @@ class StreamAggregator(Construct):
             description="Aggregates changes of the source table into the aggregates table",
             permissions=[read_table(self._aggregates), write_table(self._aggregates)],
             environment={
+                "SERVICE_NAME": id,
                 "AGGREGATES_TABLE": self._aggregates.table_name,
                 "DIMENSIONS": ",".join(dimensions),
                 "VALUE_ATTRIBUTE": value_attribute,
@@ -136,9 +155,9 @@ class StreamAggregator(Construct):
                 "BUCKET": bucket,
                 "TTL_DELETES": "subtract" if subtract_ttl_deletes else "ignore",
                 "RETENTION_DAYS": str(retention_days),
-                "METRICS_NAMESPACE": "LambdaPatterns/Analytics",
+                "METRICS_NAMESPACE": AGGREGATOR_METRICS.namespace,
             },
-            **dict(function_props or {}),
+            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
         )
 
         # Wire.

@@ -154,6 +154,7 @@ class ThumbnailPipeline(Construct):
                 write_objects(self._destination, destination_prefix),
             ],
             environment={
+                "SERVICE_NAME": id,
                 "DEST_BUCKET": self._destination.bucket_name,
                 "DEST_PREFIX": destination_prefix,
                 "SIZES": ",".join(str(s) for s in sizes),

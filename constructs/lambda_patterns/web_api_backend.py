@@ -12,10 +12,12 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks import check_exclusive
+from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
@@ -36,6 +38,13 @@ _TOKEN_BYTES = 255
 #: The error envelope of the handler (``{"error": {"code", "message", "field"}}``) for API Gateway's own
 #: answers. Gateway response templates substitute variables only (no VTL); messageString comes quoted.
 _ENVELOPE = '{"error": {"code": "%s", "message": $context.error.messageString, "field": null%s}}'
+
+#: What the handler counts (EMF), per ``service``: one metric per status class.
+WEB_API_METRICS = CustomMetrics(
+    namespace=defaults.WEB_API_METRICS_NAMESPACE,
+    names=("2xx", "3xx", "4xx", "5xx"),
+    title="Responses per status class",
+)
 
 
 def _validate_routes(where: str, routes: Mapping[str, Sequence[str]]) -> None:
@@ -165,6 +174,8 @@ class WebApiBackend(Construct):
     :param page_size: items per page when ``limit`` is not given, at most 100. Default: 25.
     :param memory_size: Default: 512 MB.
     :param timeout: Default: 29 seconds, API Gateway's integration timeout.
+    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout).
+        Default: none (alarms without actions).
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     :param rest_api_props: overrides for the ``RestApi``. Default: none.
     :param create_cloudwatch_role: create the account-level role API Gateway writes execution logs with
@@ -191,6 +202,7 @@ class WebApiBackend(Construct):
         page_size: int = defaults.WEB_API_PAGE_SIZE,
         memory_size: int = defaults.MEMORY_MB,
         timeout: Duration = defaults.WEB_API_TIMEOUT,
+        alarm_topic: sns.ITopic | None = None,
         function_props: Mapping[str, Any] | None = None,
         rest_api_props: Mapping[str, Any] | None = None,
         create_cloudwatch_role: bool = True,
@@ -240,7 +252,7 @@ class WebApiBackend(Construct):
             environment=environment,
             # API Gateway invokes synchronously: errors go back to the caller, a failure queue would stay empty.
             async_failure="none",
-            **dict(function_props or {}),
+            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
         )
 
         # Wire.

@@ -68,6 +68,7 @@ class EventBridgeTrigger(Construct):
                 )
             ],
         )
+        function.watch_queue(self._dead_letter_queue, self, "DeadLetterQueueDepthAlarm")
 
     @property
     def rule(self) -> events.Rule:

@@ -59,6 +59,7 @@ class SnsTrigger(Construct):
                 function.target, dead_letter_queue=self._dead_letter_queue, filter_policy=filter_policy
             )
         )
+        function.watch_queue(self._dead_letter_queue, self, "DeadLetterQueueDepthAlarm")
 
     @property
     def topic(self) -> sns.ITopic:

@@ -94,6 +94,8 @@ class SqsTrigger(Construct):
             report_batch_item_failures=report_batch_item_failures,
         )
         function.target.add_event_source(self._source)
+        if self._dead_letter_queue is not None:
+            function.watch_queue(self._dead_letter_queue, self, "DeadLetterQueueDepthAlarm")
 
     @property
     def queue(self) -> sqs.IQueue:
