@@ -2,37 +2,49 @@
 
 policy (``FunctionPolicy``) -> role (``FunctionRole``) -> package (``FunctionPackage``) ->
 function (``ServerlessFunction``) -> trigger (``lambda_patterns.triggers``), composed by ``LambdaService``.
+
+Names are imported on first use (PEP 562), so command-line tools of this package (the local runner, the
+cost report) start without loading aws-cdk-lib and its jsii runtime.
 """
 
-from lambda_patterns import permissions
-from lambda_patterns.clickstream import ClickstreamAnalytics
-from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.package import FunctionPackage
-from lambda_patterns.policy import FunctionPolicy
-from lambda_patterns.purchase_processor import PurchaseEventProcessor
-from lambda_patterns.role import FunctionRole
-from lambda_patterns.service import LambdaService
-from lambda_patterns.stream_aggregator import StreamAggregator
-from lambda_patterns.thumbnail_pipeline import ThumbnailPipeline
-from lambda_patterns.triggers import (
-    ApiGatewayTrigger,
-    DynamoDBStreamTrigger,
-    EventBridgeTrigger,
-    KinesisTrigger,
-    S3Trigger,
-    SnsTrigger,
-    SqsTrigger,
-)
-from lambda_patterns.triggers.stream import StreamOptions
-from lambda_patterns.web_api_backend import WebApiBackend
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "ApiGatewayTrigger": "lambda_patterns.triggers.api",
+    "ClickstreamAnalytics": "lambda_patterns.clickstream",
+    "ConfigurationError": "lambda_patterns.errors",
+    "CustomMetrics": "lambda_patterns.dashboard",
+    "DynamoDBStreamTrigger": "lambda_patterns.triggers.dynamodb",
+    "EventBridgeTrigger": "lambda_patterns.triggers.eventbridge",
+    "FunctionAlarms": "lambda_patterns.alarms",
+    "FunctionPackage": "lambda_patterns.package",
+    "FunctionPolicy": "lambda_patterns.policy",
+    "FunctionRole": "lambda_patterns.role",
+    "KinesisTrigger": "lambda_patterns.triggers.kinesis",
+    "LambdaService": "lambda_patterns.service",
+    "PurchaseEventProcessor": "lambda_patterns.purchase_processor",
+    "S3Trigger": "lambda_patterns.triggers.s3",
+    "ServerlessFunction": "lambda_patterns.function",
+    "ServiceDashboard": "lambda_patterns.dashboard",
+    "SnsTrigger": "lambda_patterns.triggers.sns",
+    "SqsTrigger": "lambda_patterns.triggers.sqs",
+    "StreamAggregator": "lambda_patterns.stream_aggregator",
+    "StreamOptions": "lambda_patterns.triggers.stream",
+    "ThumbnailPipeline": "lambda_patterns.thumbnail_pipeline",
+    "WebApiBackend": "lambda_patterns.web_api_backend",
+}
 
 __all__ = [
     "ApiGatewayTrigger",
     "ClickstreamAnalytics",
     "ConfigurationError",
+    "CustomMetrics",
     "DynamoDBStreamTrigger",
     "EventBridgeTrigger",
+    "FunctionAlarms",
     "FunctionPackage",
     "FunctionPolicy",
     "FunctionRole",
@@ -41,6 +53,7 @@ __all__ = [
     "PurchaseEventProcessor",
     "S3Trigger",
     "ServerlessFunction",
+    "ServiceDashboard",
     "SnsTrigger",
     "SqsTrigger",
     "StreamAggregator",
@@ -49,3 +62,45 @@ __all__ = [
     "WebApiBackend",
     "permissions",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "permissions":
+        return importlib.import_module("lambda_patterns.permissions")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lambda_patterns' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs, which do not run __getattr__
+    from lambda_patterns import permissions
+    from lambda_patterns.alarms import FunctionAlarms
+    from lambda_patterns.clickstream import ClickstreamAnalytics
+    from lambda_patterns.dashboard import CustomMetrics, ServiceDashboard
+    from lambda_patterns.errors import ConfigurationError
+    from lambda_patterns.function import ServerlessFunction
+    from lambda_patterns.package import FunctionPackage
+    from lambda_patterns.policy import FunctionPolicy
+    from lambda_patterns.purchase_processor import PurchaseEventProcessor
+    from lambda_patterns.role import FunctionRole
+    from lambda_patterns.service import LambdaService
+    from lambda_patterns.stream_aggregator import StreamAggregator
+    from lambda_patterns.thumbnail_pipeline import ThumbnailPipeline
+    from lambda_patterns.triggers import (
+        ApiGatewayTrigger,
+        DynamoDBStreamTrigger,
+        EventBridgeTrigger,
+        KinesisTrigger,
+        S3Trigger,
+        SnsTrigger,
+        SqsTrigger,
+    )
+    from lambda_patterns.triggers.stream import StreamOptions
+    from lambda_patterns.web_api_backend import WebApiBackend
