@@ -6,7 +6,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.permissions import allow, read_objects, read_table, write_objects
+from lambda_patterns.permissions import allow, consume_stream, read_objects, read_table, write_objects
 from lambda_patterns.policy import FunctionPolicy
 from lambda_patterns.role import FunctionRole
 from synth_helpers import new_app, synth_with_nag
@@ -127,3 +127,32 @@ def test_unacknowledged_wildcard_is_a_nag_finding():
     _, findings = synth_with_nag(app)
 
     assert [f["rule"] for f in findings] == ["AwsSolutions-IAM5[Resource::*]"]
+
+
+def test_consume_stream_reads_one_kinesis_stream_only():
+    stack = cdk.Stack(new_app(), "S")
+    stream = cdk.aws_kinesis.Stream(stack, "Clicks")
+
+    (permission,) = consume_stream(stream)
+
+    assert "kinesis:GetRecords" in permission.actions and "kinesis:PutRecord" not in permission.actions
+    assert permission.resources == (stream.stream_arn,)
+
+
+def test_consume_stream_of_a_table_reads_its_stream_and_acknowledges_list_streams():
+    app = new_app()
+    stack = cdk.Stack(app, "S")
+    table = cdk.aws_dynamodb.TableV2(
+        stack,
+        "Table",
+        partition_key=cdk.aws_dynamodb.Attribute(name="pk", type=cdk.aws_dynamodb.AttributeType.STRING),
+        dynamo_stream=cdk.aws_dynamodb.StreamViewType.NEW_IMAGE,
+        point_in_time_recovery_specification=cdk.aws_dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+    )
+    FunctionRole(stack, "Role", policy=FunctionPolicy(stack, "Policy", permissions=[consume_stream(table)]))
+
+    _, findings = synth_with_nag(app)
+
+    assert findings == []

@@ -163,6 +163,53 @@ def crud_items(table: dynamodb.ITable) -> Permission:
     )
 
 
+_KINESIS_CONSUME = (
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+    "kinesis:SubscribeToShard",
+)
+_DYNAMODB_STREAM_CONSUME = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+
+
+def consume_stream(source: kinesis.IStream | dynamodb.ITable) -> list[Permission]:
+    """Read records from a Kinesis stream, or from a DynamoDB table's stream, as a consumer that is not a
+    Lambda trigger does (triggers get these permissions from their event source mapping)."""
+    # jsii interfaces are Protocols, not runtime-checkable: tell them apart by what they expose.
+    if hasattr(source, "stream_arn"):
+        return [
+            Permission(
+                actions=_KINESIS_CONSUME,
+                resources=(source.stream_arn,),
+                access=Access.READ,
+                resource_id=source.node.path,
+            )
+        ]
+    if source.table_stream_arn is None:
+        raise ConfigurationError(f"consume_stream(): table {source.node.path} has no stream")
+    return [
+        Permission(
+            actions=_DYNAMODB_STREAM_CONSUME,
+            resources=(source.table_stream_arn,),
+            access=Access.READ,
+            resource_id=source.node.path,
+        ),
+        Permission(
+            actions=("dynamodb:ListStreams",),
+            resources=("*",),
+            acknowledgements=(
+                Acknowledgement(
+                    "AwsSolutions-IAM5",
+                    "Resource::*",
+                    "dynamodb:ListStreams supports no resource-level permissions",
+                ),
+            ),
+        ),
+    ]
+
+
 def put_records(stream: kinesis.IStream) -> Permission:
     """Write records to a Kinesis stream."""
     return Permission(
