@@ -25,6 +25,8 @@ EMPTY_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'Empty')\nap
 
 def _env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    # What `cdk synth` passes: cdk.json's feature flags, so app.py synthesizes as the CLI would run it.
+    env["CDK_CONTEXT_JSON"] = json.dumps(json.loads((ROOT / "cdk.json").read_text())["context"])
     env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
     env.update(extra)
@@ -110,6 +112,7 @@ def _import_us(code: str, module: str, path: list[Path]) -> int:
         DEST_BUCKET="benchmark",
         TABLE_NAME="benchmark",
         COUNTS_TABLE="benchmark",
+        MALFORMED_QUEUE_URL="http://127.0.0.1:9/queue/benchmark",
         PURCHASES_TABLE="benchmark",
         AGGREGATES_TABLE="benchmark",
         DIMENSIONS="category",

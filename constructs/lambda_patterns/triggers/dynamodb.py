@@ -7,11 +7,10 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambda_patterns.checks import check_no_self_trigger
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.nag import acknowledge_rule
-from lambda_patterns.triggers.stream import StreamOptions, on_failure_queue
+from lambda_patterns.triggers.stream import StreamOptions, wire_stream_source
 
 
 class DynamoDBStreamTrigger(Construct):
@@ -40,23 +39,22 @@ class DynamoDBStreamTrigger(Construct):
     ) -> None:
         super().__init__(scope, id)
         where = f"DynamoDBStreamTrigger {self.node.path}"
-        options = options or StreamOptions()
-        options.validate(where)
         # Table reports a missing stream as None; TableV2 exposes a token either way, and CloudFormation
         # reports that case at deploy time.
         if table.table_stream_arn is None:
             raise ConfigurationError(
                 f"{where}: table {table.node.path} has no stream; set stream= on the table"
             )
-        check_no_self_trigger(where, function.policy.permissions, table.node.path)
-
-        self._failure_queue, dlq = on_failure_queue(
-            self, existing_failure_queue, f"stream batches of {table.node.path}"
+        self._failure_queue, self._source = wire_stream_source(
+            self,
+            where,
+            function,
+            table,
+            options or StreamOptions(),
+            existing_failure_queue,
+            f"stream batches of {table.node.path}",
+            lambda **kwargs: sources.DynamoEventSource(table, filters=filters, **kwargs),
         )
-        self._source = sources.DynamoEventSource(table, filters=filters, **options.source_kwargs(dlq))
-        function.target.add_event_source(self._source)
-        # Iterator age and failure-queue alarms, when the function has alarms on.
-        function.watch_stream(self._failure_queue, self)
         acknowledge_rule(
             function.role,
             "AwsSolutions-IAM5",

@@ -7,9 +7,8 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambda_patterns.checks import check_no_self_trigger
 from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.triggers.stream import StreamOptions, on_failure_queue
+from lambda_patterns.triggers.stream import StreamOptions, wire_stream_source
 
 
 class KinesisTrigger(Construct):
@@ -35,17 +34,16 @@ class KinesisTrigger(Construct):
     ) -> None:
         super().__init__(scope, id)
         where = f"KinesisTrigger {self.node.path}"
-        options = options or StreamOptions()
-        options.validate(where)
-        check_no_self_trigger(where, function.policy.permissions, stream.node.path)
-
-        self._failure_queue, dlq = on_failure_queue(
-            self, existing_failure_queue, f"records of {stream.node.path}"
+        self._failure_queue, self._source = wire_stream_source(
+            self,
+            where,
+            function,
+            stream,
+            options or StreamOptions(),
+            existing_failure_queue,
+            f"records of {stream.node.path}",
+            lambda **kwargs: sources.KinesisEventSource(stream, filters=filters, **kwargs),
         )
-        self._source = sources.KinesisEventSource(stream, filters=filters, **options.source_kwargs(dlq))
-        function.target.add_event_source(self._source)
-        # Iterator age and failure-queue alarms, when the function has alarms on.
-        function.watch_stream(self._failure_queue, self)
 
     @property
     def failure_queue(self) -> sqs.IQueue:

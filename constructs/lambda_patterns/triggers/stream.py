@@ -3,17 +3,23 @@ blocking a shard, and the queue that keeps it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from lambda_patterns import defaults
+from lambda_patterns.checks import check_no_self_trigger
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.queue import failure_queue
+
+if TYPE_CHECKING:
+    from lambda_patterns.function import ServerlessFunction
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,28 @@ class StreamOptions:
             "tumbling_window": self.tumbling_window,
             "on_failure": on_failure,
         }
+
+
+def wire_stream_source(
+    trigger: Construct,
+    where: str,
+    function: ServerlessFunction,
+    source: IConstruct,
+    options: StreamOptions,
+    existing_failure_queue: sqs.IQueue | None,
+    purpose: str,
+    make_event_source: Callable[..., lambda_.IEventSource],
+) -> tuple[sqs.IQueue, lambda_.IEventSource]:
+    """Validate, then connect a stream to ``function`` with its on-failure queue and monitoring: the steps
+    every stream trigger takes. ``make_event_source`` receives the event-source keyword arguments."""
+    options.validate(where)
+    check_no_self_trigger(where, function.policy.permissions, source.node.path)
+    queue, dlq = on_failure_queue(trigger, existing_failure_queue, purpose)
+    event_source = make_event_source(**options.source_kwargs(dlq))
+    function.target.add_event_source(event_source)
+    # Iterator age and failure-queue alarms, when the function has alarms on.
+    function.watch_stream(queue, trigger)
+    return queue, event_source
 
 
 def on_failure_queue(
