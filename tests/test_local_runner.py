@@ -8,9 +8,11 @@ reading templates, resolving Ref/GetAtt, routing, events and billing.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -22,12 +24,16 @@ from pathlib import Path
 import pytest
 
 from lambda_patterns.local.api import (
+    GatewayResponse,
+    IntegrationResponse,
     RestApiSpec,
     Route,
     function_arn_of,
+    gateway_error,
     match_route,
     proxy_event,
     resource_paths,
+    select_response,
 )
 from lambda_patterns.local.assembly import AssemblyError, code_folder, read_assembly
 from lambda_patterns.local.billing import billed_ms, invocation_cost
@@ -35,7 +41,16 @@ from lambda_patterns.local.events import rate_seconds, stream_failure_record
 from lambda_patterns.local.functions import Outcome
 from lambda_patterns.local.intrinsics import Scope, Unresolvable, referenced_ids, resolve
 from lambda_patterns.local.naming import local_name
+from lambda_patterns.local.services import call_service
 from lambda_patterns.local.taskroot import build_task_root
+from lambda_patterns.local.validation import BodyValidator, UnsupportedModel
+from lambda_patterns.local.vtl import (
+    RenderContext,
+    TemplateError,
+    UnsupportedTemplate,
+    compile_template,
+    escape_javascript,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE_S = 60
@@ -295,6 +310,129 @@ def test_outcome_reads_partial_batch_responses():
     assert Outcome(ok=False, error={"errorType": "E", "errorMessage": "m"}).summary() == "error (E: m)"
 
 
+# API Gateway's VTL subset, request validation and AWS integrations -----------------------------------
+
+CLICKSTREAM_TEMPLATE = (
+    '{"StreamName": "S-Clicks", "Data": "$util.base64Encode($input.body)", '
+    '"PartitionKey": "$util.escapeJavaScript($input.path(\'$.user_id\'))"}'
+)
+
+
+def test_vtl_renders_the_clickstream_put_record_template():
+    body = '{"user_id": "u\\"1", "screen": "home"}'
+
+    rendered = json.loads(compile_template(CLICKSTREAM_TEMPLATE).render(RenderContext(body)))
+
+    assert rendered["StreamName"] == "S-Clicks"
+    assert base64.b64decode(rendered["Data"]).decode() == body
+    assert rendered["PartitionKey"] == 'u"1'
+
+
+def test_vtl_json_path_and_request_id_render_as_api_gateway():
+    template = compile_template(
+        "$input.json('$.a') $input.json('$.a.b[1]') $input.path('$.a') $input.path('$.none')|$context.requestId"
+    )
+
+    rendered = template.render(RenderContext('{"a": {"b": [1, "x"]}}', request_id="r-1"))
+
+    assert rendered == '{"b":[1,"x"]} "x" {b=[1, x]} |r-1'
+
+
+@pytest.mark.parametrize(
+    ("template", "named"),
+    [
+        ("#set($x = 1)$x", "#set"),
+        ("#if($input.body)a#end", "#if"),
+        ("## comment", "##"),
+        ("$input.params('id')", "$input.params"),
+        ("${input.body}", "formal"),
+        ("$!input.body", "quiet"),
+        ("$input.path('$.a').size()", "method called"),
+        ("$input.path('$..a')", "JSONPath"),
+        ("$input.path('$.items[*]')", "JSONPath"),
+        ("$util.urlEncode($input.body)", "$util.urlEncode"),
+        ("\\$input.body", "escaped"),
+    ],
+)
+def test_vtl_refuses_what_is_outside_the_subset_naming_it(template, named):
+    with pytest.raises(UnsupportedTemplate, match=re.escape(named)):
+        compile_template(template)
+
+
+def test_vtl_leaves_dollars_and_hashes_that_are_not_vtl_as_text():
+    template = compile_template('{"price": "$5", "tag": "#1", "screen": "screen#home"}')
+
+    assert template.render(RenderContext("")) == '{"price": "$5", "tag": "#1", "screen": "screen#home"}'
+
+
+def test_vtl_path_on_a_body_that_is_not_json_is_a_template_error():
+    with pytest.raises(TemplateError, match="not JSON"):
+        compile_template("$input.path('$.a')").render(RenderContext("not json"))
+
+
+def test_escape_javascript_escapes_like_commons_lang():
+    assert escape_javascript('it\'s "a"/b\\c\n') == 'it\\\'s \\"a\\"\\/b\\\\c\\n'
+    assert escape_javascript("é\x01😀") == "\\u00E9\\u0001\\uD83D\\uDE00"
+
+
+def test_integration_response_is_chosen_by_status_pattern_else_the_default():
+    ok = IntegrationResponse(status=200)
+    failed = IntegrationResponse(status=503, pattern="(4|5)\\d{2}")
+
+    assert select_response([ok, failed], 200) is ok
+    assert select_response([ok, failed], 400) is failed
+    assert select_response([failed], 200) is None
+
+
+def test_body_validator_checks_the_model_of_the_media_type_only():
+    validator = BodyValidator({"application/json": {"type": "object", "required": ["name"]}})
+
+    assert validator.errors("application/json; charset=utf-8", b'{"name": "x"}') == []
+    assert validator.errors(None, b"{}") == ["(root): 'name' is a required property"]
+    assert validator.errors("application/json", b"not json")[0].startswith("not JSON")
+    assert validator.errors("text/plain", b"{}") == []
+
+
+def test_body_validator_refuses_a_model_referring_to_another_document():
+    with pytest.raises(UnsupportedModel, match="https://apigateway"):
+        BodyValidator({"application/json": {"$ref": "https://apigateway.amazonaws.com/restapis/a/models/B"}})
+
+
+def test_a_custom_gateway_response_renders_the_error_message_and_type():
+    template = compile_template(
+        '{"code": "$context.error.responseType", "message": $context.error.messageString}'
+    )
+    api = RestApiSpec(
+        stack="S",
+        logical_id="Api",
+        api_id="abc",
+        name="Api",
+        stage="prod",
+        routes=[],
+        gateway_responses={"BAD_REQUEST_BODY": GatewayResponse(templates={"application/json": template})},
+    )
+    plain = RestApiSpec(stack="S", logical_id="Api", api_id="abc", name="Api", stage="prod", routes=[])
+
+    status, _, body = gateway_error(api, "BAD_REQUEST_BODY")
+
+    assert (status, json.loads(body)) == (
+        400,
+        {"code": "BAD_REQUEST_BODY", "message": "Invalid request body"},
+    )
+    assert gateway_error(plain, "BAD_REQUEST_BODY")[2] == b'{"message": "Invalid request body"}'
+
+
+def test_a_put_record_request_with_bad_base64_is_kinesis_serialization_error_without_a_call():
+    def no_client(service):
+        raise AssertionError("Kinesis must not be called")
+
+    request = json.dumps({"StreamName": "s", "Data": "not base64!", "PartitionKey": "p"})
+
+    status, body = call_service(no_client, "kinesis", "PutRecord", request)
+
+    assert status == 400 and json.loads(body)["__type"] == "SerializationException"
+
+
 # The real app ---------------------------------------------------------------------------------------
 
 
@@ -489,3 +627,113 @@ def test_the_items_api_answers_http_over_a_real_socket(app):
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(base + "items/does-not-exist", timeout=30)
     assert missing.value.code == 404
+
+
+# The clickstream ingest API (API Gateway -> Kinesis) and request validation ------------------------
+
+
+def _post_json(url: str, body) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _stream_data(app, stream: str) -> list[bytes]:
+    """Every record's data on the stream, read from the start of each shard."""
+    kinesis = app.client("kinesis")
+    found = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
+            found.extend(record["Data"] for record in page["Records"])
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    return found
+
+
+@pytest.mark.slow
+def test_a_click_posted_to_the_ingest_api_is_counted(app):
+    if not _has_stack(app, "AnalyticsStack"):
+        pytest.skip("app.py has no AnalyticsStack")
+    dynamodb = app.client("dynamodb")
+    counts = app.find("Clickstream/Counts/", None)["Ref"]
+    click = {
+        "event_type": "tap",
+        "screen": "local-http",
+        "timestamp": "2026-11-28T12:00:05Z",
+        "user_id": "u-1",
+    }
+
+    status, answer = _post_json(app.api_url("AnalyticsStack") + "clicks", click)
+
+    assert status == 200 and answer["accepted"] is True and answer["sequence_number"]
+
+    def counted():
+        return dynamodb.get_item(
+            TableName=counts, Key={"pk": {"S": "screen#local-http"}, "sk": {"S": "2026-11-28T12:00Z#tap"}}
+        ).get("Item")
+
+    assert wait_for(counted)["count"]["N"] == "1"
+
+
+@pytest.mark.slow
+def test_a_click_breaking_the_model_is_refused_with_400_and_never_reaches_the_stream(app):
+    if not _has_stack(app, "AnalyticsStack"):
+        pytest.skip("app.py has no AnalyticsStack")
+    stream = app.find("Clickstream/Clicks/", "AWS::Kinesis::Stream")["Ref"]
+    click = {
+        "event_type": "tap",
+        "screen": "",
+        "timestamp": "2026-11-28T12:00:05Z",
+        "user_id": "u-invalid-9f3",
+    }
+
+    status, answer = _post_json(app.api_url("AnalyticsStack") + "clicks", click)
+
+    assert (status, answer) == (400, {"message": "Invalid request body"})
+    assert not [data for data in _stream_data(app, stream) if b"u-invalid-9f3" in data]
+
+
+@pytest.mark.slow
+def test_a_malformed_record_put_on_the_click_stream_lands_in_the_malformed_queue(app):
+    if not _has_stack(app, "AnalyticsStack"):
+        pytest.skip("app.py has no AnalyticsStack")
+    sqs = app.client("sqs")
+    stream = app.find("Clickstream/Clicks/", "AWS::Kinesis::Stream")["Ref"]
+    malformed = app.find("Clickstream/MalformedRecords/", "AWS::SQS::Queue")["Ref"]
+
+    app.client("kinesis").put_record(StreamName=stream, Data=b"not a click {", PartitionKey="p-1")
+
+    def quarantined():
+        return sqs.receive_message(QueueUrl=malformed, MaxNumberOfMessages=10).get("Messages")
+
+    (message,) = wait_for(quarantined)
+    report = json.loads(message["Body"])
+    assert base64.b64decode(report["data"]) == b"not a click {"
+    assert report["partition_key"] == "p-1"
+
+
+@pytest.mark.slow
+def test_an_item_breaking_the_model_is_refused_with_400_before_the_function_runs(app):
+    if not _has_stack(app, "WebBackendStack"):
+        pytest.skip("app.py has no WebBackendStack")
+    function = app.find("WebBackendStack/Items/Function/Function/Resource", "AWS::Lambda::Function")["Ref"]
+    worker = app.workers[function]
+    before = worker.invocations
+
+    status, answer = _post_json(app.api_url("WebBackendStack") + "items", {"name": "lamp", "price": -1})
+
+    assert status == 400
+    # WebBackendStack's BAD_REQUEST_BODY gateway response shapes the answer, as in the deployed API.
+    assert (
+        answer["error"]["code"] == "validation_failed"
+        and answer["error"]["message"] == "Invalid request body"
+    )
+    assert worker.invocations == before

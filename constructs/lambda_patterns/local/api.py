@@ -17,13 +17,22 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from lambda_patterns.local.intrinsics import ACCOUNT_ID
+from lambda_patterns.local.validation import media_type
+from lambda_patterns.local.vtl import RenderContext, Template, TemplateError
 
 log = logging.getLogger("lambda_patterns.local")
 
 _FUNCTION_IN_URI = re.compile(r":lambda:path/[^/]+/functions/(?P<arn>arn:[^/]+)/invocations$")
 _SERVICE_IN_URI = re.compile(r":apigateway:[^:]*:(?P<service>[^:/]+):(?:action|path)/(?P<action>.+)$")
-MISSING_TOKEN = {"message": "Missing Authentication Token"}
 INTERNAL_ERROR = {"message": "Internal server error"}
+JSON_HEADERS = [("Content-Type", "application/json")]
+#: The gateway responses the runner answers with: type -> (status, message), as API Gateway's defaults.
+GATEWAY_ERRORS = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "BAD_REQUEST_BODY": (400, "Invalid request body"),
+    "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type"),
+}
+MISSING_TOKEN = {"message": GATEWAY_ERRORS["MISSING_AUTHENTICATION_TOKEN"][1]}
 
 
 @dataclass
@@ -38,6 +47,39 @@ class Method:
     action: str | None = None
     mock_status: int = 200
     mock_headers: Mapping[str, str] = field(default_factory=dict)
+    #: Checks bodies against the method's models (a ``validation.BodyValidator``); None: not validated.
+    body_validator: Any = None
+    #: ``AWS`` integrations: media type -> compiled request template, passthrough behaviour, responses.
+    request_templates: Mapping[str, Template] = field(default_factory=dict)
+    passthrough: str = "WHEN_NO_MATCH"
+    responses: Sequence[IntegrationResponse] = ()
+
+
+@dataclass(frozen=True)
+class IntegrationResponse:
+    """An integration response of a non-proxy integration: the method status it answers with, the
+    ``SelectionPattern`` (a regular expression on the backend's status) choosing it, and its templates."""
+
+    status: int
+    pattern: str | None = None
+    templates: Mapping[str, Template] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def select_response(
+    responses: Sequence[IntegrationResponse], backend_status: int
+) -> IntegrationResponse | None:
+    """The integration response for a backend status, as API Gateway chooses for an AWS or HTTP integration:
+    the first whose pattern matches the whole status, else the default one (no pattern)."""
+    for response in responses:
+        if response.pattern and re.fullmatch(response.pattern, str(backend_status)):
+            return response
+    return next((response for response in responses if not response.pattern), None)
+
+
+def pick_template(templates: Mapping[str, Template], media: str) -> Template | None:
+    """The template for a media type; an integration response falls back to JSON, then to its first one."""
+    return templates.get(media) or templates.get("application/json") or next(iter(templates.values()), None)
 
 
 @dataclass
@@ -52,6 +94,15 @@ class Route:
         return [part for part in self.path.split("/") if part]
 
 
+@dataclass(frozen=True)
+class GatewayResponse:
+    """An ``AWS::ApiGateway::GatewayResponse``: what the API answers instead of a default error response."""
+
+    status: int | None = None
+    templates: Mapping[str, Template] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class RestApiSpec:
     """A REST API of a template, every reference resolved."""
@@ -63,6 +114,24 @@ class RestApiSpec:
     stage: str
     routes: list[Route]
     binary_media_types: Sequence[str] = ()
+    #: Response type (``BAD_REQUEST_BODY``, ``DEFAULT_4XX``, ...) -> the template's gateway response.
+    gateway_responses: Mapping[str, GatewayResponse] = field(default_factory=dict)
+
+
+def gateway_error(api: RestApiSpec, response_type: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """API Gateway's answer for one of ``GATEWAY_ERRORS``: the API's gateway response of that type, else its
+    ``DEFAULT_4XX``, else the default ``{"message": ...}``."""
+    status, message = GATEWAY_ERRORS[response_type]
+    custom = api.gateway_responses.get(response_type) or api.gateway_responses.get("DEFAULT_4XX")
+    if custom is None:
+        return status, list(JSON_HEADERS), json.dumps({"message": message}).encode()
+    template = pick_template(custom.templates, "application/json")
+    context = RenderContext("", str(uuid.uuid4()), error_message=message, error_type=response_type)
+    body = template.render(context) if template else json.dumps({"message": message})
+    headers = [*custom.headers.items()]
+    if not any(key.lower() == "content-type" for key, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return custom.status or status, headers, body.encode()
 
 
 def function_arn_of(uri: str) -> str | None:
@@ -247,8 +316,8 @@ class ApiServer:
     """Serves one REST API on ``127.0.0.1:<port>`` at ``/<stage>/...``.
 
     :param invoke: (function ARN, event, trigger) -> Outcome of the function behind a route.
-    :param service: (service, action, request body) -> (status, body) for AWS service integrations the
-        runner emulates; None to answer those with 501.
+    :param service: (service, action, rendered request) -> (backend status, JSON body) for the AWS service
+        integrations the runner emulates (``services.call_service``).
     """
 
     def __init__(self, api: RestApiSpec, port: int, invoke: Invoke, service: Callable | None = None) -> None:
@@ -285,20 +354,25 @@ class ApiServer:
         split = urlsplit(raw_path)
         prefix = f"/{self.api.stage}"
         if not (split.path == prefix or split.path.startswith(prefix + "/")):
-            return 403, [("Content-Type", "application/json")], json.dumps(MISSING_TOKEN).encode()
+            return gateway_error(self.api, "MISSING_AUTHENTICATION_TOKEN")
         path = split.path[len(prefix) :] or "/"
         matched = match_route(self.api.routes, path)
         target = matched and (matched[0].methods.get(method) or matched[0].methods.get("ANY"))
         if not matched or target is None:
-            return 403, [("Content-Type", "application/json")], json.dumps(MISSING_TOKEN).encode()
+            return gateway_error(self.api, "MISSING_AUTHENTICATION_TOKEN")
         route, parameters = matched
+        content_type = next((value for key, value in headers if key.lower() == "content-type"), None)
+        if target.body_validator is not None:
+            errors = target.body_validator.errors(content_type, body)
+            if errors:
+                log.info(
+                    "%s %s %s: invalid request body: %s", self.api.name, method, route.path, "; ".join(errors)
+                )
+                return gateway_error(self.api, "BAD_REQUEST_BODY")
         if target.integration_type == "MOCK":
             return target.mock_status, [(key, value) for key, value in target.mock_headers.items()], b""
         if target.integration_type == "AWS" and target.service:
-            if self._service is None:
-                return 501, [("Content-Type", "application/json")], b'{"message": "not emulated locally"}'
-            status, payload = self._service(target.service, target.action, body)
-            return status, [("Content-Type", "application/json")], json.dumps(payload).encode()
+            return self._aws_integration(target, media_type(content_type), body)
         event = proxy_event(
             api=self.api,
             route=route,
@@ -314,6 +388,54 @@ class ApiServer:
         if outcome is None or not outcome.ok:
             return 502, [("Content-Type", "application/json")], json.dumps(INTERNAL_ERROR).encode()
         return http_response(outcome.result)
+
+    def _aws_integration(
+        self, target: Method, media: str, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Request template -> service action -> integration response, as API Gateway's AWS integration."""
+        request_id = str(uuid.uuid4())
+        template = target.request_templates.get(media)
+        if template is None and (
+            target.passthrough == "NEVER"
+            or (target.passthrough == "WHEN_NO_TEMPLATES" and target.request_templates)
+        ):
+            return gateway_error(self.api, "UNSUPPORTED_MEDIA_TYPE")
+        text = body.decode("utf-8", "replace")
+        try:
+            payload = template.render(RenderContext(text, request_id)) if template else text
+        except TemplateError as error:
+            log.warning("%s %s: request template failed: %s", self.api.name, target.action, error)
+            return 500, JSON_HEADERS, json.dumps(INTERNAL_ERROR).encode()
+        if self._service is None:
+            return 500, JSON_HEADERS, json.dumps(INTERNAL_ERROR).encode()
+        backend_status, backend_body = self._service(target.service, target.action, payload)
+        response = select_response(target.responses, backend_status)
+        if response is None:
+            log.warning("%s: no integration response matches status %d", self.api.name, backend_status)
+            return 500, JSON_HEADERS, json.dumps(INTERNAL_ERROR).encode()
+        if backend_status >= 400:
+            log.info(
+                "%s %s:%s -> %d %s",
+                self.api.name,
+                target.service,
+                target.action,
+                backend_status,
+                backend_body,
+            )
+        response_template = pick_template(response.templates, "application/json")
+        try:
+            data = (
+                response_template.render(RenderContext(backend_body, request_id))
+                if response_template
+                else backend_body
+            )
+        except TemplateError as error:
+            log.warning("%s %s: response template failed: %s", self.api.name, target.action, error)
+            return 500, JSON_HEADERS, json.dumps(INTERNAL_ERROR).encode()
+        headers = [*response.headers.items()]
+        if not any(key.lower() == "content-type" for key, _ in headers):
+            headers.append(("Content-Type", "application/json"))
+        return response.status, headers, data.encode()
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self

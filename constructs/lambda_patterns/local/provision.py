@@ -25,8 +25,6 @@ NOT_ENFORCED_PREFIXES = (
     "AWS::CDK::Metadata",
     "AWS::ApiGateway::Account",
     "AWS::ApiGateway::Deployment",
-    "AWS::ApiGateway::RequestValidator",
-    "AWS::ApiGateway::Model",
     "AWS::Lambda::EventInvokeConfig",
     "AWS::Lambda::Version",
     "AWS::CloudWatch::Alarm",
@@ -86,6 +84,15 @@ def base_attributes(resource: Resource, endpoint: str) -> dict[str, Any] | None:
     if kind == "AWS::ApiGateway::Stage":
         stage = resource.properties.get("StageName")
         return {"Ref": stage} if isinstance(stage, str) else None
+    if kind == "AWS::ApiGateway::Model":
+        # Ref is the model's name; CloudFormation makes one up when the template gives none.
+        model = resource.properties.get("Name")
+        return {"Ref": model if isinstance(model, str) else resource.logical_id}
+    if kind == "AWS::ApiGateway::RequestValidator":
+        return {
+            "Ref": short_id(resource.stack, resource.logical_id),
+            "RequestValidatorId": short_id(resource.stack, resource.logical_id),
+        }
     if kind == "AWS::ApiGateway::Deployment":
         return {
             "Ref": short_id(resource.stack, resource.logical_id),

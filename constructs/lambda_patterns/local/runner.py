@@ -16,7 +16,10 @@ import boto3
 from botocore.config import Config
 
 from lambda_patterns.local.api import (
+    GATEWAY_ERRORS,
     ApiServer,
+    GatewayResponse,
+    IntegrationResponse,
     Method,
     RestApiSpec,
     Route,
@@ -45,6 +48,9 @@ from lambda_patterns.local.provision import (
     alias_attributes,
     base_attributes,
 )
+from lambda_patterns.local.services import EMULATED_ACTIONS, call_service
+from lambda_patterns.local.validation import BodyValidator, UnsupportedModel
+from lambda_patterns.local.vtl import UnsupportedTemplate, compile_template
 
 log = logging.getLogger("lambda_patterns.local")
 
@@ -65,6 +71,9 @@ HANDLED_TYPES = {
     "AWS::ApiGateway::Resource",
     "AWS::ApiGateway::Method",
     "AWS::ApiGateway::Stage",
+    "AWS::ApiGateway::Model",
+    "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::GatewayResponse",
     "Custom::S3BucketNotifications",
 }
 
@@ -722,23 +731,23 @@ class LocalApp:
             )
         paths = resource_paths(api_attributes["RootResourceId"], resources)
         routes = {resource_id: Route(path) for resource_id, path in paths.items()}
+        models, body_validators = self._api_models(stack, scope, api_id)
         unchecked: set[str] = set()
-        validated = False
         for item in stack.resources("AWS::ApiGateway::Method"):
             props = item.properties
             try:
                 if resolve(props.get("RestApiId"), scope) != api_id:
                     continue
                 method = self._method(item, scope)
-            except Unresolvable as error:
+                if method is not None:
+                    method.body_validator = self._body_validator(item, scope, models, body_validators)
+            except (Unresolvable, UnsupportedModel) as error:
                 self.skipped.append(f"{item.path}: {error}")
                 continue
             if method is None:
                 continue
             if method.authorization not in ("NONE", None):
                 unchecked.add(method.authorization)
-            if props.get("RequestModels") or props.get("RequestValidatorId"):
-                validated = True
             routes[resolve(props["ResourceId"], scope)].methods[method.http_method] = method
         stage = "prod"
         for item in stack.resources("AWS::ApiGateway::Stage"):
@@ -752,6 +761,7 @@ class LocalApp:
             stage=stage,
             routes=[route for route in routes.values() if route.methods],
             binary_media_types=list(resource.properties.get("BinaryMediaTypes") or []),
+            gateway_responses=self._gateway_responses(stack, scope, api_id),
         )
         if unchecked:
             log.warning(
@@ -759,15 +769,99 @@ class LocalApp:
                 resource.path,
                 " and ".join(sorted(unchecked)),
             )
-        if validated:
-            log.warning(
-                "%s: request validation against models is not emulated: every request reaches the function",
-                resource.path,
-            )
         port = self._next_port
         if port:
             self._next_port += 1
         self.apis.append(ApiServer(spec, port, self.invoke, self._service_integration))
+
+    def _gateway_responses(self, stack: Stack, scope: Scope, api_id: str) -> dict[str, GatewayResponse]:
+        """The API's gateway responses the runner applies (to the errors it answers itself)."""
+        applied = {*GATEWAY_ERRORS, "DEFAULT_4XX"}
+        found: dict[str, GatewayResponse] = {}
+        for item in stack.resources("AWS::ApiGateway::GatewayResponse"):
+            props = item.properties
+            if resolve(props.get("RestApiId"), scope) != api_id:
+                continue
+            kind = str(props.get("ResponseType"))
+            if kind not in applied:
+                log.info("%s: gateway response %s is not applied locally", item.path, kind)
+                continue
+            try:
+                templates = {
+                    media.lower(): compile_template(str(text))
+                    for media, text in resolve(props.get("ResponseTemplates") or {}, scope).items()
+                }
+            except UnsupportedTemplate as error:
+                self.skipped.append(
+                    f"{item.path}: gateway response {kind} (API Gateway's default used): {error}"
+                )
+                continue
+            found[kind] = GatewayResponse(
+                status=int(props["StatusCode"]) if props.get("StatusCode") else None,
+                templates=templates,
+                headers={
+                    key.rsplit(".", 1)[-1]: value.strip("'")
+                    for key, value in (props.get("ResponseParameters") or {}).items()
+                    if key.startswith("gatewayresponse.header.")
+                    and isinstance(value, str)
+                    and value.startswith("'")
+                },
+            )
+        return found
+
+    def _api_models(
+        self, stack: Stack, scope: Scope, api_id: str
+    ) -> tuple[dict[str, Any], dict[str, tuple[bool, bool]]]:
+        """The API's model schemas by name, and its request validators: id -> (bodies, parameters)."""
+        models: dict[str, Any] = {}
+        for item in stack.resources("AWS::ApiGateway::Model"):
+            if resolve(item.properties.get("RestApiId"), scope) == api_id:
+                models[scope.attributes[item.logical_id]["Ref"]] = resolve(
+                    item.properties.get("Schema"), scope
+                )
+        validators: dict[str, tuple[bool, bool]] = {}
+        for item in stack.resources("AWS::ApiGateway::RequestValidator"):
+            if resolve(item.properties.get("RestApiId"), scope) == api_id:
+                validators[scope.attributes[item.logical_id]["Ref"]] = (
+                    bool(item.properties.get("ValidateRequestBody")),
+                    bool(item.properties.get("ValidateRequestParameters")),
+                )
+        return models, validators
+
+    def _body_validator(
+        self,
+        item: Resource,
+        scope: Scope,
+        models: dict[str, Any],
+        validators: dict[str, tuple[bool, bool]],
+    ) -> BodyValidator | None:
+        """What checks the method's bodies: its models, when its request validator validates bodies."""
+        props = item.properties
+        validator_id = props.get("RequestValidatorId")
+        bodies, parameters = (
+            validators.get(resolve(validator_id, scope), (False, False)) if validator_id else (False, False)
+        )
+        if parameters and any(props.get("RequestParameters", {}).values()):
+            log.warning("%s: required request parameters are not checked locally", item.path)
+        request_models = resolve(props.get("RequestModels") or {}, scope)
+        if not bodies or not request_models:
+            return None
+        schemas = {}
+        for kind, name in request_models.items():
+            if name == "Empty" or name not in models:
+                continue  # API Gateway's built-in Empty model accepts anything.
+            schemas[kind] = models[name]
+        if not schemas:
+            return None
+        try:
+            return BodyValidator(schemas)
+        except ImportError:
+            log.warning(
+                "%s: request bodies are NOT validated: jsonschema is not installed (a development dependency; "
+                "pip install -r requirements-dev.txt)",
+                item.path,
+            )
+            return None
 
     def _method(self, item: Resource, scope: Scope) -> Method | None:
         props = item.properties
@@ -796,20 +890,66 @@ class LocalApp:
                 mock_headers=headers,
             )
         if kind == "AWS":
-            uri = str(resolve(integration.get("Uri"), scope))
-            found = service_action_of(uri)
-            if found and found[0] == "kinesis" and found[1] in ("PutRecord", "PutRecords"):
-                self.skipped.append(
-                    f"{item.path}: AWS service integration {found[0]}:{found[1]} uses a VTL request template, which is not emulated"
-                )
-            else:
-                self.skipped.append(f"{item.path}: AWS service integration {uri} is not emulated")
-            return None
+            return self._service_method(item, scope, integration, http_method, authorization)
         self.skipped.append(f"{item.path}: integration type {kind or 'none'} is not emulated")
         return None
 
-    def _service_integration(self, service: str, action: str, body: bytes) -> tuple[int, Any]:
-        return 501, {"message": f"{service}:{action} is not emulated locally"}
+    def _service_method(
+        self, item: Resource, scope: Scope, integration: dict[str, Any], http_method: str, authorization: str
+    ) -> Method | None:
+        """An AWS service integration the runner performs (Kinesis PutRecord/PutRecords), its templates in
+        the VTL subset of ``vtl``; anything else is skipped, named."""
+        uri = str(resolve(integration.get("Uri"), scope))
+        found = service_action_of(uri)
+        if found is None or found not in EMULATED_ACTIONS:
+            emulated = ", ".join(f"{service}:{action}" for service, action in sorted(EMULATED_ACTIONS))
+            self.skipped.append(
+                f"{item.path}: AWS service integration {uri} is not emulated (only {emulated})"
+            )
+            return None
+        try:
+            templates = {
+                kind.lower(): compile_template(str(text))
+                for kind, text in resolve(integration.get("RequestTemplates") or {}, scope).items()
+            }
+            responses = [
+                IntegrationResponse(
+                    status=int(entry.get("StatusCode", 200)),
+                    pattern=entry.get("SelectionPattern") or None,
+                    templates={
+                        kind.lower(): compile_template(str(text))
+                        for kind, text in resolve(entry.get("ResponseTemplates") or {}, scope).items()
+                    },
+                    headers={
+                        key.rsplit(".", 1)[-1]: value.strip("'")
+                        for key, value in (entry.get("ResponseParameters") or {}).items()
+                        if key.startswith("method.response.header.")
+                        and isinstance(value, str)
+                        and value.startswith("'")
+                    },
+                )
+                for entry in integration.get("IntegrationResponses") or []
+            ]
+        except UnsupportedTemplate as error:
+            self.skipped.append(
+                f"{item.path}: the mapping template of {found[0]}:{found[1]} uses VTL outside the emulated "
+                f"subset: {error}"
+            )
+            return None
+        log.info("%s: AWS service integration %s:%s emulated on moto", item.path, *found)
+        return Method(
+            http_method,
+            "AWS",
+            authorization,
+            service=found[0],
+            action=found[1],
+            request_templates=templates,
+            passthrough=str(integration.get("PassthroughBehavior", "WHEN_NO_MATCH")),
+            responses=responses,
+        )
+
+    def _service_integration(self, service: str, action: str, payload: str) -> tuple[int, str]:
+        return call_service(self.client, service, action, payload)
 
 
 def _lowercase_rule_names(filter_config: dict[str, Any]) -> dict[str, Any]:
