@@ -117,6 +117,34 @@ def web_item(app: LocalApp) -> None:
     print(f"web api: POST {base}items -> {created['id']}; GET {base}items/{created['id']} -> {fetched}")
 
 
+def click(app: LocalApp) -> None:
+    """POSTs a click to the ingest API (API Gateway -> Kinesis) and shows the count it became."""
+    table = find(app, "Clickstream/Counts/")
+    try:
+        base = app.api_url("AnalyticsStack")
+    except LookupError:
+        base = None
+    if not table or base is None:
+        print("clicks: skipped, the app has no analytics stack with a click ingest API")
+        return
+    now = time.gmtime()
+    click = {"event_type": "tap", "screen": "demo", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)}
+    request = urllib.request.Request(
+        base + "clicks",
+        data=json.dumps({**click, "user_id": "u-demo"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = json.loads(response.read())
+    dynamodb = app.client("dynamodb")
+    key = {"pk": {"S": "screen#demo"}, "sk": {"S": time.strftime("%Y-%m-%dT%H:%MZ", now) + "#tap"}}
+    item = wait_for(lambda: dynamodb.get_item(TableName=table["Ref"], Key=key).get("Item"))
+    where = f"table {table['Ref']}, {key['pk']['S']} / {key['sk']['S']}"
+    counted = f"count {item['count']['N']} in {where}" if item else f"not counted in {where} after 60 s"
+    print(f"clicks: POST {base}clicks -> {answer}; {counted}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the demo against the assembly and stops the local app."""
     parser = argparse.ArgumentParser(prog="python -m lambda_patterns.local.demo")
@@ -131,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         thumbnails(app, Path(args.out))
         purchase(app)
         web_item(app)
+        click(app)
         print("--- done; the local app stops now ---", flush=True)
     return 0
 
