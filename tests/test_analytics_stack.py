@@ -1,6 +1,7 @@
 """AnalyticsStack: StreamAggregator, ClickstreamAnalytics and PurchaseEventProcessor."""
 
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
@@ -273,3 +274,11 @@ def test_purchase_processor_max_receive_count_reaches_the_redrive_policy():
     Template.from_stack(stack).has_resource_properties(
         "AWS::SQS::Queue", {"RedrivePolicy": {"deadLetterTargetArn": Match.any_value(), "maxReceiveCount": 5}}
     )
+
+
+def test_click_model_limits_user_ids_to_characters_the_partition_key_template_keeps_valid(template):
+    (model,) = template.find_resources("AWS::ApiGateway::Model").values()
+    pattern = model["Properties"]["Schema"]["properties"]["user_id"]["pattern"]
+
+    assert re.fullmatch(pattern, "user-42@example.com") and re.fullmatch(pattern, "3f2b9c1e-0d4a")
+    assert not re.search(pattern, "o'brien")

@@ -36,6 +36,8 @@ CLICKSTREAM_METRICS = CustomMetrics(
     title="Clicks received, counted, malformed; write failures",
 )
 
+USER_ID_PATTERN = "^[A-Za-z0-9_.:@+=/-]+$"
+
 #: What API Gateway accepts before anything reaches the stream; the handler re-checks it.
 CLICK_EVENT_SCHEMA = apigw.JsonSchema(
     schema=apigw.JsonSchemaVersion.DRAFT4,
@@ -45,7 +47,11 @@ CLICK_EVENT_SCHEMA = apigw.JsonSchema(
         "event_type": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=64),
         "screen": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=128),
         "timestamp": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=10, max_length=40),
-        "user_id": apigw.JsonSchema(type=apigw.JsonSchemaType.STRING, min_length=1, max_length=128),
+        # The user id becomes the record's partition key inside a JSON request template, where
+        # $util.escapeJavaScript would turn a quote into \' (invalid JSON): ids are limited to safe characters.
+        "user_id": apigw.JsonSchema(
+            type=apigw.JsonSchemaType.STRING, min_length=1, max_length=128, pattern=USER_ID_PATTERN
+        ),
     },
 )
 
