@@ -191,3 +191,19 @@ def test_function_in_a_vpc_may_manage_its_network_interfaces():
             }
         },
     )
+
+
+def test_function_is_created_after_its_inline_policy():
+    # Lambda refuses to create a VPC function whose role cannot yet manage network interfaces; those
+    # permissions live in the FunctionPolicy, so CloudFormation must create that policy first.
+    stack = cdk.Stack(new_app(), "S")
+    ServerlessFunction(stack, "Fn", code=_code(), vpc=ec2.Vpc(stack, "Vpc", max_azs=2))
+    template = Template.from_stack(stack)
+
+    (policy_id,) = [
+        logical_id
+        for logical_id, policy in template.find_resources("AWS::IAM::Policy").items()
+        if "ec2:CreateNetworkInterface" in str(policy["Properties"]["PolicyDocument"])
+    ]
+    ((_, function),) = template.find_resources("AWS::Lambda::Function").items()
+    assert policy_id in function["DependsOn"]

@@ -249,6 +249,11 @@ class ServerlessFunction(Construct):
             )
         props.update(function_props or {})
         self._function = lambda_.Function(self, "Function", **props)
+        # CDK makes the function wait for its role's default policy only. Lambda checks the VPC permissions
+        # (in this inline policy) when it creates the function, so without this ordering CloudFormation may
+        # create the function first and the deployment fails; it also means the function never runs before
+        # it may write its logs. Depending on the construct covers permissions added after this line too.
+        self._function.node.add_dependency(self._role.policy)
 
         # Wire.
         self._alias: lambda_.Alias | None = None
