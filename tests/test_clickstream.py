@@ -156,6 +156,37 @@ def test_malformed_records_are_quarantined_counted_and_never_block_the_shard(
     assert emf[-1]["MalformedRecords"] == 3
 
 
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"[" * 100_000, "data is not JSON"),  # deep nesting: json raises RecursionError
+        (b'{"n": ' + b"9" * 5000 + b"}", "data is not JSON"),  # past the int digit limit: a bare ValueError
+        (
+            json.dumps({"event_type": "tap", "screen": "home", "timestamp": 10**400}).encode(),
+            "timestamp is out of range: " + "1" + "0" * 400,
+        ),
+        (
+            json.dumps(
+                {"event_type": "tap", "screen": "home", "timestamp": "9999-12-31T23:59:59-01:00"}
+            ).encode(),
+            "timestamp is out of range in UTC: '9999-12-31T23:59:59-01:00'",
+        ),
+    ],
+    ids=["deep-nesting", "huge-integer", "huge-epoch", "past-year-9999-in-utc"],
+)
+def test_payloads_that_break_the_parsers_are_quarantined_and_the_rest_counted(
+    clickstream, lambda_context, queue_url, data, reason
+):
+    records = taps(3)
+    records[1] = click_record(1, data)
+
+    response = clickstream.handler({"Records": records}, lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert counts() == {("screen#home", "2026-11-28T12:00Z#tap"): 2}
+    assert [r["reason"] for r in quarantined(queue_url)] == [reason]
+
+
 def test_a_malformed_record_keeps_its_bytes_for_inspection(clickstream, lambda_context, queue_url):
     clickstream.handler({"Records": [click_record(0, b"\xff\xfe binary")]}, lambda_context)
 

@@ -20,3 +20,13 @@ def test_malformed_message_is_reported_alone_in_batch_item_failures(lambda_conte
     assert result == {"batchItemFailures": [{"itemIdentifier": "msg-2"}]}
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emf[-1]["Greeted"] == [1.0, 1.0] and emf[-1]["Rejected"] == 1.0
+
+
+def test_deeply_nested_body_is_rejected_alone_not_a_batch_crash(lambda_context):
+    hello = load_handler("hello")
+    event = load_event("sqs_hello_batch")
+    event["Records"][0]["body"] = "[" * 100_000
+
+    result = hello.handler(event, lambda_context)
+
+    assert result == {"batchItemFailures": [{"itemIdentifier": "msg-1"}, {"itemIdentifier": "msg-2"}]}

@@ -3,10 +3,16 @@
 import io
 import json
 import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
 
 sys.path.insert(0, str(__import__("conftest").LAMBDA_SRC / "common"))
 
 from lambda_common import Metrics, get_logger, log_context  # noqa: E402
+from lambda_common.dynamo import number_fits  # noqa: E402
+from lambda_common.parsing import parse_json, utc_datetime  # noqa: E402
 
 
 def test_metrics_flush_writes_one_emf_document_with_namespace_dimension_and_values():
@@ -67,3 +73,72 @@ def test_logger_follows_a_replaced_stdout(capsys):
         sys.stdout = original
 
     assert json.loads(replacement.getvalue())["message"] == "to the new stdout"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 100_000, '{"n": ' + "9" * 5000 + "}", b"\xff\xfe", None, "{"],
+    ids=["deep-nesting", "huge-integer", "not-utf8", "not-text", "truncated"],
+)
+def test_parse_json_turns_every_parse_failure_into_value_error(text):
+    with pytest.raises(ValueError):
+        parse_json(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-11-28T12:00:05Z", datetime(2026, 11, 28, 12, 0, 5, tzinfo=UTC)),
+        ("2026-11-28T13:00:05+01:00", datetime(2026, 11, 28, 12, 0, 5, tzinfo=UTC)),
+        ("2026-11-28T12:00:05", datetime(2026, 11, 28, 12, 0, 5, tzinfo=UTC)),
+        (1795867205, datetime(2026, 11, 28, 12, 0, 5, tzinfo=UTC)),
+        (Decimal("1795867205123"), datetime(2026, 11, 28, 12, 0, 5, tzinfo=UTC)),
+        (-0.5, datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ],
+)
+def test_utc_datetime_reads_iso_strings_and_epoch_seconds_or_milliseconds(raw, expected):
+    assert utc_datetime(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        10**400,
+        float("inf"),
+        float("nan"),
+        Decimal("1E+125"),
+        True,
+        None,
+        "yesterday",
+    ],
+)
+def test_utc_datetime_refuses_what_has_no_utc_instant_with_value_error(raw):
+    with pytest.raises(ValueError):
+        utc_datetime(raw)
+
+
+def test_utc_datetime_can_require_an_offset_and_a_string():
+    with pytest.raises(ValueError, match="time zone"):
+        utc_datetime("2026-11-28T12:00:05", naive_is_utc=False)
+    with pytest.raises(ValueError, match="ISO 8601 string"):
+        utc_datetime(1795867205, epoch=False)
+
+
+@pytest.mark.parametrize(
+    ("number", "fits"),
+    [
+        (Decimal("1" * 38), True),
+        (Decimal("1" * 39), False),
+        (Decimal("1" * 38 + "000"), True),
+        (Decimal("9.99E+125"), True),
+        (Decimal("1E+126"), False),
+        (Decimal("1E-130"), True),
+        (Decimal("1E-131"), False),
+        (Decimal("NaN"), False),
+        (0, True),
+    ],
+)
+def test_number_fits_dynamodbs_38_digits_and_exponent_range(number, fits):
+    assert number_fits(number) is fits

@@ -160,6 +160,38 @@ def test_invalid_messages_mid_batch_are_reported_and_valid_ones_land(processor, 
 
 
 @pytest.mark.parametrize(
+    "poison",
+    [
+        "[" * 100_000,  # deep nesting: json raises RecursionError
+        '{"quantity": ' + "9" * 5000 + "}",  # past the int digit limit: a bare ValueError
+        purchase("p-x", purchased_at="0001-01-01T00:00:00+01:00"),  # before year 1 in UTC
+        purchase("p-x", price="1e200"),  # beyond DynamoDB's number range
+        purchase("p-x", price="1e-200"),
+        purchase("p-x", price="9" * 37 + ".9", quantity=7),  # the amount needs more than 38 digits
+    ],
+    ids=["deep-nesting", "huge-integer", "year-0-in-utc", "huge-price", "tiny-price", "amount-digits"],
+)
+def test_a_message_that_breaks_the_parsers_is_reported_alone_and_the_batch_lands(
+    processor, lambda_context, poison
+):
+    event = {"Records": [message(purchase("p-1"), 1), message(poison, 2), message(purchase("p-3"), 3)]}
+
+    response = processor.handler(event, lambda_context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-2"}]}
+    assert [p["pk"] for p in everything()[0]] == ["p-1", "p-3"]
+
+
+def test_amount_is_exact_beyond_the_default_decimal_precision():
+    records = load_handler("purchases", "purchase_records")
+    price = "1.000000000000000000000000000001"  # 31 significant digits
+
+    parsed = records.parse_purchase(json.dumps(purchase("p-1", price=price, quantity=3)))
+
+    assert parsed.amount == Decimal("3.000000000000000000000000000003")
+
+
+@pytest.mark.parametrize(
     ("field", "value"),
     [
         ("currency", "eur"),

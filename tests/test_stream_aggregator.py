@@ -204,6 +204,18 @@ def test_poison_record_mid_batch_is_reported_and_every_other_record_lands(aggreg
     assert emf_totals(capsys)["PoisonRecords"] == 2
 
 
+def test_time_outside_the_utc_calendar_is_reported_as_poison_not_a_batch_crash(aggregator, lambda_context):
+    records = inserts(4)
+    # A valid ISO 8601 string whose conversion to UTC falls before year 1.
+    records[1]["dynamodb"]["NewImage"]["created_at"] = {"S": "0001-01-01T00:00:00+01:00"}
+
+    response = aggregator.handler({"Records": records}, lambda_context)
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": str(FIRST + 1)}]}
+    assert totals("category#books")["count"] == 2  # records 0 and 2
+    assert totals("category#games")["count"] == 1  # record 3; record 1 is poison
+
+
 def test_retry_from_the_lowest_failed_record_does_not_double_count_the_records_after_it(
     aggregator, lambda_context
 ):

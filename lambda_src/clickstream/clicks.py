@@ -16,13 +16,12 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from lambda_common.dynamo import UpdatePlan, pad_sequence
+from lambda_common.parsing import parse_json, utc_datetime
 
 _MAX_NAME = 256
-_EPOCH_MS_THRESHOLD = 100_000_000_000
 
 
 class Malformed(ValueError):
@@ -71,24 +70,10 @@ def position(record: Mapping[str, Any]) -> Position:
 
 def minute_of(raw: Any) -> str:
     """The minute holding an ISO 8601 timestamp or epoch seconds/milliseconds, as ``YYYY-MM-DDTHH:MMZ``."""
-    if isinstance(raw, bool):
-        raise Malformed("timestamp is a boolean")
-    if isinstance(raw, (int, float, Decimal)):
-        seconds = float(raw)
-        if abs(seconds) >= _EPOCH_MS_THRESHOLD:
-            seconds /= 1000
-        try:
-            when = datetime.fromtimestamp(seconds, UTC)
-        except (OverflowError, ValueError, OSError):
-            raise Malformed(f"timestamp out of range: {raw}") from None
-    elif isinstance(raw, str):
-        try:
-            when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise Malformed(f"timestamp is not ISO 8601: {raw[:64]!r}") from None
-        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    else:
-        raise Malformed("timestamp must be an ISO 8601 string or epoch number")
+    try:
+        when = utc_datetime(raw)
+    except ValueError as error:
+        raise Malformed(f"timestamp {error}") from None
     return when.strftime("%Y-%m-%dT%H:%MZ")
 
 
@@ -111,8 +96,8 @@ def decode_click(record: Mapping[str, Any]) -> CountKey:
     except (binascii.Error, ValueError):
         raise Malformed("data is not base64") from None
     try:
-        click = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        click = parse_json(payload)
+    except ValueError:
         raise Malformed("data is not JSON") from None
     if not isinstance(click, dict):
         raise Malformed("data is not a JSON object")

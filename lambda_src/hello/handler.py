@@ -6,9 +6,8 @@ redelivers only that message and, after the queue's maxReceiveCount, moves it to
 
 from __future__ import annotations
 
-import json
-
 from lambda_common import Metrics, get_logger, log_context
+from lambda_common.parsing import parse_json
 
 logger = get_logger()
 metrics = Metrics()
@@ -16,7 +15,7 @@ metrics = Metrics()
 
 def greeting(body: str) -> str:
     """The greeting for one message body; ValueError if the body is not ``{"name": "<non-empty>"}``."""
-    request = json.loads(body)
+    request = parse_json(body)
     if (
         not isinstance(request, dict)
         or not isinstance(request.get("name"), str)
@@ -27,6 +26,7 @@ def greeting(body: str) -> str:
 
 
 def handler(event, context):
+    """Greet every message of an SQS batch; report the ones that are not greeting requests."""
     with log_context(context):
         failures = []
         for record in event.get("Records", []):

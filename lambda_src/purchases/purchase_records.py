@@ -15,20 +15,20 @@ per currency: amounts in different currencies cannot be added.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
-from lambda_common.dynamo import to_dynamodb_json
+from lambda_common.dynamo import MAX_DIGITS, number_fits, to_dynamodb_json
+from lambda_common.parsing import parse_json, utc_datetime
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MAX_ID = 256
 MAX_QUANTITY = 1_000_000
-# DynamoDB numbers hold 38 significant digits; a price needing more cannot be stored exactly.
-_MAX_DIGITS = 38
+# Exact for any price DynamoDB can hold (38 digits) times any quantity (7 digits); the default context's
+# 28 digits would round the amount silently.
+_EXACT = Context(prec=MAX_DIGITS + 7, Emax=999_999, Emin=-999_999)
 
 
 class InvalidPurchase(ValueError):
@@ -50,14 +50,15 @@ class Purchase:
 
     @property
     def amount(self) -> Decimal:
-        return self.unit_price * self.quantity
+        """Quantity times unit price, computed exactly."""
+        return _EXACT.multiply(self.unit_price, Decimal(self.quantity))
 
 
 def unwrap(body: str) -> tuple[dict[str, Any], str | None]:
     """The purchase JSON object from an SQS body: an SNS envelope, or the message itself (raw delivery)."""
     try:
-        outer = json.loads(body, parse_float=Decimal)
-    except (TypeError, json.JSONDecodeError):
+        outer = parse_json(body, parse_float=Decimal)
+    except ValueError:
         raise InvalidPurchase("body is not JSON") from None
     message_id = None
     if isinstance(outer, dict) and outer.get("Type") == "Notification" and "Message" in outer:
@@ -65,8 +66,8 @@ def unwrap(body: str) -> tuple[dict[str, Any], str | None]:
         if not isinstance(outer["Message"], str):
             raise InvalidPurchase("SNS Message is not a string")
         try:
-            outer = json.loads(outer["Message"], parse_float=Decimal)
-        except json.JSONDecodeError:
+            outer = parse_json(outer["Message"], parse_float=Decimal)
+        except ValueError:
             raise InvalidPurchase("SNS Message is not JSON") from None
     if not isinstance(outer, dict):
         raise InvalidPurchase("purchase is not a JSON object")
@@ -102,21 +103,19 @@ def _price(raw: Any) -> Decimal:
         raise InvalidPurchase("unit_price is not a decimal number") from None
     if not price.is_finite() or price < 0:
         raise InvalidPurchase("unit_price must be a finite, non-negative number")
-    if len(price.as_tuple().digits) > _MAX_DIGITS:
-        raise InvalidPurchase(f"unit_price has more than {_MAX_DIGITS} significant digits")
+    if not number_fits(price):
+        raise InvalidPurchase(
+            f"unit_price needs more than {MAX_DIGITS} significant digits or is outside the storable range"
+        )
     return price
 
 
 def _timestamp(raw: Any) -> str:
-    if not isinstance(raw, str):
-        raise InvalidPurchase("purchased_at must be an ISO 8601 string")
     try:
-        when = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidPurchase("purchased_at is not ISO 8601") from None
-    if when.tzinfo is None:
-        raise InvalidPurchase("purchased_at needs a time zone (e.g. a trailing Z)")
-    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        when = utc_datetime(raw, naive_is_utc=False, epoch=False)
+    except ValueError as error:
+        raise InvalidPurchase(f"purchased_at {error}") from None
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_purchase(body: str) -> Purchase:
@@ -125,7 +124,7 @@ def parse_purchase(body: str) -> Purchase:
     currency = data.get("currency")
     if not isinstance(currency, str) or not _CURRENCY.match(currency):
         raise InvalidPurchase("currency must be a three-letter upper-case ISO 4217 code")
-    return Purchase(
+    purchase = Purchase(
         purchase_id=_identifier(data, "purchase_id"),
         customer_id=_identifier(data, "customer_id"),
         product_id=_identifier(data, "product_id"),
@@ -135,6 +134,12 @@ def parse_purchase(body: str) -> Purchase:
         purchased_at=_timestamp(data.get("purchased_at")),
         sns_message_id=message_id,
     )
+    if not number_fits(purchase.amount):
+        raise InvalidPurchase(
+            f"unit_price x quantity needs more than {MAX_DIGITS} significant digits or is outside the "
+            "storable range"
+        )
+    return purchase
 
 
 def purchase_key(p: Purchase) -> dict[str, str]:

@@ -22,16 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from lambda_common.dynamo import UndecodableImage, UpdatePlan, from_dynamodb_json, pad_sequence
+from lambda_common.parsing import utc_datetime
 
 BUCKETS = ("minute", "hour", "day")
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
-# Epoch values at or above this are taken as milliseconds: as seconds it would be the year 5138.
-_EPOCH_MS_THRESHOLD = 100_000_000_000
 _MAX_KEY_PART = 512
 
 
@@ -147,24 +146,10 @@ class BatchPlan:
 
 def bucket_start(moment: Any, bucket: str) -> str:
     """The start of the minute/hour/day holding ``moment`` (ISO string, or epoch seconds/ms) as ISO UTC."""
-    if isinstance(moment, bool):
-        raise Poison("time attribute is a boolean")
-    if isinstance(moment, (Decimal, int)):
-        seconds = Decimal(moment)
-        if abs(seconds) >= _EPOCH_MS_THRESHOLD:
-            seconds /= 1000
-        try:
-            when = datetime.fromtimestamp(int(seconds), UTC)
-        except (OverflowError, ValueError, OSError):
-            raise Poison(f"time attribute out of range: {moment}") from None
-    elif isinstance(moment, str):
-        try:
-            when = datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise Poison(f"time attribute is not ISO 8601: {moment[:64]!r}") from None
-        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    else:
-        raise Poison(f"time attribute has type {type(moment).__name__}, expected ISO string or epoch number")
+    try:
+        when = utc_datetime(moment)
+    except ValueError as error:
+        raise Poison(f"time attribute {error}") from None
     if bucket == "minute":
         when = when.replace(second=0, microsecond=0)
     elif bucket == "hour":

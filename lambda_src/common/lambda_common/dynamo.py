@@ -29,6 +29,10 @@ from botocore.exceptions import ClientError
 #: Kinesis sequence numbers have at most 128 digits, DynamoDB stream ones at most 40: one width fits both.
 SEQUENCE_WIDTH = 128
 _DIGITS = re.compile(r"^[0-9]{1,128}$")
+# DynamoDB numbers: 38 significant digits (leading and trailing zeros trimmed), magnitude 1E-130..9.99E+125.
+MAX_DIGITS = 38
+MIN_EXPONENT = -130
+MAX_EXPONENT = 125
 
 _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()
@@ -45,6 +49,26 @@ def pad_sequence(sequence: str) -> str:
     if not isinstance(sequence, str) or not _DIGITS.match(sequence):
         raise ValueError(f"not a stream sequence number: {sequence!r}")
     return sequence.zfill(SEQUENCE_WIDTH)
+
+
+def number_fits(value: int | Decimal) -> bool:
+    """Whether DynamoDB stores this number exactly: 38 significant digits within its exponent range.
+
+    boto3's serializer raises ``decimal`` signals (not ClientError) for anything else, so a payload number
+    must pass this before it is written, or the whole batch fails instead of the one record. The web API
+    keeps its own copy in ``api_validation``, which the construct loads at synth time without this package.
+    """
+    number = Decimal(value)
+    if not number.is_finite():
+        return False
+    _sign, digits, exponent = number.as_tuple()
+    significant = "".join(map(str, digits)).lstrip("0")
+    if not significant:
+        return True
+    stripped = significant.rstrip("0")
+    exponent += len(significant) - len(stripped)
+    adjusted = exponent + len(stripped) - 1
+    return len(stripped) <= MAX_DIGITS and MIN_EXPONENT <= adjusted <= MAX_EXPONENT
 
 
 def from_dynamodb_json(image: Any) -> dict[str, Any]:
