@@ -216,6 +216,20 @@ def test_time_outside_the_utc_calendar_is_reported_as_poison_not_a_batch_crash(a
     assert totals("category#games")["count"] == 1  # record 3; record 1 is poison
 
 
+def test_dimension_value_too_long_for_a_partition_key_in_bytes_is_poison():
+    aggregation = load_handler("stream_aggregator", "aggregation")
+    config = aggregation.Config(("category",), "amount", "created_at")
+    records = inserts(3)
+    # 512 characters but 2048 UTF-8 bytes: "category#" + this exceeds DynamoDB's 2048-byte partition key,
+    # and one such key makes BatchGetItem refuse every key of the batch.
+    records[1]["dynamodb"]["NewImage"]["category"] = {"S": "\U0001f600" * 512}
+
+    plan = aggregation.plan_batch(records, config)
+
+    assert [sequence for sequence, _reason in plan.poison] == [str(FIRST + 1)]
+    assert sum(len(entries) for entries in plan.contributions.values()) == 2
+
+
 def test_retry_from_the_lowest_failed_record_does_not_double_count_the_records_after_it(
     aggregator, lambda_context
 ):

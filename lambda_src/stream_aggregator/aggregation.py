@@ -31,7 +31,9 @@ from lambda_common.parsing import utc_datetime
 
 BUCKETS = ("minute", "hour", "day")
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
-_MAX_KEY_PART = 512
+# A partition key holds 2048 bytes; "<dimension>#<value>" keeps to this for the value. Counted in bytes:
+# 512 four-byte characters pass a character count and make BatchGetItem refuse the whole batch.
+_MAX_KEY_PART_BYTES = 1024
 
 
 class Poison(ValueError):
@@ -164,10 +166,10 @@ def _dimension_value(raw: Any, name: str) -> str:
         return "true" if raw else "false"
     if isinstance(raw, Decimal):
         return format(raw.normalize(), "f") if raw == raw.to_integral_value() else str(raw.normalize())
-    if isinstance(raw, str) and raw and len(raw) <= _MAX_KEY_PART:
+    if isinstance(raw, str) and raw and len(raw.encode("utf-8", "surrogatepass")) <= _MAX_KEY_PART_BYTES:
         return raw
     raise Poison(
-        f"dimension {name!r} must be a non-empty string (<= {_MAX_KEY_PART} chars), number or boolean"
+        f"dimension {name!r} must be a non-empty string (<= {_MAX_KEY_PART_BYTES} UTF-8 bytes), number or boolean"
     )
 
 
