@@ -6,7 +6,18 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.permissions import allow, consume_stream, read_objects, read_table, write_objects
+from lambda_patterns.permissions import (
+    allow,
+    consume_stream,
+    crud_items,
+    publish,
+    put_records,
+    read_objects,
+    read_table,
+    send,
+    write_objects,
+    write_table,
+)
 from lambda_patterns.policy import FunctionPolicy
 from lambda_patterns.role import FunctionRole
 from synth_helpers import new_app, synth_with_nag
@@ -156,3 +167,89 @@ def test_consume_stream_of_a_table_reads_its_stream_and_acknowledges_list_stream
     _, findings = synth_with_nag(app)
 
     assert findings == []
+
+
+def _key_statements(stack, key):
+    """The statements of every IAM policy in ``stack`` that reach ``key``."""
+    key_arn = stack.resolve(key.key_arn)
+    return [
+        statement
+        for policy in Template.from_stack(stack).find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Resource"] == key_arn
+    ]
+
+
+def _encrypted(stack, kind, key):
+    dynamodb, sqs, sns, kinesis = cdk.aws_dynamodb, cdk.aws_sqs, cdk.aws_sns, cdk.aws_kinesis
+    if kind == "bucket":
+        return s3.Bucket(stack, "Encrypted", encryption=s3.BucketEncryption.KMS, encryption_key=key)
+    if kind == "table":
+        return dynamodb.TableV2(
+            stack,
+            "Encrypted",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            encryption=dynamodb.TableEncryptionV2.customer_managed_key(key),
+        )
+    if kind == "queue":
+        return sqs.Queue(stack, "Encrypted", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key)
+    if kind == "topic":
+        return sns.Topic(stack, "Encrypted", master_key=key)
+    return kinesis.Stream(stack, "Encrypted", encryption=kinesis.StreamEncryption.KMS, encryption_key=key)
+
+
+@pytest.mark.parametrize(
+    ("kind", "intent", "key_actions"),
+    [
+        ("bucket", lambda b: read_objects(b, "in/"), ["kms:Decrypt"]),
+        ("bucket", lambda b: write_objects(b, "out/"), ["kms:Decrypt", "kms:GenerateDataKey"]),
+        ("table", read_table, ["kms:Decrypt", "kms:DescribeKey"]),
+        (
+            "table",
+            write_table,
+            ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+        ),
+        ("table", crud_items, ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]),
+        ("queue", send, ["kms:Decrypt", "kms:GenerateDataKey"]),
+        ("topic", publish, ["kms:Decrypt", "kms:GenerateDataKey"]),
+        ("stream", put_records, ["kms:GenerateDataKey"]),
+        ("stream", lambda s: consume_stream(s)[0], ["kms:Decrypt"]),
+    ],
+)
+def test_intent_on_a_resource_with_a_customer_managed_key_may_use_that_key(kind, intent, key_actions):
+    # Without the key grant every call on the resource is AccessDenied at run time, although the synthesized
+    # policy allows each of its actions. (A table with a customer managed key needs a stack with a Region.)
+    stack = cdk.Stack(new_app(), "S", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    key = cdk.aws_kms.Key(stack, "Key", enable_key_rotation=True)
+    FunctionRole(
+        stack,
+        "Role",
+        policy=FunctionPolicy(stack, "Policy", permissions=[intent(_encrypted(stack, kind, key))]),
+    )
+
+    (statement,) = _key_statements(stack, key)
+
+    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+    assert sorted(actions) == key_actions
+    assert statement["Effect"] == "Allow"
+
+
+def test_resources_encrypted_with_aws_managed_keys_need_no_key_grant():
+    stack = cdk.Stack(new_app(), "S")
+    table = cdk.aws_dynamodb.TableV2(
+        stack,
+        "Table",
+        partition_key=cdk.aws_dynamodb.Attribute(name="pk", type=cdk.aws_dynamodb.AttributeType.STRING),
+        encryption=cdk.aws_dynamodb.TableEncryptionV2.aws_managed_key(),
+    )
+    topic = cdk.aws_sns.Topic(
+        stack, "Topic", master_key=cdk.aws_kms.Alias.from_alias_name(stack, "SnsKey", "alias/aws/sns")
+    )
+    FunctionRole(
+        stack,
+        "Role",
+        policy=FunctionPolicy(stack, "Policy", permissions=[write_table(table), publish(topic)]),
+    )
+
+    policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
+    assert "dynamodb:PutItem" in str(policies) and "kms:" not in str(policies)

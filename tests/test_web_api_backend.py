@@ -410,6 +410,38 @@ def test_existing_table_is_used_and_is_the_only_one_granted():
     assert _function_environment(template)["KEY_NAME"] == "isbn"
 
 
+def test_table_with_a_customer_managed_key_lets_the_function_use_that_key_and_passes_nag():
+    # The docstring offers table_props with a customer managed key; DynamoDB then answers AccessDenied to
+    # every item call of a function that may not use the key.
+    app = new_app()
+    stack = cdk.Stack(app, "S", env=cdk.Environment(account="111111111111", region="eu-west-1"))
+    key = cdk.aws_kms.Key(stack, "ItemsKey", enable_key_rotation=True)
+
+    WebApiBackend(
+        stack, "Api", table_props={"encryption": dynamodb.TableEncryptionV2.customer_managed_key(key)}
+    )
+
+    _, findings = synth_with_nag(app)
+    assert findings == []
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["kms:Decrypt", "kms:GenerateDataKey"]),
+                                "Resource": stack.resolve(key.key_arn),
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+
+
 def test_existing_table_with_another_partition_key_is_refused():
     stack = cdk.Stack(new_app(), "S")
     table = dynamodb.TableV2(

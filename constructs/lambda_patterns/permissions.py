@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from aws_cdk import Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -52,11 +53,44 @@ class Permission:
     prefix: str | None = None
     conditions: dict | None = None
     acknowledgements: tuple[Acknowledgement, ...] = field(default_factory=tuple)
+    #: The customer managed KMS key encrypting the resource, and what the grant needs to do with it.
+    key_arn: str | None = None
+    key_actions: tuple[str, ...] = ()
 
     def statement(self) -> iam.PolicyStatement:
+        """The grant on the resource itself."""
         return iam.PolicyStatement(
             actions=list(self.actions), resources=list(self.resources), conditions=self.conditions
         )
+
+    def statements(self) -> list[iam.PolicyStatement]:
+        """The grant, plus the use of the resource's customer managed key when it has one."""
+        statements = [self.statement()]
+        if self.key_arn is not None and self.key_actions:
+            statements.append(iam.PolicyStatement(actions=list(self.key_actions), resources=[self.key_arn]))
+        return statements
+
+
+def _with_key(permission: Permission, key: Any, actions: Sequence[str]) -> Permission:
+    """``permission`` extended to the customer managed key ``key`` (None: not encrypted with one).
+
+    Without the key grant the resource's API answers AccessDenied at run time although every
+    resource-level action is allowed. An alias (``alias/aws/sns`` and the other AWS managed keys) needs no
+    grant: an AWS managed key's policy lets the account's principals use it through its service.
+    """
+    if key is None or hasattr(key, "alias_name"):
+        return permission
+    return replace(permission, key_arn=key.key_arn, key_actions=tuple(actions))
+
+
+# What each use of an encrypted resource asks of its KMS key (the services' documented requirements).
+_S3_READ_KEY = ("kms:Decrypt",)
+_S3_WRITE_KEY = ("kms:GenerateDataKey", "kms:Decrypt")  # Decrypt: multipart uploads read the data key
+_TABLE_READ_KEY = ("kms:Decrypt", "kms:DescribeKey")
+_TABLE_WRITE_KEY = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+_PRODUCER_KEY = ("kms:GenerateDataKey", "kms:Decrypt")  # SQS SendMessage, SNS Publish
+_KINESIS_WRITE_KEY = ("kms:GenerateDataKey",)
+_KINESIS_READ_KEY = ("kms:Decrypt",)
 
 
 def _object_ack(bucket: s3.IBucket, pattern: str, reason: str) -> Acknowledgement:
@@ -72,7 +106,7 @@ def read_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
     """Read objects (GetObject) under ``prefix`` of ``bucket``. Default prefix: the whole bucket."""
     _check_prefix(prefix)
     pattern = f"{prefix or ''}*"
-    return Permission(
+    permission = Permission(
         actions=("s3:GetObject",),
         resources=(bucket.arn_for_objects(pattern),),
         access=Access.READ,
@@ -84,13 +118,14 @@ def read_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
             ),
         ),
     )
+    return _with_key(permission, bucket.encryption_key, _S3_READ_KEY)
 
 
 def write_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
     """Write objects (PutObject, AbortMultipartUpload) under ``prefix`` of ``bucket``."""
     _check_prefix(prefix)
     pattern = f"{prefix or ''}*"
-    return Permission(
+    permission = Permission(
         actions=("s3:PutObject", "s3:AbortMultipartUpload"),
         resources=(bucket.arn_for_objects(pattern),),
         access=Access.WRITE,
@@ -102,6 +137,7 @@ def write_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
             ),
         ),
     )
+    return _with_key(permission, bucket.encryption_key, _S3_WRITE_KEY)
 
 
 def _index_ack(table: dynamodb.ITable, reason: str) -> Acknowledgement:
@@ -128,23 +164,25 @@ _TABLE_WRITE = (
 
 def read_table(table: dynamodb.ITable) -> Permission:
     """Read items of ``table`` and query its indexes."""
-    return Permission(
+    permission = Permission(
         actions=_TABLE_READ,
         resources=(table.table_arn, f"{table.table_arn}/index/*"),
         access=Access.READ,
         resource_id=table.node.path,
         acknowledgements=(_index_ack(table, "Queries may use any index of this one table"),),
     )
+    return _with_key(permission, table.encryption_key, _TABLE_READ_KEY)
 
 
 def write_table(table: dynamodb.ITable) -> Permission:
     """Put, update and delete items of ``table`` (conditional writes and transactions included)."""
-    return Permission(
+    permission = Permission(
         actions=_TABLE_WRITE,
         resources=(table.table_arn,),
         access=Access.WRITE,
         resource_id=table.node.path,
     )
+    return _with_key(permission, table.encryption_key, _TABLE_WRITE_KEY)
 
 
 def read_write_table(table: dynamodb.ITable) -> list[Permission]:
@@ -155,12 +193,13 @@ def read_write_table(table: dynamodb.ITable) -> list[Permission]:
 def crud_items(table: dynamodb.ITable) -> Permission:
     """Get, put, delete and scan items of ``table``: exactly what a CRUD API over one table needs, without
     UpdateItem, batches, transactions, queries or ``DescribeTable``, and without reaching its indexes."""
-    return Permission(
+    permission = Permission(
         actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"),
         resources=(table.table_arn,),
         access=Access.WRITE,
         resource_id=table.node.path,
     )
+    return _with_key(permission, table.encryption_key, _TABLE_WRITE_KEY)
 
 
 _KINESIS_CONSUME = (
@@ -179,14 +218,13 @@ def consume_stream(source: kinesis.IStream | dynamodb.ITable) -> list[Permission
     Lambda trigger does (triggers get these permissions from their event source mapping)."""
     # jsii interfaces are Protocols, not runtime-checkable: tell them apart by what they expose.
     if hasattr(source, "stream_arn"):
-        return [
-            Permission(
-                actions=_KINESIS_CONSUME,
-                resources=(source.stream_arn,),
-                access=Access.READ,
-                resource_id=source.node.path,
-            )
-        ]
+        permission = Permission(
+            actions=_KINESIS_CONSUME,
+            resources=(source.stream_arn,),
+            access=Access.READ,
+            resource_id=source.node.path,
+        )
+        return [_with_key(permission, source.encryption_key, _KINESIS_READ_KEY)]
     if source.table_stream_arn is None:
         raise ConfigurationError(f"consume_stream(): table {source.node.path} has no stream")
     return [
@@ -212,32 +250,35 @@ def consume_stream(source: kinesis.IStream | dynamodb.ITable) -> list[Permission
 
 def put_records(stream: kinesis.IStream) -> Permission:
     """Write records to a Kinesis stream."""
-    return Permission(
+    permission = Permission(
         actions=("kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"),
         resources=(stream.stream_arn,),
         access=Access.WRITE,
         resource_id=stream.node.path,
     )
+    return _with_key(permission, stream.encryption_key, _KINESIS_WRITE_KEY)
 
 
 def publish(topic: sns.ITopic) -> Permission:
     """Publish to one SNS topic."""
-    return Permission(
+    permission = Permission(
         actions=("sns:Publish",),
         resources=(topic.topic_arn,),
         access=Access.WRITE,
         resource_id=topic.node.path,
     )
+    return _with_key(permission, topic.master_key, _PRODUCER_KEY)
 
 
 def send(queue: sqs.IQueue) -> Permission:
     """Send messages to one SQS queue."""
-    return Permission(
+    permission = Permission(
         actions=("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"),
         resources=(queue.queue_arn,),
         access=Access.WRITE,
         resource_id=queue.node.path,
     )
+    return _with_key(permission, queue.encryption_master_key, _PRODUCER_KEY)
 
 
 def put_metrics(namespace: str) -> Permission:

@@ -57,7 +57,7 @@ class FunctionPolicy(Construct):
             for role in self._roles:
                 self._policy.attach_to_role(role)
         for permission in flat:
-            self._policy.add_statements(permission.statement())
+            self._policy.add_statements(*permission.statements())
         self._permissions.extend(flat)
         acknowledge(self._policy, [ack for p in flat for ack in p.acknowledgements])
 
