@@ -366,3 +366,33 @@ def test_thumbnail_raises_when_the_destination_bucket_is_missing(fn, s3, lambda_
 def test_thumbnail_refuses_to_start_without_dest_bucket(aws):
     with pytest.raises(RuntimeError, match="DEST_BUCKET is required"):
         load_handler("thumbnail")
+
+
+def test_thumbnail_unexpected_error_on_one_image_still_processes_the_others_then_raises(
+    fn, s3, lambda_context, monkeypatch
+):
+    """No real file is known to crash Pillow here, so the image core is made to fail for one key: a stand-in
+    for an unforeseen decoder error, which only this test fakes."""
+    for key in ("first.jpg", "odd.jpg", "last.jpg"):
+        s3.put_object(Bucket=SOURCE, Key=key, Body=images.jpeg())
+    real = fn.make_thumbnails
+    calls = iter(range(3))
+
+    def flaky(*args, **kwargs):
+        if next(calls) == 1:
+            raise SystemError("unexpected decoder state")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fn, "make_thumbnails", flaky)
+
+    with pytest.raises(fn.RecordsFailed) as raised:
+        fn.handler(event_for("first.jpg", "odd.jpg", "last.jpg"), lambda_context)
+
+    summary = raised.value.summary
+    assert (summary["processed"], summary["failed"]) == (2, 1)
+    assert summary["failures"][0] == {
+        "bucket": SOURCE,
+        "key": "odd.jpg",
+        "error": "SystemError: unexpected decoder state",
+    }
+    assert "thumbnails/128/last.jpg" in stored_keys(s3)

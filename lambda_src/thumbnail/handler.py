@@ -159,6 +159,17 @@ def process_record(record: dict, summary: Summary) -> None:
         logger.error(
             "record failed, will retry", extra={"fields": {"bucket": bucket, "key": key}}, exc_info=True
         )
+    except Exception as exc:
+        # An error nobody foresaw (a decoder bug on some EXIF, an encoder limit) is not proof the image is bad:
+        # the other records still get processed, and this one is retried and then kept by the on-failure
+        # destination, where it can be inspected. Nothing is dropped on a guess.
+        summary.failures.append({"bucket": bucket, "key": key, "error": f"{type(exc).__name__}: {exc}"})
+        metrics.add("RecordsFailed")
+        logger.error(
+            "record failed unexpectedly, will retry",
+            extra={"fields": {"bucket": bucket, "key": key}},
+            exc_info=True,
+        )
     else:
         elapsed_ms = (time.perf_counter() - started) * 1000
         summary.processed.append({"bucket": bucket, "key": key, "thumbnails": written})
