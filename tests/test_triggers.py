@@ -300,3 +300,37 @@ def test_eventbridge_trigger_needs_exactly_one_of_pattern_or_schedule():
 
     with pytest.raises(ConfigurationError, match="give exactly one of event_pattern or schedule"):
         EventBridgeTrigger(stack, "E", function=function)
+
+
+def test_sqs_trigger_refuses_an_existing_queue_whose_visibility_timeout_is_shorter_than_the_function_timeout():
+    # Lambda rejects the event source mapping at deploy time; an app-defined queue lets us say so at synth.
+    stack = cdk.Stack(new_app(), "S")
+    function = ServerlessFunction(stack, "Fn", code=_code(), timeout=Duration.seconds(60))
+    queue = sqs.Queue(stack, "Existing", enforce_ssl=True)
+
+    with pytest.raises(
+        ConfigurationError,
+        match=r"SqsTrigger S/Q: the queue's visibility timeout \(30 s\) is shorter than the function's timeout "
+        r"\(60 s\)",
+    ):
+        SqsTrigger(stack, "Q", function=function, existing_queue_obj=queue)
+
+
+def test_sqs_trigger_accepts_an_imported_queue_it_cannot_inspect():
+    stack = cdk.Stack(new_app(), "S")
+    function = ServerlessFunction(stack, "Fn", code=_code(), timeout=Duration.seconds(60))
+    queue = sqs.Queue.from_queue_arn(stack, "Imported", "arn:aws:sqs:eu-west-1:111111111111:orders")
+
+    trigger = SqsTrigger(stack, "Q", function=function, existing_queue_obj=queue)
+
+    assert trigger.queue is queue
+
+
+def test_sqs_trigger_refuses_a_large_batch_without_a_batching_window():
+    stack = cdk.Stack(new_app(), "S")
+    function = ServerlessFunction(stack, "Fn", code=_code())
+
+    with pytest.raises(
+        ConfigurationError, match=r"batch_size 100 needs a max_batching_window of at least 1 second"
+    ):
+        SqsTrigger(stack, "Q", function=function, batch_size=100, max_batching_window=Duration.seconds(0))

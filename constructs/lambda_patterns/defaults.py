@@ -42,6 +42,8 @@ MAX_BATCHING_WINDOW = Duration.seconds(1)
 SQS_MAX_RECEIVE_COUNT = 3
 #: The queue's visibility timeout must cover the function's timeout several times over (AWS guidance: 6x).
 SQS_VISIBILITY_TIMEOUT_FACTOR = 6
+#: SQS's own visibility timeout for a queue that sets none: what an existing queue is checked against.
+SQS_DEFAULT_VISIBILITY_TIMEOUT_S = 30
 
 # Dead-letter and on-failure queues.
 DLQ_RETENTION = Duration.days(14)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Token
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -21,13 +21,14 @@ class SqsTrigger(Construct):
     """Invokes ``function`` with messages of a queue, reporting failures per message.
 
     :param function: the function to invoke.
-    :param existing_queue_obj: a queue to consume. Give it a dead-letter queue yourself. Default: a new
-        queue (see ``queue_props``).
+    :param existing_queue_obj: a queue to consume. Give it a dead-letter queue yourself, and a visibility
+        timeout at least the function's timeout (checked at synth for a queue defined in this app). Default: a
+        new queue (see ``queue_props``).
     :param queue_props: overrides for the new queue, merged over: SQS-managed encryption, SSL only,
         visibility timeout six times the function's timeout, and a dead-letter queue after 3 receives.
         Default: none. Cannot be given with ``existing_queue_obj``.
     :param batch_size: 1 to 10,000 (above 10, ``max_batching_window`` applies). Default: 10.
-    :param max_batching_window: Default: 1 second.
+    :param max_batching_window: at least 1 second when ``batch_size`` is above 10. Default: 1 second.
     :param max_concurrency: 2 to 1,000 concurrent invocations for this queue. Default: no limit.
     :param report_batch_item_failures: Default: True.
     :param max_receive_count: receives before a message of the new queue moves to its dead-letter queue.
@@ -57,6 +58,11 @@ class SqsTrigger(Construct):
             raise ConfigurationError(
                 f"{where}: max_receive_count must be between 1 and 1,000, got {max_receive_count}"
             )
+        if batch_size > 10 and max_batching_window.to_seconds() < 1:
+            raise ConfigurationError(
+                f"{where}: batch_size {batch_size} needs a max_batching_window of at least 1 second "
+                f"(Lambda refuses a larger batch than 10 without one), got {max_batching_window.to_seconds():g} s"
+            )
         if max_concurrency is not None and not 2 <= max_concurrency <= 1000:
             raise ConfigurationError(
                 f"{where}: max_concurrency must be between 2 and 1,000, got {max_concurrency}"
@@ -79,12 +85,13 @@ class SqsTrigger(Construct):
             }
             props.update(queue_props or {})
             self._queue = sqs.Queue(self, "Queue", **props)
-            visibility = props["visibility_timeout"].to_seconds()
-            if visibility < function.timeout.to_seconds():
-                raise ConfigurationError(
-                    f"{where}: the queue's visibility timeout ({visibility:g} s) is shorter than the function's "
-                    f"timeout ({function.timeout.to_seconds():g} s): messages would be delivered twice"
-                )
+        visibility = _visibility_timeout_s(self._queue)
+        if visibility is not None and visibility < function.timeout.to_seconds():
+            raise ConfigurationError(
+                f"{where}: the queue's visibility timeout ({visibility:g} s) is shorter than the function's "
+                f"timeout ({function.timeout.to_seconds():g} s): messages would be delivered twice, and Lambda "
+                "refuses such an event source mapping at deploy time"
+            )
         check_no_self_trigger(where, function.policy.permissions, self._queue.node.path)
         self._source = sources.SqsEventSource(
             self._queue,
@@ -105,3 +112,15 @@ class SqsTrigger(Construct):
     def dead_letter_queue(self) -> sqs.IQueue | None:
         """The dead-letter queue this construct created, if it created the queue."""
         return self._dead_letter_queue
+
+
+def _visibility_timeout_s(queue: sqs.IQueue) -> float | None:
+    """The visibility timeout of a queue defined in this app (SQS's default when it sets none); None for an
+    imported queue or a value known only at deploy time, which cannot be checked here."""
+    resource = queue.node.default_child
+    if getattr(resource, "cfn_resource_type", None) != "AWS::SQS::Queue":
+        return None
+    value = resource.visibility_timeout
+    if value is None:
+        return defaults.SQS_DEFAULT_VISIBILITY_TIMEOUT_S
+    return None if Token.is_unresolved(value) else value
