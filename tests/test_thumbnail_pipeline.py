@@ -105,6 +105,36 @@ def test_function_reads_only_uploads_and_writes_only_thumbnails(synthesized):
     assert suffixes == ["/thumbnails/*", "/uploads/*"]
 
 
+def test_function_may_list_the_source_bucket_so_a_deleted_upload_is_not_found_rather_than_forbidden(
+    synthesized,
+):
+    # The handler rejects a NoSuchKey (the upload was deleted) and retries anything else; S3 answers
+    # NoSuchKey only to a caller with s3:ListBucket, AccessDenied otherwise.
+    template = Template.from_json(synthesized[0])
+    (source_id,) = [
+        logical_id
+        for logical_id, bucket in template.find_resources("AWS::S3::Bucket").items()
+        if bucket["Properties"].get("LoggingConfiguration", {}).get("LogFilePrefix") == "source/"
+    ]
+
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": "s3:ListBucket",
+                            "Effect": "Allow",
+                            "Resource": {"Fn::GetAtt": [source_id, "Arn"]},
+                        }
+                    ]
+                )
+            }
+        },
+    )
+
+
 def test_upload_notification_watches_the_uploads_prefix(synthesized):
     Template.from_json(synthesized[0]).has_resource_properties(
         "Custom::S3BucketNotifications",

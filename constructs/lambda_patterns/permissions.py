@@ -140,6 +140,22 @@ def write_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
     return _with_key(permission, bucket.encryption_key, _S3_WRITE_KEY)
 
 
+def list_objects(bucket: s3.IBucket) -> Permission:
+    """List the keys of ``bucket`` (ListBucket on the bucket itself, no key wildcard).
+
+    Give it with ``read_objects`` when the function must tell a deleted object from a forbidden one: S3
+    answers a GetObject of a missing key with 404 NoSuchKey only to callers that may list the bucket, and
+    with 403 AccessDenied to everyone else. (A condition on ``s3:prefix`` would not help: GetObject has no
+    prefix to match, so the bucket-wide grant is what S3 checks.)
+    """
+    return Permission(
+        actions=("s3:ListBucket",),
+        resources=(bucket.bucket_arn,),
+        access=Access.READ,
+        resource_id=bucket.node.path,
+    )
+
+
 def _index_ack(table: dynamodb.ITable, reason: str) -> Acknowledgement:
     return Acknowledgement("AwsSolutions-IAM5", f"Resource::{table.table_arn}/index/*", reason)
 

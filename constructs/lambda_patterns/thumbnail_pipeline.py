@@ -19,7 +19,7 @@ from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
-from lambda_patterns.permissions import read_objects, write_objects
+from lambda_patterns.permissions import list_objects, read_objects, write_objects
 from lambda_patterns.triggers.s3 import S3Trigger
 
 #: What the thumbnail handler counts (EMF), per ``service``.
@@ -151,6 +151,9 @@ class ThumbnailPipeline(Construct):
             description="Writes thumbnails of images uploaded to the source bucket",
             permissions=[
                 read_objects(self._source, source_prefix),
+                # The handler rejects an upload deleted before it ran (NoSuchKey) instead of retrying it
+                # into the failure queue; without ListBucket S3 reports the missing key as AccessDenied.
+                list_objects(self._source),
                 write_objects(self._destination, destination_prefix),
             ],
             environment={
