@@ -282,3 +282,17 @@ def test_click_model_limits_user_ids_to_characters_the_partition_key_template_ke
 
     assert re.fullmatch(pattern, "user-42@example.com") and re.fullmatch(pattern, "3f2b9c1e-0d4a")
     assert not re.search(pattern, "o'brien")
+
+
+def test_stream_and_queue_driven_functions_have_no_async_configuration(template):
+    # Only event source mappings invoke them, synchronously; an async failure queue would stay empty.
+    template.resource_count_is("AWS::Lambda::EventInvokeConfig", 0)
+
+
+def test_purchase_function_props_cannot_replace_its_environment():
+    stack = cdk.Stack(new_app(), "S")
+
+    with pytest.raises(
+        ConfigurationError, match="function_props cannot set environment: this construct sets it itself"
+    ):
+        PurchaseEventProcessor(stack, "P", function_props={"environment": {}})

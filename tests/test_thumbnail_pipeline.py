@@ -239,3 +239,15 @@ def test_pipeline_synthesizes_in_an_app_without_this_repositorys_feature_flags()
     Template.from_stack(stack).has_resource_properties(
         "AWS::S3::Bucket", {"OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}}
     )
+
+
+def test_function_props_cannot_set_what_the_pipeline_sets_itself():
+    stack = cdk.Stack(new_app(), "S")
+
+    with pytest.raises(ConfigurationError) as error:
+        ThumbnailPipeline(stack, "Thumbs", function_props={"environment": {"A": "1"}, "memory_size": 2048})
+
+    assert str(error.value) == (
+        "ThumbnailPipeline S/Thumbs: function_props cannot set environment, memory_size: this construct sets "
+        "them itself (use its own props, e.g. memory_size, where it has them)"
+    )

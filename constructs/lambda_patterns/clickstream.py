@@ -15,7 +15,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
+from lambda_patterns.checks import check_exclusive, check_function_props
 from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
@@ -125,6 +125,8 @@ class ClickstreamAnalytics(Construct):
                 f"{where}: parallelization_factor must stay 1: the exactly-once guard relies on per-shard order"
             )
 
+        check_function_props(where, function_props, ("code", "description", "permissions", "environment"))
+
         # Build.
         stream_defaults: dict[str, Any] = {
             "encryption": kinesis.StreamEncryption.MANAGED,
@@ -157,7 +159,13 @@ class ClickstreamAnalytics(Construct):
                 "RETENTION_DAYS": str(retention_days),
                 "METRICS_NAMESPACE": CLICKSTREAM_METRICS.namespace,
             },
-            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
+            # Only its event source mapping invokes it, synchronously: failures are handled there.
+            **{
+                "alarms": True,
+                "alarm_topic": alarm_topic,
+                "async_failure": "none",
+                **dict(function_props or {}),
+            },
         )
         self._api: SecureRestApi | None = None
         if create_ingest_api:

@@ -219,6 +219,12 @@ class ServerlessFunction(Construct):
         )
         env = {"SERVICE_NAME": id}
         env.update(environment or {})
+        # A function invoked only synchronously (API, event source mappings) needs no async configuration.
+        async_config = (
+            {}
+            if async_failure == "none"
+            else {"retry_attempts": retry_attempts, "max_event_age": max_event_age}
+        )
         props: dict[str, Any] = {
             "code": package.code if package else code,
             "handler": handler,
@@ -234,9 +240,8 @@ class ServerlessFunction(Construct):
             "reserved_concurrent_executions": reserved_concurrency,
             "dead_letter_queue": self._failure_queue if async_failure == "dead_letter_queue" else None,
             "on_failure": on_failure,
-            "retry_attempts": retry_attempts,
-            "max_event_age": max_event_age,
             "recursive_loop": lambda_.RecursiveLoop.TERMINATE,
+            **async_config,
         }
         if snap_start:
             props["snap_start"] = lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS
@@ -266,8 +271,7 @@ class ServerlessFunction(Construct):
                 version=self._function.current_version,
                 provisioned_concurrent_executions=provisioned_concurrency,
                 on_failure=on_failure,
-                retry_attempts=retry_attempts,
-                max_event_age=max_event_age,
+                **async_config,
             )
         self._scaling: Any = None
         if self._alias is not None and provisioned_concurrency_max is not None:

@@ -13,7 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
+from lambda_patterns.checks import check_exclusive, check_function_props
 from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
@@ -84,6 +84,8 @@ class PurchaseEventProcessor(Construct):
             aggregates_table_props,
         )
 
+        check_function_props(where, function_props, ("code", "description", "permissions", "environment"))
+
         # Build.
         self._topic = existing_topic_obj or sns.Topic(
             self,
@@ -117,7 +119,13 @@ class PurchaseEventProcessor(Construct):
                 "AGGREGATES_TABLE": self._aggregates.table_name,
                 "METRICS_NAMESPACE": PURCHASE_METRICS.namespace,
             },
-            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
+            # Only its event source mapping invokes it, synchronously: failures are handled there.
+            **{
+                "alarms": True,
+                "alarm_topic": alarm_topic,
+                "async_failure": "none",
+                **dict(function_props or {}),
+            },
         )
 
         # Wire: SNS -> buffer queue (with its dead-letter queue) -> function, failures reported per message.

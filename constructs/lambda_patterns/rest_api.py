@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Aws
+from aws_cdk import Aws, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -124,6 +124,9 @@ class SecureRestApi(Construct):
                 resources=[log_groups],
             )
         )
+        # The setting is account-wide and outlives this stack: deleting the stack must not delete the role
+        # that another API's execution logging still relies on.
+        role.apply_removal_policy(RemovalPolicy.RETAIN)
         account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
         account.node.add_dependency(role)
         self._api.node.add_dependency(account)

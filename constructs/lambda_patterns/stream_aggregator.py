@@ -10,7 +10,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
+from lambda_patterns.checks import check_exclusive, check_function_props
 from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
@@ -122,6 +122,8 @@ class StreamAggregator(Construct):
                 f"{where}: parallelization_factor must stay 1: the exactly-once guard relies on per-shard order"
             )
 
+        check_function_props(where, function_props, ("code", "description", "permissions", "environment"))
+
         # Build.
         self._source = existing_source_table_obj or secure_table(
             self,
@@ -157,7 +159,13 @@ class StreamAggregator(Construct):
                 "RETENTION_DAYS": str(retention_days),
                 "METRICS_NAMESPACE": AGGREGATOR_METRICS.namespace,
             },
-            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
+            # Only its event source mapping invokes it, synchronously: failures are handled there.
+            **{
+                "alarms": True,
+                "alarm_topic": alarm_topic,
+                "async_failure": "none",
+                **dict(function_props or {}),
+            },
         )
 
         # Wire.

@@ -13,7 +13,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.buckets import access_log_bucket, secure_bucket
-from lambda_patterns.checks import check_exclusive
+from lambda_patterns.checks import check_exclusive, check_function_props
 from lambda_patterns.dashboard import CustomMetrics, ServiceDashboard
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
@@ -123,6 +123,12 @@ class ThumbnailPipeline(Construct):
             raise ConfigurationError(
                 f"{where}: destination_prefix must be a folder ending in '/', got {destination_prefix!r}"
             )
+
+        check_function_props(
+            where,
+            function_props,
+            ("code", "memory_size", "timeout", "description", "permissions", "environment"),
+        )
 
         # Build.
         needs_logs = existing_source_bucket_obj is None or existing_destination_bucket_obj is None

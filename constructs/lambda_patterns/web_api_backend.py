@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
+from lambda_patterns.checks import check_exclusive, check_function_props
 from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
@@ -220,6 +220,12 @@ class WebApiBackend(Construct):
         if existing_table_obj is not None:
             _check_table_key(where, existing_table_obj, key_name)
         item_schema_text = json.dumps(schema, separators=(",", ":"))
+
+        check_function_props(
+            where,
+            function_props,
+            ("code", "memory_size", "timeout", "description", "permissions", "environment", "async_failure"),
+        )
 
         # Build.
         self._table = existing_table_obj or secure_table(
