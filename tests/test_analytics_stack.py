@@ -296,3 +296,17 @@ def test_purchase_function_props_cannot_replace_its_environment():
         ConfigurationError, match="function_props cannot set environment: this construct sets it itself"
     ):
         PurchaseEventProcessor(stack, "P", function_props={"environment": {}})
+
+
+def test_aggregator_refuses_stream_options_without_a_tumbling_window():
+    stack = cdk.Stack(new_app(), "S")
+
+    with pytest.raises(ConfigurationError, match="stream_options needs a tumbling_window"):
+        StreamAggregator(
+            stack,
+            "A",
+            dimensions=["c"],
+            value_attribute="v",
+            time_attribute="t",
+            stream_options=StreamOptions(),
+        )

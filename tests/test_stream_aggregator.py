@@ -408,3 +408,12 @@ def test_stale_read_never_overwrites_a_smaller_minimum(aggregator, lambda_contex
 
     assert result.writes == 2
     assert totals("category#books") == {"count": 2, "sum": 8, "min": 3, "max": 5}
+
+
+def test_sums_keep_the_38_significant_digits_dynamodb_stores():
+    aggregation = load_handler("stream_aggregator", "aggregation")
+    big, small = Decimal("1" + "0" * 29), Decimal("0.1")
+
+    total = (aggregation.Delta.added(big) + aggregation.Delta.added(small)).total
+
+    assert total == Decimal("100000000000000000000000000000.1")

@@ -121,6 +121,13 @@ class StreamAggregator(Construct):
             raise ConfigurationError(
                 f"{where}: parallelization_factor must stay 1: the exactly-once guard relies on per-shard order"
             )
+        if options.tumbling_window is None:
+            # Without a window Lambda does not name the shard, so every shard would share one high-water mark
+            # and records of one shard below another's mark would be skipped as already applied.
+            raise ConfigurationError(
+                f"{where}: stream_options needs a tumbling_window (any length, e.g. Duration.seconds(1)): "
+                "it makes Lambda name the shard, so sequence-number marks are kept per shard"
+            )
 
         check_function_props(where, function_props, ("code", "description", "permissions", "environment"))
 

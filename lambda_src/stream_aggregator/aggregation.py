@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from lambda_common.dynamo import UndecodableImage, UpdatePlan, from_dynamodb_json, pad_sequence
@@ -76,6 +76,9 @@ def parse_config(env: Mapping[str, str]) -> Config:
     return Config(dimensions, value_attribute, time_attribute, bucket, ttl_deletes, retention_days)
 
 
+_DYNAMODB_DIGITS = Context(prec=38)
+
+
 @dataclass(frozen=True)
 class Delta:
     """A change to one aggregate item. ``low``/``high``: extremes of the values *added* (None if none)."""
@@ -88,7 +91,8 @@ class Delta:
     def __add__(self, other: Delta) -> Delta:
         return Delta(
             self.count + other.count,
-            self.total + other.total,
+            # DynamoDB numbers carry 38 significant digits; Python's default context would round at 28.
+            _DYNAMODB_DIGITS.add(self.total, other.total),
             _pick(min, self.low, other.low),
             _pick(max, self.high, other.high),
         )
