@@ -3,6 +3,8 @@
 import io
 import json
 import sys
+
+import pytest
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -142,3 +144,19 @@ def test_utc_datetime_can_require_an_offset_and_a_string():
 )
 def test_number_fits_dynamodbs_38_digits_and_exponent_range(number, fits):
     assert number_fits(number) is fits
+
+
+@pytest.mark.parametrize(
+    "name,value,unit,message",
+    [
+        ("service", 1, "Count", "reserved"),
+        ("Orders", float("nan"), "Count", "not a number CloudWatch accepts"),
+        ("Latency", 1, "Seconds", "already has unit 'Milliseconds'"),
+    ],
+)
+def test_metrics_refuse_what_cloudwatch_would_reject(name, value, unit, message):
+    metrics = Metrics(namespace="Shop", service="orders", stream=io.StringIO())
+    metrics.add("Latency", 1, "Milliseconds")
+
+    with pytest.raises(ValueError, match=message):
+        metrics.add(name, value, unit)

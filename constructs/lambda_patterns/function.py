@@ -102,6 +102,7 @@ class ServerlessFunction(Construct):
     :param architecture: Default: ``ARM_64``, or the package's.
     :param memory_size: in MB, 128 to 10,240, checked at synth. Default: 512.
     :param timeout: 1 to 900 seconds, checked at synth. Default: 30 seconds.
+    :param description: the function's description. Default: none.
     :param environment: environment variables. Default: ``SERVICE_NAME`` set to the construct id.
     :param permissions: intents from ``lambda_patterns.permissions`` for the function's policy.
         Default: only writing to its own log group.

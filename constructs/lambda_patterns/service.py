@@ -13,6 +13,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks import check_exclusive
+from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.package import FunctionPackage
 from lambda_patterns.permissions import Permission
@@ -78,8 +79,6 @@ class LambdaService(Construct):
         check_exclusive(where, "existing_code", existing_code, "package_props", package_props)
         check_exclusive(where, "existing_role", existing_role, "permissions_boundary", permissions_boundary)
         if (entry is None) == (existing_code is None):
-            from lambda_patterns.errors import ConfigurationError
-
             raise ConfigurationError(f"{where}: give exactly one of entry or existing_code")
 
         self._policy = existing_role.policy if existing_role else FunctionPolicy(self, "Policy")

@@ -7,6 +7,7 @@ metric values sit at the top level of the same JSON object.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -16,6 +17,8 @@ from typing import IO
 # EMF allows at most 100 values per metric in one object and 100 metrics per object.
 _MAX_VALUES = 100
 _MAX_METRICS = 100
+# Top-level keys of every document: a metric of that name would overwrite them.
+_RESERVED = frozenset({"_aws", "service"})
 
 
 class Metrics:
@@ -33,7 +36,19 @@ class Metrics:
         self._values: dict[tuple[str, str], list[float]] = defaultdict(list)
 
     def add(self, name: str, value: float = 1, unit: str = "Count") -> None:
-        self._values[(name, unit)].append(float(value))
+        """Record one value. ValueError for what CloudWatch would reject: a name that is a dimension or
+        reserved, a name already used with another unit in this flush, or a value that is not finite."""
+        value = float(value)
+        if name in _RESERVED or not name:
+            raise ValueError(f"metric name {name!r} is reserved in an EMF document")
+        if not math.isfinite(value):
+            raise ValueError(f"metric {name!r}: {value} is not a number CloudWatch accepts")
+        other_units = {u for (n, u) in self._values if n == name and u != unit}
+        if other_units:
+            raise ValueError(
+                f"metric {name!r} already has unit {other_units.pop()!r} in this flush, not {unit!r}"
+            )
+        self._values[(name, unit)].append(value)
 
     def totals(self) -> dict[str, float]:
         """The sum of every metric added since the last flush, for tests and summaries."""
