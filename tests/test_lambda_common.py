@@ -3,8 +3,6 @@
 import io
 import json
 import sys
-
-import pytest
 from datetime import UTC, datetime
 from decimal import Decimal
 
