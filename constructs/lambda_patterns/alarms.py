@@ -202,10 +202,12 @@ class FunctionAlarms(Construct):
 
     @property
     def iterator_age(self) -> cloudwatch.Alarm | None:
+        """The iterator-age alarm, once a stream trigger asked for it."""
         return self._iterator_age
 
     @property
     def alarm_topic(self) -> sns.ITopic | None:
+        """Where the alarms notify, if anywhere."""
         return self._topic
 
     @property

@@ -236,10 +236,12 @@ class ClickstreamAnalytics(Construct):
 
     @property
     def stream(self) -> kinesis.IStream:
+        """The Kinesis stream the ingest API writes clicks to."""
         return self._stream
 
     @property
     def counts_table(self) -> dynamodb.ITable:
+        """Per-minute counts, ``pk = screen#<screen>``, ``sk = <minute>#<event_type>``."""
         return self._counts
 
     @property
@@ -249,12 +251,15 @@ class ClickstreamAnalytics(Construct):
 
     @property
     def ingest_api(self) -> apigw.RestApi | None:
+        """The REST API apps POST clicks to, unless ``create_ingest_api=False``."""
         return self._api.api if self._api else None
 
     @property
     def function(self) -> ServerlessFunction:
+        """The counting function."""
         return self._function
 
     @property
     def trigger(self) -> KinesisTrigger:
+        """The Kinesis trigger, with its on-failure queue."""
         return self._trigger

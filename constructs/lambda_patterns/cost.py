@@ -87,6 +87,7 @@ class FunctionSpec:
 
     @property
     def key(self) -> str:
+        """How usage files name this function: ``<stack>/<construct path>``."""
         return f"{self.stack}/{self.logical_id}"
 
 
@@ -104,6 +105,7 @@ class Estimate:
 
     @property
     def total(self) -> float:
+        """The monthly total in USD."""
         return self.requests + self.duration + self.provisioned
 
 

@@ -172,4 +172,5 @@ class ServiceDashboard(Construct):
 
     @property
     def dashboard(self) -> cloudwatch.Dashboard:
+        """The CloudWatch dashboard."""
         return self._dashboard

@@ -317,18 +317,22 @@ class ServerlessFunction(Construct):
 
     @property
     def function(self) -> lambda_.Function:
+        """The ``lambda_.Function``."""
         return self._function
 
     @property
     def role(self) -> FunctionRole:
+        """The execution role (``FunctionRole``)."""
         return self._role
 
     @property
     def policy(self) -> FunctionPolicy:
+        """The role's least-privilege inline policy."""
         return self._role.policy
 
     @property
     def log_group(self) -> logs.LogGroup:
+        """The function's own log group, with retention."""
         return self._log_group
 
     @property

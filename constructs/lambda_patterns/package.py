@@ -118,6 +118,7 @@ class BundlePlan:
 
     @property
     def target(self) -> str:
+        """The runtime and architecture in words, for error messages."""
         return f"{self.runtime_name} on {self.architecture} ({machine(self.architecture)})"
 
 

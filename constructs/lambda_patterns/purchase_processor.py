@@ -140,24 +140,30 @@ class PurchaseEventProcessor(Construct):
 
     @property
     def topic(self) -> sns.ITopic:
+        """The topic producers publish purchase events to."""
         return self._topic
 
     @property
     def queue(self) -> sqs.IQueue:
+        """The buffer queue subscribed to the topic."""
         return self._trigger.queue
 
     @property
     def dead_letter_queue(self) -> sqs.IQueue:
+        """Where messages go after ``max_receive_count`` failed receives."""
         return self._trigger.dead_letter_queue
 
     @property
     def purchases_table(self) -> dynamodb.ITable:
+        """One item per purchase, keyed by purchase id."""
         return self._purchases
 
     @property
     def aggregates_table(self) -> dynamodb.ITable:
+        """Per-product and per-customer aggregates."""
         return self._aggregates
 
     @property
     def function(self) -> ServerlessFunction:
+        """The function storing purchases."""
         return self._function

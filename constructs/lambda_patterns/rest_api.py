@@ -140,12 +140,15 @@ class SecureRestApi(Construct):
 
     @property
     def api(self) -> apigw.RestApi:
+        """The ``apigateway.RestApi``."""
         return self._api
 
     @property
     def access_log_group(self) -> logs.LogGroup:
+        """The stage's JSON access logs."""
         return self._access_logs
 
     @property
     def request_validator(self) -> apigw.RequestValidator:
+        """Validates bodies and parameters; attach it to methods."""
         return self._validator

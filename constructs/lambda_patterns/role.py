@@ -50,8 +50,10 @@ class FunctionRole(Construct):
 
     @property
     def role(self) -> iam.Role:
+        """The ``iam.Role``."""
         return self._role
 
     @property
     def policy(self) -> FunctionPolicy:
+        """The role's ``FunctionPolicy``."""
         return self._policy

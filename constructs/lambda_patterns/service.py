@@ -124,20 +124,25 @@ class LambdaService(Construct):
 
     @property
     def policy(self) -> FunctionPolicy:
+        """Step 1: the function's policy."""
         return self._policy
 
     @property
     def role(self) -> FunctionRole:
+        """Step 2: the execution role."""
         return self._role
 
     @property
     def package(self) -> FunctionPackage | None:
+        """Step 3: the package, unless ``existing_code`` replaced it."""
         return self._package
 
     @property
     def function(self) -> ServerlessFunction:
+        """Step 4: the function."""
         return self._function
 
     @property
     def triggers(self) -> tuple[Construct, ...]:
+        """Step 5: the triggers added so far."""
         return tuple(self._triggers)

@@ -182,16 +182,20 @@ class StreamAggregator(Construct):
 
     @property
     def source_table(self) -> dynamodb.ITable:
+        """The table whose changes are aggregated."""
         return self._source
 
     @property
     def aggregates_table(self) -> dynamodb.ITable:
+        """Aggregates, ``pk = <dimension>#<value>``, ``sk = <bucket>#<start>``."""
         return self._aggregates
 
     @property
     def function(self) -> ServerlessFunction:
+        """The aggregating function."""
         return self._function
 
     @property
     def trigger(self) -> DynamoDBStreamTrigger:
+        """The stream trigger, with its on-failure queue."""
         return self._trigger

@@ -196,26 +196,32 @@ class ThumbnailPipeline(Construct):
 
     @property
     def source_bucket(self) -> s3.IBucket:
+        """The bucket images are uploaded to."""
         return self._source
 
     @property
     def destination_bucket(self) -> s3.IBucket:
+        """The bucket thumbnails are written to."""
         return self._destination
 
     @property
     def log_bucket(self) -> s3.IBucket | None:
+        """The server access log bucket, if this construct uses one."""
         return self._log_bucket
 
     @property
     def function(self) -> ServerlessFunction:
+        """The thumbnail function."""
         return self._function
 
     @property
     def package(self) -> FunctionPackage:
+        """The function's package (handler, shared code, Pillow for the target)."""
         return self._package
 
     @property
     def dashboard(self) -> ServiceDashboard | None:
+        """The pipeline's dashboard, unless ``dashboard=False``."""
         return self._dashboard
 
     @property

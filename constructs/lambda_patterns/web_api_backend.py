@@ -339,14 +339,17 @@ class WebApiBackend(Construct):
 
     @property
     def package(self) -> FunctionPackage:
+        """The function's package."""
         return self._package
 
     @property
     def trigger(self) -> ApiGatewayTrigger:
+        """The API Gateway trigger (API, validator, models)."""
         return self._trigger
 
     @property
     def rest_api(self) -> apigw.RestApi:
+        """The REST API."""
         return self._trigger.rest_api
 
     @property

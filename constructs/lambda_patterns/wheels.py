@@ -145,6 +145,7 @@ class Distribution:
 
     @property
     def label(self) -> str:
+        """The distribution as ``name version``, for messages."""
         return f"{self.name} {self.version}"
 
 

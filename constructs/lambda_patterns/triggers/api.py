@@ -161,6 +161,7 @@ class ApiGatewayTrigger(Construct):
 
     @property
     def rest_api(self) -> apigw.RestApi:
+        """The REST API the routes were added to."""
         return self._api
 
     @property
@@ -170,14 +171,17 @@ class ApiGatewayTrigger(Construct):
 
     @property
     def access_log_group(self) -> logs.LogGroup | None:
+        """The stage's access logs, when this construct created the API."""
         return self._access_logs
 
     @property
     def request_validator(self) -> apigw.RequestValidator:
+        """The validator every method uses."""
         return self._validator
 
     @property
     def url(self) -> str:
+        """The stage's base URL."""
         return self._api.url
 
 

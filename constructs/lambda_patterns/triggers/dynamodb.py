@@ -64,8 +64,10 @@ class DynamoDBStreamTrigger(Construct):
 
     @property
     def failure_queue(self) -> sqs.IQueue:
+        """Where batches that failed every retry are described."""
         return self._failure_queue
 
     @property
     def event_source(self) -> sources.DynamoEventSource:
+        """The CDK event source."""
         return self._source

@@ -72,8 +72,10 @@ class EventBridgeTrigger(Construct):
 
     @property
     def rule(self) -> events.Rule:
+        """The EventBridge rule."""
         return self._rule
 
     @property
     def dead_letter_queue(self) -> sqs.IQueue:
+        """Where events EventBridge could not deliver go."""
         return self._dead_letter_queue

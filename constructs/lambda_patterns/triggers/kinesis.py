@@ -47,8 +47,10 @@ class KinesisTrigger(Construct):
 
     @property
     def failure_queue(self) -> sqs.IQueue:
+        """Where batches that failed every retry are described."""
         return self._failure_queue
 
     @property
     def event_source(self) -> sources.KinesisEventSource:
+        """The CDK event source."""
         return self._source

@@ -63,8 +63,10 @@ class SnsTrigger(Construct):
 
     @property
     def topic(self) -> sns.ITopic:
+        """The topic the function is subscribed to."""
         return self._topic
 
     @property
     def dead_letter_queue(self) -> sqs.IQueue:
+        """Where messages SNS could not deliver go."""
         return self._dead_letter_queue

@@ -106,6 +106,7 @@ class SqsTrigger(Construct):
 
     @property
     def queue(self) -> sqs.IQueue:
+        """The consumed queue."""
         return self._queue
 
     @property
