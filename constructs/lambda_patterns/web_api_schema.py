@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import sys
 from collections.abc import Iterator, Mapping
 from types import ModuleType
 from typing import Any
 
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.handlers import handler_path
+from lambda_patterns.handlers import common_path, handler_path
 
 #: The attribute the handler keeps each item's optimistic-concurrency version in.
 VERSION_ATTRIBUTE = "version"
@@ -26,11 +27,19 @@ _NOT_IN_DRAFT4 = frozenset({"$schema", "$id", "$comment", "examples"})
 @functools.cache
 def _handler_validation() -> ModuleType:
     # The handler's own validator, loaded from its file: the schema it would refuse at cold start is
-    # refused at synth, by the same code. The module imports nothing of the handler's.
+    # refused at synth, by the same code. It imports only the shared lambda_common, as it does in Lambda.
     path = handler_path("web_api") / "api_validation.py"
     spec = importlib.util.spec_from_file_location("lambda_patterns._web_api_validation", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    common = str(common_path())
+    added = common not in sys.path
+    if added:
+        sys.path.insert(0, common)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        if added:
+            sys.path.remove(common)
     return module
 
 

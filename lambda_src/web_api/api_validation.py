@@ -13,6 +13,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from lambda_common.dynamo import number_fits
+
 SUPPORTED = frozenset(
     {
         "type",
@@ -48,11 +50,7 @@ NUMERIC_KEYWORDS = frozenset(
 ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples"})
 TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean", "null"})
 
-# DynamoDB's own limits: 38 significant digits (leading and trailing zeros trimmed), magnitude within
-# 1E-130 .. 9.99..E+125, and 32 levels of nesting.
-MAX_DIGITS = 38
-MIN_EXPONENT = -130
-MAX_EXPONENT = 125
+# DynamoDB's nesting limit; its number limits live in lambda_common.dynamo.number_fits.
 MAX_DEPTH = 32
 
 
@@ -250,21 +248,6 @@ def check_storable(value: Any, path: str = "", depth: int = 0) -> None:
                 raise Invalid(path or None, f"'{path or 'body'}' has an empty property name")
             _check_text(name, path)
             check_storable(item, _join(path, name), depth + 1)
-
-
-def number_fits(value: int | Decimal) -> bool:
-    """Whether DynamoDB stores this number exactly: 38 significant digits within its exponent range."""
-    number = Decimal(value)
-    if not number.is_finite():
-        return False
-    _sign, digits, exponent = number.as_tuple()
-    significant = "".join(map(str, digits)).lstrip("0")
-    if not significant:
-        return True
-    stripped = significant.rstrip("0")
-    exponent += len(significant) - len(stripped)
-    adjusted = exponent + len(stripped) - 1
-    return len(stripped) <= MAX_DIGITS and MIN_EXPONENT <= adjusted <= MAX_EXPONENT
 
 
 def _check_number(value: int | Decimal, path: str) -> None:

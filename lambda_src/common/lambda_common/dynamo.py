@@ -55,8 +55,7 @@ def number_fits(value: int | Decimal) -> bool:
     """Whether DynamoDB stores this number exactly: 38 significant digits within its exponent range.
 
     boto3's serializer raises ``decimal`` signals (not ClientError) for anything else, so a payload number
-    must pass this before it is written, or the whole batch fails instead of the one record. The web API
-    keeps its own copy in ``api_validation``, which the construct loads at synth time without this package.
+    must pass this before it is written, or the whole batch fails instead of the one record.
     """
     number = Decimal(value)
     if not number.is_finite():
