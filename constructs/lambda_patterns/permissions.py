@@ -102,42 +102,36 @@ def _check_prefix(prefix: str | None) -> None:
         raise ConfigurationError(f"S3 key prefix {prefix!r} must be literal: wildcards would widen the grant")
 
 
-def read_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
-    """Read objects (GetObject) under ``prefix`` of ``bucket``. Default prefix: the whole bucket."""
+def _objects(
+    bucket: s3.IBucket, prefix: str | None, actions: tuple[str, ...], access: Access, verb: str, key_actions
+) -> Permission:
     _check_prefix(prefix)
     pattern = f"{prefix or ''}*"
     permission = Permission(
-        actions=("s3:GetObject",),
+        actions=actions,
         resources=(bucket.arn_for_objects(pattern),),
-        access=Access.READ,
+        access=access,
         resource_id=bucket.node.path,
         prefix=prefix,
         acknowledgements=(
             _object_ack(
-                bucket, pattern, f"Object reads need a key wildcard; scoped to prefix {prefix or '(all)'}"
+                bucket, pattern, f"Object {verb} need a key wildcard; scoped to prefix {prefix or '(all)'}"
             ),
         ),
     )
-    return _with_key(permission, bucket.encryption_key, _S3_READ_KEY)
+    return _with_key(permission, bucket.encryption_key, key_actions)
+
+
+def read_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
+    """Read objects (GetObject) under ``prefix`` of ``bucket``. Default prefix: the whole bucket."""
+    return _objects(bucket, prefix, ("s3:GetObject",), Access.READ, "reads", _S3_READ_KEY)
 
 
 def write_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
     """Write objects (PutObject, AbortMultipartUpload) under ``prefix`` of ``bucket``."""
-    _check_prefix(prefix)
-    pattern = f"{prefix or ''}*"
-    permission = Permission(
-        actions=("s3:PutObject", "s3:AbortMultipartUpload"),
-        resources=(bucket.arn_for_objects(pattern),),
-        access=Access.WRITE,
-        resource_id=bucket.node.path,
-        prefix=prefix,
-        acknowledgements=(
-            _object_ack(
-                bucket, pattern, f"Object writes need a key wildcard; scoped to prefix {prefix or '(all)'}"
-            ),
-        ),
+    return _objects(
+        bucket, prefix, ("s3:PutObject", "s3:AbortMultipartUpload"), Access.WRITE, "writes", _S3_WRITE_KEY
     )
-    return _with_key(permission, bucket.encryption_key, _S3_WRITE_KEY)
 
 
 def list_objects(bucket: s3.IBucket) -> Permission:
