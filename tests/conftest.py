@@ -30,11 +30,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def moto_server():
-    """moto's real HTTP server, bound to loopback only, for the whole session. Yields its endpoint URL."""
-    from moto.server import ThreadedMotoServer
+    """moto's real HTTP server, bound to loopback only, for the whole session. Yields its endpoint URL.
+
+    Requests are applied one at a time (``SerializedMotoServer``): moto's threaded server does not apply
+    conditional writes atomically, and concurrent tests must meet DynamoDB's semantics, not moto's."""
+    from lambda_patterns.local.moto_server import SerializedMotoServer
 
     port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = SerializedMotoServer(port=port)
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()

@@ -147,14 +147,14 @@ class LocalApp:
 
     def start(self) -> LocalApp:
         """Reads the assembly, starts moto's server, creates the resources, workers, triggers and APIs."""
-        from moto.server import ThreadedMotoServer
+        from lambda_patterns.local.moto_server import SerializedMotoServer
 
         self.stacks = read_assembly(self.assembly, self.stack_names or None)
         # moto's server logs every request through werkzeug; the runner logs what matters itself.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         port = self.port_base or free_port()
         self._next_port = self.port_base + 1 if self.port_base else 0
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server = SerializedMotoServer(port=port)
         self._server.start()
         self.endpoint = f"http://127.0.0.1:{port}"
         try:
