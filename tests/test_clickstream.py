@@ -64,7 +64,7 @@ def clickstream(aws, monkeypatch, queue_url):
 
 def counts() -> dict[tuple[str, str], int]:
     items = boto3.resource("dynamodb").Table(TABLE).scan(ConsistentRead=True)["Items"]
-    return {(i["pk"], i["sk"]): int(i["count"]) for i in items}
+    return {(i["pk"], i["sk"]): int(i["count"]) for i in items if "count" in i}
 
 
 def quarantined(queue_url: str) -> list[dict]:
@@ -219,10 +219,76 @@ def test_epoch_millisecond_timestamps_land_in_their_minute(clickstream, lambda_c
 
 def test_one_write_per_count_item_per_batch(clickstream, lambda_context):
     writes = []
-    clickstream.dynamodb.meta.events.register(
-        "before-parameter-build.dynamodb.UpdateItem", lambda params, **_: writes.append(params["Key"])
-    )
+    for operation in ("UpdateItem", "TransactWriteItems"):
+        clickstream.dynamodb.meta.events.register(
+            f"before-parameter-build.dynamodb.{operation}", lambda params, **_: writes.append(params)
+        )
 
     clickstream.handler({"Records": taps(50)}, lambda_context)
 
     assert len(writes) == 1
+
+
+def all_quarantined(queue_url: str) -> list[dict]:
+    """Every message on the queue (several receives; moto hands out at most ten at a time)."""
+    reports = []
+    while batch := quarantined(queue_url):
+        reports.extend(batch)
+    return reports
+
+
+@pytest.mark.parametrize(
+    ("click", "reason"),
+    [
+        ({"event_type": "\U0001f600" * 256, "screen": "home"}, "over DynamoDB's 1024"),
+        ({"event_type": "tap", "screen": "home\ud800"}, "not valid UTF-8"),
+        ({"event_type": "tap\udfff", "screen": "home"}, "not valid UTF-8"),
+    ],
+    ids=["sort-key-over-1024-bytes", "lone-surrogate-screen", "lone-surrogate-event-type"],
+)
+def test_a_click_dynamodb_can_never_store_is_quarantined_once_not_retried(
+    clickstream, lambda_context, queue_url, click, reason
+):
+    # Given a click whose key DynamoDB refuses on every attempt (moto would accept it),
+    data = json.dumps({**click, "timestamp": "2026-11-28T12:00:05Z"}).encode()
+    records = [*taps(1), click_record(1, data), *taps(1, start=2)]
+
+    # when it arrives between two good clicks,
+    response = clickstream.handler({"Records": records}, lambda_context)
+
+    # then it is quarantined with its reason and its neighbours are counted, nothing retried.
+    assert response == {"batchItemFailures": []}
+    assert counts() == {("screen#home", "2026-11-28T12:00Z#tap"): 2}
+    (report,) = all_quarantined(queue_url)
+    assert reason in report["reason"]
+
+
+def test_a_replayed_batch_does_not_quarantine_the_same_record_again(clickstream, lambda_context, queue_url):
+    records = [*taps(2), click_record(2, b"nope"), click_record(3, b"{}"), *taps(2, start=4)]
+
+    clickstream.handler({"Records": records}, lambda_context)
+    clickstream.handler({"Records": copy.deepcopy(records)}, lambda_context)
+    clickstream.handler({"Records": copy.deepcopy(records[3:])}, lambda_context)
+
+    reports = all_quarantined(queue_url)
+    assert sorted(r["sequence_number"] for r in reports) == [str(SEQ + 2), str(SEQ + 3)]
+    assert counts() == {("screen#home", "2026-11-28T12:00Z#tap"): 4}
+
+
+def test_each_quarantined_record_carries_a_stable_id_a_reader_can_deduplicate_on(
+    clickstream, lambda_context, queue_url
+):
+    clickstream.handler({"Records": [click_record(0, b"nope")]}, lambda_context)
+
+    (report,) = all_quarantined(queue_url)
+
+    arn = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+    assert report["quarantine_id"] == f"{arn}/shardId-000000000000/{SEQ}"
+
+
+def test_the_same_click_twice_in_one_batch_is_counted_once(clickstream, lambda_context):
+    records = taps(3)
+
+    clickstream.handler({"Records": [*records, copy.deepcopy(records[1])]}, lambda_context)
+
+    assert counts() == {("screen#home", "2026-11-28T12:00Z#tap"): 3}

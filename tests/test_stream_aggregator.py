@@ -85,7 +85,9 @@ def aggregates() -> dict[tuple[str, str], dict]:
     """Every aggregate item, without bookkeeping attributes, keyed by (pk, sk)."""
     items = boto3.resource("dynamodb").Table(TABLE).scan(ConsistentRead=True)["Items"]
     return {
-        (i["pk"], i["sk"]): {k: v for k, v in i.items() if k in ("count", "sum", "min", "max")} for i in items
+        (i["pk"], i["sk"]): {k: v for k, v in i.items() if k in ("count", "sum", "min", "max")}
+        for i in items
+        if not i["sk"].startswith("mark#")
     }
 
 
@@ -344,9 +346,10 @@ def test_rows_without_any_aggregated_attribute_are_ignored_not_poison(aggregator
 
 def test_one_write_per_aggregate_item_per_batch(aggregator, lambda_context):
     writes = []
-    aggregator.dynamodb.meta.events.register(
-        "before-parameter-build.dynamodb.UpdateItem", lambda **kwargs: writes.append(kwargs["params"]["Key"])
-    )
+    for operation in ("UpdateItem", "TransactWriteItems"):
+        aggregator.dynamodb.meta.events.register(
+            f"before-parameter-build.dynamodb.{operation}", lambda **kwargs: writes.append(kwargs["params"])
+        )
 
     aggregator.handler(
         {"Records": inserts(40, categories=("books", "games", "music", "toys"))}, lambda_context
@@ -417,3 +420,121 @@ def test_sums_keep_the_38_significant_digits_dynamodb_stores():
     total = (aggregation.Delta.added(big) + aggregation.Delta.added(small)).total
 
     assert total == Decimal("100000000000000000000000000000.1")
+
+
+def item_size(item: dict) -> int:
+    """An item's size as DynamoDB bills it: attribute names plus values (strings in UTF-8 bytes, numbers
+    at about one byte per two significant digits plus one)."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if isinstance(value, str):
+            size += len(value.encode())
+        else:
+            digits = len(str(abs(value)).replace(".", "").strip("0")) or 1
+            size += (digits + 1) // 2 + 1
+    return size
+
+
+def raw_items() -> list[dict]:
+    return boto3.resource("dynamodb").Table(TABLE).scan(ConsistentRead=True)["Items"]
+
+
+def test_cancelling_contributions_still_mark_the_shard_so_a_retry_from_a_poison_record_lands_once(
+    aggregator, lambda_context
+):
+    # Given books holding 1 and 10 from earlier batches,
+    row = lambda order, amount: image(order, "books", amount)  # noqa: E731
+    earlier = [record(FIRST, "INSERT", new=row(1, "1")), record(FIRST + 1, "INSERT", new=row(2, "10"))]
+    window = {"shardId": "shardId-1", "window": {}}
+    aggregator.handler({"Records": earlier, **window}, lambda_context)
+    poison = image(4, "books", "3")
+    del poison["amount"]
+    # when a batch inserts and removes the same 5.00 row around a poison record (its net change is zero),
+    batch = [
+        record(FIRST + 2, "INSERT", new=row(3, "5")),
+        record(FIRST + 3, "INSERT", new=poison),
+        record(FIRST + 4, "REMOVE", old=row(3, "5")),
+    ]
+    response = aggregator.handler({"Records": batch, **window}, lambda_context)
+    assert response["batchItemFailures"] == [{"itemIdentifier": str(FIRST + 3)}]
+    # and Lambda resends the batch from the poison record, as ReportBatchItemFailures makes it,
+    aggregator.handler({"Records": batch[1:], **window}, lambda_context)
+
+    # then the REMOVE is not applied a second time: books holds the two earlier rows.
+    assert totals("category#books") == {"count": 2, "sum": 11, "min": 1, "max": 10}
+
+
+def test_the_same_record_twice_in_one_batch_is_applied_once(aggregator, lambda_context, capsys):
+    records = inserts(3)
+    batch = [records[0], records[1], copy.deepcopy(records[1]), records[2], copy.deepcopy(records[0])]
+
+    aggregator.handler({"Records": batch, "shardId": "shardId-1", "window": {}}, lambda_context)
+
+    assert totals("category#books")["count"] == 2
+    assert totals("category#games")["count"] == 1
+    assert emf_totals(capsys)["DuplicateRecords"] == 2
+
+
+def test_aggregate_items_stay_small_whatever_the_number_of_shards(aggregator, lambda_context):
+    # DynamoDB streams roll their shards about every four hours: a busy table meets thousands of shard ids.
+    for shard in range(150):
+        event = {"Records": inserts(1, start=FIRST + shard), "shardId": f"shardId-{shard:040d}", "window": {}}
+        aggregator.handler(event, lambda_context)
+
+    aggregate = next(i for i in raw_items() if i["sk"].startswith("hour#"))
+    assert aggregate["count"] == 150
+    assert item_size(aggregate) < 400
+    marks = [i for i in raw_items() if i["sk"].startswith("mark#")]
+    assert len(marks) == 150
+    assert max(item_size(mark) for mark in marks) < 400
+
+
+def test_idempotency_marks_expire_after_the_stream_can_no_longer_redeliver(aggregator, lambda_context):
+    import time
+
+    before = int(time.time())
+    aggregator.handler({"Records": inserts(1), "shardId": "shardId-1", "window": {}}, lambda_context)
+
+    (mark,) = [i for i in raw_items() if i["sk"].startswith("mark#")]
+    # Stream records live 24 hours; the mark outlives the last record it covers by a day more.
+    assert before + 48 * 3600 <= mark["expires_at"] <= time.time() + 48 * 3600 + 1
+
+
+def test_a_write_from_an_older_release_keeps_its_mark_on_the_item(aggregator, lambda_context):
+    # Items written before marks had their own items hold ``seq#<lane>``; a replay must still be skipped.
+    records = inserts(2)
+    client = boto3.client("dynamodb")
+    client.put_item(
+        TableName=TABLE,
+        Item={
+            "pk": {"S": "category#books"},
+            "sk": {"S": "hour#2026-11-28T12:00:00Z"},
+            "count": {"N": "1"},
+            "sum": {"N": "1.5"},
+            "min": {"N": "1.5"},
+            "max": {"N": "1.5"},
+            "seq#shardId-1": {"S": str(FIRST).zfill(128)},
+        },
+    )
+
+    aggregator.handler({"Records": records, "shardId": "shardId-1", "window": {}}, lambda_context)
+
+    assert totals("category#books") == {
+        "count": 1,
+        "sum": Decimal("1.5"),
+        "min": Decimal("1.5"),
+        "max": Decimal("1.5"),
+    }
+    assert totals("category#games")["count"] == 1
+
+
+def test_a_dimension_value_that_is_not_valid_utf8_is_poison_not_a_crash(aggregator, lambda_context):
+    records = inserts(3)
+    records[0]["dynamodb"]["NewImage"]["category"] = {"S": "books\ud800"}
+
+    response = aggregator.handler({"Records": records, "shardId": "shardId-1", "window": {}}, lambda_context)
+
+    assert response["batchItemFailures"] == [{"itemIdentifier": str(FIRST)}]
+    assert totals("category#books")["count"] == 1
+    assert totals("category#games")["count"] == 1

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from lambda_common.dynamo import UpdatePlan, pad_sequence
+from lambda_common.dynamo import UpdatePlan, key_problem, pad_sequence, valid_utf8
 from lambda_common.parsing import parse_json, utc_datetime
 
 _MAX_NAME = 256
@@ -58,6 +58,8 @@ class ClickPlan:
     sequences: dict[tuple[CountKey, str], list[str]] = field(default_factory=dict)
     malformed: list[tuple[Mapping[str, Any], str]] = field(default_factory=list)
     records: int = 0
+    #: Records whose sequence number already appeared in the batch (replays can make a record meet itself).
+    duplicates: int = 0
 
 
 def position(record: Mapping[str, Any]) -> Position:
@@ -83,6 +85,9 @@ def _name(click: Mapping[str, Any], field_name: str) -> str:
         raise Malformed(f"{field_name} missing or not a non-empty string")
     if len(value) > _MAX_NAME:
         raise Malformed(f"{field_name} longer than {_MAX_NAME} characters")
+    if not valid_utf8(value):
+        # JSON's "\ud800" escapes decode to lone surrogates, which DynamoDB refuses on every attempt.
+        raise Malformed(f"{field_name} is not valid UTF-8 (a lone surrogate)")
     return value.strip()
 
 
@@ -101,12 +106,18 @@ def decode_click(record: Mapping[str, Any]) -> CountKey:
         raise Malformed("data is not JSON") from None
     if not isinstance(click, dict):
         raise Malformed("data is not a JSON object")
-    return CountKey(_name(click, "screen"), minute_of(click.get("timestamp")), _name(click, "event_type"))
+    key = CountKey(_name(click, "screen"), minute_of(click.get("timestamp")), _name(click, "event_type"))
+    # 256 four-byte characters pass the character limit and still make a sort key DynamoDB refuses.
+    problem = key_problem(key.item_key, sort_key="sk")
+    if problem:
+        raise Malformed(problem)
+    return key
 
 
 def plan_clicks(records: Iterable[Mapping[str, Any]]) -> ClickPlan:
     """Fold a batch into per-(count item, shard) entries; malformed records set aside with their reason."""
     plan = ClickPlan()
+    seen: set[tuple[str, str]] = set()
     for record in records:
         plan.records += 1
         try:
@@ -114,6 +125,10 @@ def plan_clicks(records: Iterable[Mapping[str, Any]]) -> ClickPlan:
         except ValueError as error:
             plan.malformed.append((record, str(error)))
             continue
+        if (where.shard, where.padded) in seen:
+            plan.duplicates += 1
+            continue
+        seen.add((where.shard, where.padded))
         try:
             key = decode_click(record)
         except Malformed as error:
@@ -136,6 +151,14 @@ def count_update(pending: list[int], key: CountKey, retention_days: int) -> Upda
     return plan
 
 
+def quarantine_id(record: Mapping[str, Any]) -> str:
+    """A record's identity in its stream: the same for every delivery of it, different for every other
+    record (``<stream ARN>/<shard>/<sequence number>``), so a reader of the queue can de-duplicate."""
+    kinesis = record.get("kinesis") or {}
+    shard = str(record.get("eventID", "")).split(":", 1)[0] or "stream"
+    return f"{record.get('eventSourceARN')}/{shard}/{kinesis.get('sequenceNumber')}"
+
+
 def malformed_report(record: Mapping[str, Any], reason: str, max_data: int = 16_384) -> str:
     """The JSON body sent to the malformed-records queue: enough to inspect, and to re-read from the stream.
 
@@ -146,6 +169,7 @@ def malformed_report(record: Mapping[str, Any], reason: str, max_data: int = 16_
     data = kinesis.get("data") if isinstance(kinesis.get("data"), str) else ""
     return json.dumps(
         {
+            "quarantine_id": quarantine_id(record),
             "reason": reason,
             "event_id": record.get("eventID"),
             "event_source_arn": record.get("eventSourceARN"),

@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import Context, Decimal
 from typing import Any
 
-from lambda_common.dynamo import UndecodableImage, UpdatePlan, from_dynamodb_json, pad_sequence
+from lambda_common.dynamo import UndecodableImage, UpdatePlan, from_dynamodb_json, pad_sequence, valid_utf8
 from lambda_common.parsing import utc_datetime
 
 BUCKETS = ("minute", "hour", "day")
@@ -146,6 +146,8 @@ class BatchPlan:
     sequences: dict[AggregateKey, list[str]] = field(default_factory=dict)
     poison: list[tuple[str, str]] = field(default_factory=list)
     records: int = 0
+    #: Records whose sequence number already appeared in the batch (bisection and replays can do that).
+    duplicates: int = 0
     ignored: int = 0
     ttl_deletes: int = 0
 
@@ -170,10 +172,11 @@ def _dimension_value(raw: Any, name: str) -> str:
         return "true" if raw else "false"
     if isinstance(raw, Decimal):
         return format(raw.normalize(), "f") if raw == raw.to_integral_value() else str(raw.normalize())
-    if isinstance(raw, str) and raw and len(raw.encode("utf-8", "surrogatepass")) <= _MAX_KEY_PART_BYTES:
+    if isinstance(raw, str) and raw and valid_utf8(raw) and len(raw.encode("utf-8")) <= _MAX_KEY_PART_BYTES:
         return raw
     raise Poison(
-        f"dimension {name!r} must be a non-empty string (<= {_MAX_KEY_PART_BYTES} UTF-8 bytes), number or boolean"
+        f"dimension {name!r} must be a non-empty string (<= {_MAX_KEY_PART_BYTES} UTF-8 bytes, valid UTF-8), "
+        "number or boolean"
     )
 
 
@@ -259,6 +262,7 @@ def _require(stream: Mapping[str, Any], name: str) -> dict[str, Any]:
 def plan_batch(records: Iterable[Mapping[str, Any]], config: Config) -> BatchPlan:
     """Fold a batch into per-item contributions; poison records are set aside with their reason."""
     plan = BatchPlan()
+    seen: set[str] = set()
     for record in records:
         plan.records += 1
         try:
@@ -267,8 +271,14 @@ def plan_batch(records: Iterable[Mapping[str, Any]], config: Config) -> BatchPla
             identifier = (
                 (record.get("dynamodb") or {}).get("SequenceNumber") if isinstance(record, dict) else None
             )
-            plan.poison.append((str(identifier), str(error)))
+            if str(identifier) not in seen:
+                seen.add(str(identifier))
+                plan.poison.append((str(identifier), str(error)))
             continue
+        if effect.padded in seen:
+            plan.duplicates += 1
+            continue
+        seen.add(effect.padded)
         plan.ttl_deletes += effect.ttl_delete
         plan.ignored += effect.ignored
         for key, delta in effect.deltas.items():

@@ -5,8 +5,10 @@ Environment (set by the construct; defaults in brackets):
 - ``AGGREGATES_TABLE`` (required): table keyed ``pk`` (S) + ``sk`` (S). Items: ``pk = "<dimension>#<value>"``,
   ``sk = "<bucket>#<bucket start ISO UTC>"`` (e.g. ``category#books`` / ``hour#2026-11-28T12:00:00Z``), so
   "one series over a time range" is a single Query with ``sk BETWEEN``. Attributes: ``count``, ``sum``,
-  ``min``, ``max``, ``dimension``, ``dimension_value``, ``bucket``, ``bucket_start``, ``updated_at``,
-  ``seq#<lane>`` (idempotency marks) and, with RETENTION_DAYS, ``expires_at`` (the table's TTL attribute).
+  ``min``, ``max``, ``dimension``, ``dimension_value``, ``bucket``, ``bucket_start``, ``updated_at`` and,
+  with RETENTION_DAYS, ``expires_at`` (the table's TTL attribute). Idempotency marks are items of their own
+  beside each aggregate (sort key ``mark#...``, see ``lambda_common.dynamo``), expiring by the same TTL
+  attribute.
 - ``DIMENSIONS`` (required): comma list of attribute names; each gets its own series (a row with
   ``category`` and ``region`` feeds ``category#books`` and ``region#eu``).
 - ``VALUE_ATTRIBUTE`` (required): numeric attribute summed. ``TIME_ATTRIBUTE`` (required): ISO 8601 string
@@ -14,12 +16,15 @@ Environment (set by the construct; defaults in brackets):
 - ``TTL_DELETES`` [``subtract``]: ``ignore`` keeps rows expired by TTL in the aggregates.
 - ``RETENTION_DAYS`` [``0`` = forever]: sets ``expires_at`` = bucket start + this many days.
 - ``WRITE_CONCURRENCY`` [``8``]: aggregate items written in parallel.
+- ``MARK_TTL_SECONDS`` [``172800``]: how long a shard's mark outlives its last write (stream retention,
+  24 hours for DynamoDB streams, plus a day).
 - ``METRICS_NAMESPACE`` [``LambdaPatterns``], ``SERVICE_NAME`` [``stream-aggregator``].
 
-Exactly once: a batch becomes one conditional ``UpdateItem`` per aggregate item (``ADD`` deltas) guarded by
-that item's high-water mark of applied stream sequence numbers (see ``lambda_common.dynamo``). Each item is
-read first (one BatchGetItem per 100 items) because DynamoDB has no MIN/MAX update. A re-delivered batch,
-a bisected half, or the tail re-sent after a partial failure is filtered against the marks and lands once.
+Exactly once: a batch becomes one transaction per aggregate item (``ADD`` deltas, and the shard's mark item
+moved past the batch's sequence numbers; see ``lambda_common.dynamo``). Each aggregate and its mark are
+read first (one BatchGetItem per 50 aggregates) because DynamoDB has no MIN/MAX update. A re-delivered
+batch, a bisected half, or the tail re-sent after a partial failure is filtered against the marks and lands
+once; a record that appears twice in one batch is applied once (``DuplicateRecords``).
 
 The lane is the shard: with a tumbling window Lambda names it (``shardId``); otherwise the whole stream is
 one lane, which is exact for a stream with one open shard at a time. Tables whose stream has several open
@@ -44,7 +49,14 @@ import boto3
 from aggregation import AggregateKey, BatchPlan, Config, parse_config, plan_batch, update_plan
 from botocore.exceptions import BotoCoreError, ClientError
 from lambda_common import Metrics, get_logger, log_context
-from lambda_common.dynamo import GuardConflict, GuardResult, batch_get, guarded_update
+from lambda_common.dynamo import (
+    DEFAULT_MARK_TTL_SECONDS,
+    GuardConflict,
+    GuardResult,
+    batch_get,
+    guarded_update,
+    mark_key,
+)
 
 SERVICE = os.environ.get("SERVICE_NAME", "stream-aggregator")
 logger = get_logger(SERVICE)
@@ -56,6 +68,7 @@ try:
 except KeyError:
     raise RuntimeError("AGGREGATES_TABLE is required: the table aggregates are written to") from None
 CONCURRENCY = max(1, int(os.environ.get("WRITE_CONCURRENCY", "8")))
+MARK_TTL_SECONDS = int(os.environ.get("MARK_TTL_SECONDS", str(DEFAULT_MARK_TTL_SECONDS)))
 DEFAULT_LANE = "stream"
 
 
@@ -75,12 +88,11 @@ def write_aggregates(
 ) -> tuple[dict[AggregateKey, GuardResult], dict[AggregateKey, str]]:
     """Apply a planned batch, one guarded UpdateItem per aggregate item: results and per-key errors."""
     keys = list(plan.contributions)
-    current = {
-        (item["pk"], item["sk"]): item for item in batch_get(client, table, [k.item_key for k in keys])
-    }
+    wanted = [k.item_key for k in keys] + [mark_key(k.item_key, lane) for k in keys]
+    current = {(item["pk"], item["sk"]): item for item in batch_get(client, table, wanted)}
 
     def write(key: AggregateKey) -> GuardResult:
-        item_key = key.item_key
+        item_key, marker = key.item_key, mark_key(key.item_key, lane)
         return guarded_update(
             client,
             table=table,
@@ -89,6 +101,8 @@ def write_aggregates(
             entries=plan.contributions[key],
             plan=lambda pending, observed: update_plan(pending, observed, key, now, config),
             observed=current.get((item_key["pk"], item_key["sk"])),
+            mark=current.get((marker["pk"], marker["sk"])),
+            mark_ttl_seconds=MARK_TTL_SECONDS,
         )
 
     results: dict[AggregateKey, GuardResult] = {}
@@ -126,6 +140,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             failed.update(plan.sequences[key])
         metrics.add("RecordsReceived", plan.records)
         metrics.add("PoisonRecords", len(plan.poison))
+        metrics.add("DuplicateRecords", plan.duplicates)
         metrics.add("RecordsIgnored", plan.ignored)
         metrics.add("TtlDeletes", plan.ttl_deletes)
         metrics.add("AggregateWrites", sum(r.writes for r in results.values()))

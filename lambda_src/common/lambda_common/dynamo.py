@@ -1,21 +1,37 @@
-"""DynamoDB helpers for stream consumers: DynamoDB JSON, and exactly-once ``ADD`` through a sequence guard.
+"""DynamoDB helpers for stream consumers: DynamoDB JSON, key limits, and exactly-once ``ADD`` through marks.
 
-The guard. A stream consumer folds a batch into one ``UpdateItem`` per aggregate item (``ADD`` deltas). A
-retry re-delivers records (a partial batch response restarts at the lowest failed record, bisection
-re-delivers halves), so each aggregate item remembers, per *lane*, the highest stream sequence number it
-has absorbed (attribute ``seq#<lane>``, zero-padded so string order is numeric order). A write carries only
-the records above that mark and is conditioned on ``seq#<lane> < first sequence in the write``; when the
-condition fails the item's current mark comes back with the error (``ReturnValuesOnConditionCheckFailure``),
-the records at or below it are dropped as already applied, and the remainder is written again. Replays,
-halves and partial overlaps therefore land exactly once.
+The guard. A stream consumer folds a batch into one write per aggregate item (``ADD`` deltas). A retry
+re-delivers records (a partial batch response restarts at the lowest failed record, bisection re-delivers
+halves, a timed-out invocation is run again), so for each aggregate item and *lane* (a stream shard) the
+highest stream sequence number absorbed is kept in a **mark item** of its own: same partition key as the
+aggregate, sort key ``mark#<digest of the aggregate's sort key>#<lane>``, attributes ``seq`` (zero-padded
+so string order is numeric order), ``lane`` and ``expires_at``. A write carries only the records above the
+mark, and moves the mark in the same ``TransactWriteItems`` (condition: ``seq < first sequence in the
+write``). When the condition fails the current mark comes back with the cancellation
+(``ReturnValuesOnConditionCheckFailure``), the records at or below it are dropped as already applied, and
+the remainder is written again. When a write's contributions cancel out (an INSERT and a REMOVE of the same
+row), the mark still moves, alone, so a resend that starts between the two cannot apply the second alone.
+
+Why mark items, not mark attributes on the aggregate: streams roll their shards (DynamoDB about every four
+hours), so an aggregate meets thousands of lanes over its life; attributes would grow it past DynamoDB's
+400 KB item limit and make every update cost more write units. A mark item is ~200 bytes, written only while
+its lane writes, and expires by TTL (``expires_at``) once its stream can no longer redeliver the records it
+covers (stream retention plus a margin, ``mark_ttl_seconds``): a record older than the stream's retention is
+never delivered again, so the mark it would need is never read again. An expired mark not yet deleted is
+still correct. Cost per write: a two-item transaction (2 x 2 write units for small items) instead of one
+plain update.
 
 This is sound as long as one lane delivers a given item's contributions in sequence order, one batch at a
-time - true for one stream shard processed with ParallelizationFactor 1, which is what the lane stands for.
-Lanes never block one another: their marks are separate attributes and ``ADD`` commutes.
+time - true for one stream shard processed with ParallelizationFactor 1, which is what the lane stands for:
+every delivery starts at the shard's checkpoint, so every record of the lane at or below a mark was in an
+earlier delivery that applied it. Lanes never block one another: their marks are separate items and ``ADD``
+commutes. Items written by earlier releases kept the mark as attribute ``seq#<lane>`` on the aggregate:
+it is still honoured (and removed on the next write), so an upgrade loses nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +49,15 @@ _DIGITS = re.compile(r"^[0-9]{1,128}$")
 MAX_DIGITS = 38
 MIN_EXPONENT = -130
 MAX_EXPONENT = 125
+
+# Key limits: a partition key value holds 2,048 bytes, a sort key value 1,024 (UTF-8), neither empty.
+MAX_PARTITION_KEY_BYTES = 2048
+MAX_SORT_KEY_BYTES = 1024
+MARK_PREFIX = "mark#"
+#: DynamoDB streams keep records 24 hours; a mark outlives the last record it covers by a day more.
+DEFAULT_MARK_TTL_SECONDS = 48 * 3600
+# Lanes are shard ids (DynamoDB: up to 65 characters, Kinesis: up to 128); longer ones are digested.
+_MAX_LANE = 128
 
 _deserializer = TypeDeserializer()
 _serializer = TypeSerializer()
@@ -70,6 +95,35 @@ def number_fits(value: int | Decimal) -> bool:
     return len(stripped) <= MAX_DIGITS and MIN_EXPONENT <= adjusted <= MAX_EXPONENT
 
 
+def key_problem(key: dict[str, Any], sort_key: str | None = None) -> str | None:
+    """Why DynamoDB would refuse this key on every attempt (None: it is storable).
+
+    ``key`` maps attribute names to string values; ``sort_key`` names the sort key attribute (the others
+    are partition keys). moto does not enforce these limits, so every writer checks them itself: a key that
+    fails here is invalid input to reject once, not a write to retry.
+    """
+    for name, value in key.items():
+        if not isinstance(value, str) or not value:
+            return f"key attribute {name!r} must be a non-empty string"
+        try:
+            size = len(value.encode("utf-8"))
+        except UnicodeEncodeError:
+            return f"key attribute {name!r} is not valid UTF-8 (a lone surrogate)"
+        limit = MAX_SORT_KEY_BYTES if name == sort_key else MAX_PARTITION_KEY_BYTES
+        if size > limit:
+            return f"key attribute {name!r} is {size} UTF-8 bytes, over DynamoDB's {limit}"
+    return None
+
+
+def valid_utf8(text: str) -> bool:
+    """Whether ``text`` encodes as UTF-8 (JSON's ``\\ud800`` escapes decode to lone surrogates that do not)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def from_dynamodb_json(image: Any) -> dict[str, Any]:
     """A stream image or low-level item (``{"a": {"S": "x"}}``) as Python values, numbers as Decimal."""
     if not isinstance(image, dict):
@@ -93,9 +147,12 @@ class UpdatePlan:
     set: dict[str, Any] = field(default_factory=dict)
     #: (attribute, "<" or ">", value): the write only happens if the attribute is absent or compares so.
     guards: list[tuple[str, str, Any]] = field(default_factory=list)
+    #: Attributes removed by the same write.
+    remove: list[str] = field(default_factory=list)
 
     def request(self, table: str, key: dict[str, Any]) -> dict[str, Any]:
-        """The UpdateItem parameters, every name and value through placeholders (names may hold '#')."""
+        """The UpdateItem parameters (also a TransactWriteItems ``Update``), every name and value through
+        placeholders (names may hold '#')."""
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
 
@@ -110,6 +167,8 @@ class UpdatePlan:
             return placeholder
 
         clauses = []
+        if self.remove:
+            clauses.append("REMOVE " + ", ".join(name(a) for a in self.remove))
         if self.add:
             clauses.append("ADD " + ", ".join(f"{name(a)} {value(v)}" for a, v in self.add.items()))
         if self.set:
@@ -134,8 +193,27 @@ class UpdatePlan:
 
 
 def lane_attribute(lane: str) -> str:
-    """The attribute holding a lane's high-water mark on an aggregate item."""
+    """The attribute that held a lane's mark on the aggregate item itself in earlier releases."""
     return f"seq#{lane}"
+
+
+def mark_key(key: dict[str, str], lane: str) -> dict[str, str]:
+    """The key of the mark item of aggregate ``key`` (partition, then sort attribute) and ``lane``.
+
+    Same partition as the aggregate, so the marks of one item sit beside it; the sort key digests the
+    aggregate's (which may itself be up to 1,024 bytes) so every mark key stays far within the limits, and
+    begins with ``mark#`` so range queries over an aggregate's buckets (``hour#...``, a minute) never see it.
+    """
+    (partition_name, partition), (sort_name, sort) = key.items()
+    if len(lane) > _MAX_LANE:
+        lane = hashlib.sha256(lane.encode("utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256(sort.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return {partition_name: partition, sort_name: f"{MARK_PREFIX}{digest}#{lane}"}
+
+
+def is_mark(item: dict[str, Any], sort_name: str = "sk") -> bool:
+    """Whether an item read from the table is idempotency state rather than an aggregate."""
+    return str(item.get(sort_name, "")).startswith(MARK_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -151,6 +229,22 @@ class GuardConflict(RuntimeError):
     """The item kept changing under the write (another lane moving an extreme); the caller retries later."""
 
 
+#: ``guarded_update(mark=UNREAD)``: the lane's mark was not read; the write's condition finds it.
+UNREAD = object()
+
+
+def dedupe_sorted(entries: Sequence[tuple[str, T]]) -> list[tuple[str, T]]:
+    """Entries sorted by padded sequence, each sequence once (the first seen): bisection and replays can
+    make one record meet itself in a batch, and it must be applied once."""
+    seen: set[str] = set()
+    unique = []
+    for entry in sorted(entries, key=lambda entry: entry[0]):
+        if entry[0] not in seen:
+            seen.add(entry[0])
+            unique.append(entry)
+    return unique
+
+
 def guarded_update(
     client: Any,
     *,
@@ -160,44 +254,85 @@ def guarded_update(
     entries: Sequence[tuple[str, T]],
     plan: Callable[[Sequence[T], dict[str, Any] | None], UpdatePlan | None],
     observed: dict[str, Any] | None = None,
+    mark: Any = UNREAD,
+    mark_ttl_seconds: int = DEFAULT_MARK_TTL_SECONDS,
     attempts: int = 5,
 ) -> GuardResult:
-    """Apply ``entries`` (padded sequence, contribution), sorted by sequence, to one item exactly once.
+    """Apply ``entries`` (padded sequence, contribution) of one lane to one item exactly once.
 
     ``plan(pending, observed_item)`` turns the contributions not yet applied into an UpdatePlan (or None when
-    they change nothing); ``observed`` is the item as last read (None: absent or not read). The lane's guard
-    is added here.
+    they change nothing); ``observed`` is the aggregate as last read (None: absent or not read); ``mark`` the
+    lane's mark item as read (None: absent; ``UNREAD``: not read, the condition will tell).
     """
-    mark_name = lane_attribute(lane)
+    entries = dedupe_sorted(entries)
+    legacy_name = lane_attribute(lane)
+    marker = mark_key(key, lane)
+    known = None if mark is UNREAD else (mark or {}).get("seq")
     writes = 0
     for _ in range(attempts):
-        mark = observed.get(mark_name) if observed else None
-        pending = [entry for entry in entries if mark is None or entry[0] > mark]
+        floor = max((m for m in (known, (observed or {}).get(legacy_name)) if m), default=None)
+        pending = [entry for entry in entries if floor is None or entry[0] > floor]
         if not pending:
             return GuardResult(applied=0, skipped=len(entries), writes=writes)
+        first, last = pending[0][0], pending[-1][0]
+        move_mark = UpdatePlan(
+            set={"seq": last, "lane": lane, "expires_at": int(time.time()) + mark_ttl_seconds},
+            guards=[("seq", "<", first)],
+        ).request(table, marker)
         update = plan([contribution for _, contribution in pending], observed)
-        if update is None:
-            return GuardResult(applied=len(pending), skipped=len(entries) - len(pending), writes=writes)
-        update.set[mark_name] = pending[-1][0]
-        update.guards.append((mark_name, "<", pending[0][0]))
         writes += 1
         try:
-            client.update_item(**update.request(table, key))
+            if update is None:
+                client.update_item(**move_mark)
+            else:
+                # An item written by an earlier release may hold this lane's mark itself: honour it in the
+                # condition and drop it, since the mark item now holds at least as much.
+                update.guards.append((legacy_name, "<", first))
+                update.remove.append(legacy_name)
+                client.transact_write_items(
+                    TransactItems=[
+                        {"Update": _transactable(move_mark)},
+                        {"Update": _transactable(update.request(table, key))},
+                    ]
+                )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            code = error.response.get("Error", {}).get("Code")
+            if code == "ConditionalCheckFailedException":
+                known = _seq(_returned(client, table, marker, error.response.get("Item")))
+                continue
+            if code != "TransactionCanceledException":
                 raise
-            observed = _current_item(client, table, key, error)
+            reasons = error.response.get("CancellationReasons") or [{}, {}]
+            codes = [reason.get("Code") for reason in reasons]
+            if codes[0] == "ConditionalCheckFailed":
+                known = _seq(_returned(client, table, marker, reasons[0].get("Item")))
+            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                observed = _returned(client, table, key, reasons[1].get("Item"))
+            if "ConditionalCheckFailed" not in codes:
+                # A conflict with a concurrent write (or a reason we cannot read): read both again.
+                known = _seq(_returned(client, table, marker, None))
+                observed = _returned(client, table, key, None)
             continue
         return GuardResult(applied=len(pending), skipped=len(entries) - len(pending), writes=writes)
     raise GuardConflict(f"{key} changed under {attempts} consecutive writes")
 
 
-def _current_item(client: Any, table: str, key: dict[str, Any], error: ClientError) -> dict[str, Any] | None:
-    item = error.response.get("Item")
-    if item is None:
-        # Older endpoints do not echo the item; a consistent read gives the same answer.
-        item = client.get_item(TableName=table, Key=to_dynamodb_json(key), ConsistentRead=True).get("Item")
-    return from_dynamodb_json(item) if item else None
+def _transactable(request: dict[str, Any]) -> dict[str, Any]:
+    # A transaction's Update takes the same fields as UpdateItem, but no ReturnValues of its own.
+    return {name: value for name, value in request.items() if name != "ReturnValues"}
+
+
+def _seq(item: dict[str, Any] | None) -> str | None:
+    return (item or {}).get("seq")
+
+
+def _returned(
+    client: Any, table: str, key: dict[str, Any], raw: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The item as a failed condition returned it, else as a consistent read finds it now."""
+    if raw is None:
+        raw = client.get_item(TableName=table, Key=to_dynamodb_json(key), ConsistentRead=True).get("Item")
+    return from_dynamodb_json(raw) if raw else None
 
 
 def batch_get(
