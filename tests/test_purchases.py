@@ -76,10 +76,31 @@ def tables(aws):
 
 
 @pytest.fixture
-def processor(aws, tables, monkeypatch):
+def rejected_queue(aws, monkeypatch):
+    url = boto3.client("sqs").create_queue(QueueName="purchases-dlq")["QueueUrl"]
+    monkeypatch.setenv("REJECTED_QUEUE_URL", url)
+    return url
+
+
+@pytest.fixture
+def processor(aws, tables, rejected_queue, monkeypatch):
     monkeypatch.setenv("PURCHASES_TABLE", PURCHASES)
     monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
     return load_handler("purchases")
+
+
+def rejected(queue_url: str) -> list[dict]:
+    """Every message moved to the rejected-messages queue: body and attributes."""
+    client, found = boto3.client("sqs"), []
+    while True:
+        batch = client.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        if not batch:
+            return found
+        for m in batch:
+            attributes = {k: v["StringValue"] for k, v in m.get("MessageAttributes", {}).items()}
+            found.append({"body": m["Body"], **attributes})
 
 
 def aggregate(pk: str, sk: str = "totals") -> dict:
@@ -144,16 +165,20 @@ def test_transaction_for_an_already_stored_purchase_is_cancelled_as_a_whole(proc
     assert everything() == before
 
 
-def test_invalid_messages_mid_batch_are_reported_and_valid_ones_land(processor, lambda_context, capsys):
-    response = processor.handler(load_event("sqs_sns_purchase_invalid"), lambda_context)
+def test_invalid_messages_mid_batch_are_rejected_once_and_valid_ones_land(
+    processor, lambda_context, capsys, rejected_queue
+):
+    event = load_event("sqs_sns_purchase_invalid")
 
-    assert response == {
-        "batchItemFailures": [
-            {"itemIdentifier": "0b1c2d3e-1111-4000-8000-000000000011"},  # quantity 0
-            {"itemIdentifier": "0b1c2d3e-1111-4000-8000-000000000012"},  # not JSON
-            {"itemIdentifier": "0b1c2d3e-1111-4000-8000-000000000013"},  # unit_price "abc"
-        ]
-    }
+    response = processor.handler(event, lambda_context)
+
+    # Redelivery can never make them valid: they go to the dead-letter queue now, untouched, not retried.
+    assert response == {"batchItemFailures": []}
+    moved = sorted(rejected(rejected_queue), key=lambda m: m["source_message_id"])
+    assert [m["source_message_id"][-2:] for m in moved] == ["11", "12", "13"]  # quantity 0, not JSON, "abc"
+    bodies = {r["messageId"]: r["body"] for r in event["Records"]}
+    assert all(m["body"] == bodies[m["source_message_id"]] for m in moved)
+    assert "quantity" in moved[0]["rejection_reason"]
     assert [p["pk"] for p in everything()[0]] == ["p-10", "p-14"]
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert emf[-1]["InvalidPurchases"] == 3
@@ -171,15 +196,64 @@ def test_invalid_messages_mid_batch_are_reported_and_valid_ones_land(processor, 
     ],
     ids=["deep-nesting", "huge-integer", "year-0-in-utc", "huge-price", "tiny-price", "amount-digits"],
 )
-def test_a_message_that_breaks_the_parsers_is_reported_alone_and_the_batch_lands(
-    processor, lambda_context, poison
+def test_a_message_that_breaks_the_parsers_is_rejected_alone_and_the_batch_lands(
+    processor, lambda_context, poison, rejected_queue
 ):
     event = {"Records": [message(purchase("p-1"), 1), message(poison, 2), message(purchase("p-3"), 3)]}
 
     response = processor.handler(event, lambda_context)
 
-    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-2"}]}
+    assert response == {"batchItemFailures": []}
+    assert [m["source_message_id"] for m in rejected(rejected_queue)] == ["msg-2"]
     assert [p["pk"] for p in everything()[0]] == ["p-1", "p-3"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({"customer_id": "\U0001f600" * 256}, "over DynamoDB's 1024"),  # buyer#<customer> as a sort key
+        ({"customer_id": "c\ud800"}, "not valid UTF-8"),
+        ({"product_id": "sku\udfff"}, "not valid UTF-8"),
+        ({"purchase_id": "p\ud83d"}, "not valid UTF-8"),
+    ],
+    ids=[
+        "buyer-sort-key-over-1024-bytes",
+        "lone-surrogate-customer",
+        "lone-surrogate-product",
+        "lone-surrogate-id",
+    ],
+)
+def test_a_purchase_dynamodb_can_never_store_is_rejected_once_not_retried(
+    processor, lambda_context, rejected_queue, fields, reason
+):
+    # Given a purchase whose keys DynamoDB refuses on every attempt (moto would store them),
+    bad = purchase("p-2", **fields)
+    event = {"Records": [message(purchase("p-1"), 1), message(bad, 2), message(purchase("p-3"), 3)]}
+
+    # when it arrives between two good purchases,
+    response = processor.handler(event, lambda_context)
+
+    # then it is rejected once with its reason, and its neighbours are recorded.
+    assert response == {"batchItemFailures": []}
+    (moved,) = rejected(rejected_queue)
+    assert reason in moved["rejection_reason"]
+    assert [p["pk"] for p in everything()[0]] == ["p-1", "p-3"]
+
+
+def test_an_invalid_message_is_reported_rather_than_lost_when_the_rejected_queue_is_unavailable(
+    aws, tables, monkeypatch, lambda_context
+):
+    monkeypatch.setenv("PURCHASES_TABLE", PURCHASES)
+    monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
+    monkeypatch.setenv("REJECTED_QUEUE_URL", f"{aws}/123456789012/no-such-queue")
+    handler = load_handler("purchases")
+
+    response = handler.handler(
+        {"Records": [message("not json", 1), message(purchase("p-2"), 2)]}, lambda_context
+    )
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
+    assert [p["pk"] for p in everything()[0]] == ["p-2"]
 
 
 def test_amount_is_exact_beyond_the_default_decimal_precision():
@@ -262,17 +336,52 @@ def test_transaction_built_on_a_stale_read_is_cancelled_and_the_handler_rebuilds
 def test_fifo_queue_reports_every_message_after_the_first_failure(processor, lambda_context):
     batch = [
         message(purchase("p-1"), 1, "purchases.fifo"),
-        message("not json", 2, "purchases.fifo"),
+        message(purchase("p-2"), 2, "purchases.fifo"),
         message(purchase("p-3"), 3, "purchases.fifo"),
     ]
 
-    response = processor.handler({"Records": batch}, lambda_context)
+    def throttle_p2(params, **_):
+        if any(
+            item.get("Put", {}).get("Item", {}).get("pk") == {"S": "p-2"} for item in params["TransactItems"]
+        ):
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "throttled"}},
+                "TransactWriteItems",
+            )
+
+    processor.dynamodb.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", throttle_p2)
+    try:
+        response = processor.handler({"Records": batch}, lambda_context)
+    finally:
+        processor.dynamodb.meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", throttle_p2)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-2"}, {"itemIdentifier": "msg-3"}]}
     assert [p["pk"] for p in everything()[0]] == ["p-1"]
 
 
-def test_unreachable_table_reports_the_message_without_raising(aws, tables, monkeypatch, lambda_context):
+def test_an_invalid_message_on_a_fifo_queue_is_rejected_without_holding_back_its_group(
+    aws, tables, monkeypatch, lambda_context
+):
+    url = boto3.client("sqs").create_queue(QueueName="purchases-dlq.fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    monkeypatch.setenv("PURCHASES_TABLE", PURCHASES)
+    monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
+    monkeypatch.setenv("REJECTED_QUEUE_URL", url)
+    handler = load_handler("purchases")
+    batch = [message(purchase("p-1"), 1, "purchases.fifo"), message("not json", 2, "purchases.fifo")]
+    batch.append(message(purchase("p-3"), 3, "purchases.fifo"))
+
+    response = handler.handler({"Records": batch}, lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert [m["source_message_id"] for m in rejected(url)] == ["msg-2"]
+    assert [p["pk"] for p in everything()[0]] == ["p-1", "p-3"]
+
+
+def test_unreachable_table_reports_the_message_without_raising(
+    aws, tables, rejected_queue, monkeypatch, lambda_context
+):
     monkeypatch.setenv("PURCHASES_TABLE", "missing-table")
     monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
     handler = load_handler("purchases")

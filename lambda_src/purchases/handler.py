@@ -4,6 +4,7 @@ Environment (set by the construct; defaults in brackets):
 
 - ``PURCHASES_TABLE`` (required): keyed ``pk`` (S) = purchase id.
 - ``AGGREGATES_TABLE`` (required): keyed ``pk`` (S) + ``sk`` (S); items in ``purchase_records``.
+- ``REJECTED_QUEUE_URL`` (required): where invalid messages go, once (the queue's dead-letter queue).
 - ``METRICS_NAMESPACE`` [``LambdaPatterns``], ``SERVICE_NAME`` [``purchases``].
 
 Exactly once: the purchase ``Put`` (``attribute_not_exists(pk)``) and every aggregate ``ADD`` go in ONE
@@ -13,13 +14,19 @@ duplicates without a transaction and tells whether the customer is a new buyer o
 this purchase is their latest; the transaction's conditions re-check both, and a concurrent purchase that
 changed them makes the handler re-read and rebuild (up to 4 times).
 
+Invalid input is rejected once, never retried: a message that is not a purchase (not JSON, bad
+quantity/price/currency/timestamp, an id DynamoDB could never store as a key: over its key sizes or not
+valid UTF-8) is logged with its reason, counted (``InvalidPurchases``) and sent, body untouched, to
+``REJECTED_QUEUE_URL`` with message attributes ``rejection_reason``, ``source_message_id`` and
+``source_queue_arn``; then it is deleted like a processed one. Redelivering it could never succeed, and a
+DLQ redrive can still replay it if the validation itself was wrong. Duplicate deliveries of one invalid
+message carry the same ``source_message_id`` (on a FIFO dead-letter queue it is also the deduplication
+id). Only if that queue refuses it is the message reported, so nothing is dropped.
+
 Failures, reported per message in ``batchItemFailures`` (SQS ``messageId``) so the rest of the batch is
-deleted: an *invalid* message (not JSON, not a purchase, bad quantity/price/currency/timestamp) is logged
-with its reason, counted (``InvalidPurchases``) and reported, so SQS redelivers it until maxReceiveCount
-and then moves it, untouched, to the dead-letter queue. Reporting rather than dropping keeps the message
-where a DLQ redrive can replay it if the validation itself was wrong. A *failed* write (throttling after
-botocore's retries, persistent conflicts) is reported likewise and succeeds on a later receive. On a FIFO
-queue every message after the first failure is reported too, preserving order within message groups.
+deleted: a *failed* write (throttling after botocore's retries, persistent conflicts) succeeds on a later
+receive. On a FIFO queue every message after the first failure is reported too, preserving order within
+message groups.
 """
 
 from __future__ import annotations
@@ -47,9 +54,11 @@ SERVICE = os.environ.get("SERVICE_NAME", "purchases")
 logger = get_logger(SERVICE)
 metrics = Metrics(service=SERVICE)
 dynamodb = boto3.client("dynamodb")
+sqs = boto3.client("sqs")
 try:
     PURCHASES_TABLE = os.environ["PURCHASES_TABLE"]
     AGGREGATES_TABLE = os.environ["AGGREGATES_TABLE"]
+    REJECTED_QUEUE_URL = os.environ["REJECTED_QUEUE_URL"]
 except KeyError as missing:
     raise RuntimeError(f"{missing.args[0]} is required (see the module docstring)") from None
 ATTEMPTS = 4
@@ -117,11 +126,36 @@ def record_purchase(client: Any, p: Purchase, purchases_table: str, aggregates_t
     raise WriteConflict(f"purchase {p.purchase_id}: aggregates kept changing under {ATTEMPTS} attempts")
 
 
+def reject(client: Any, queue_url: str, message: dict[str, Any], reason: str) -> bool:
+    """Move an invalid message to the rejected-messages queue; False if the queue did not take it."""
+    attributes = {
+        "rejection_reason": reason[:1024],
+        "source_message_id": str(message.get("messageId")),
+        "source_queue_arn": str(message.get("eventSourceARN")),
+    }
+    request: dict[str, Any] = {
+        "QueueUrl": queue_url,
+        "MessageBody": message.get("body") or "(empty body)",
+        "MessageAttributes": {
+            name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
+        },
+    }
+    if queue_url.endswith(".fifo"):
+        group = (message.get("attributes") or {}).get("MessageGroupId") or "rejected"
+        request.update(MessageGroupId=group, MessageDeduplicationId=str(message.get("messageId"))[:128])
+    try:
+        client.send_message(**request)
+    except (ClientError, BotoCoreError) as error:
+        logger.error("rejected-message queue refused a message", extra={"fields": {"error": str(error)}})
+        return False
+    return True
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Record every purchase in the batch; report invalid and failed messages by messageId."""
     with log_context(context):
         failures: list[str] = []
-        outcomes = {"recorded": 0, "duplicate": 0, "invalid": 0, "failed": 0}
+        outcomes = {"recorded": 0, "duplicate": 0, "invalid": 0, "failed": 0, "unrejected": 0}
         for message in event.get("Records") or []:
             message_id = message.get("messageId")
             fifo = str(message.get("eventSourceARN", "")).endswith(".fifo")
@@ -138,7 +172,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             except InvalidPurchase as error:
                 logger.error("invalid purchase message", extra={"fields": {**fields, "reason": str(error)}})
                 outcomes["invalid"] += 1
-                failures.append(message_id)
+                if not reject(sqs, REJECTED_QUEUE_URL, message, str(error)):
+                    outcomes["unrejected"] += 1
+                    failures.append(message_id)
                 continue
             fields["purchase_id"] = purchase.purchase_id
             try:
@@ -153,6 +189,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add("PurchasesRecorded", outcomes["recorded"])
         metrics.add("DuplicatePurchases", outcomes["duplicate"])
         metrics.add("InvalidPurchases", outcomes["invalid"])
+        metrics.add("RejectionsNotDelivered", outcomes["unrejected"])
         metrics.add("PurchaseWriteFailures", outcomes["failed"])
         metrics.flush()
         return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
-from lambda_common.dynamo import MAX_DIGITS, number_fits, to_dynamodb_json
+from lambda_common.dynamo import MAX_DIGITS, key_problem, number_fits, to_dynamodb_json, valid_utf8
 from lambda_common.parsing import parse_json, utc_datetime
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -80,6 +80,9 @@ def _identifier(data: dict[str, Any], name: str) -> str:
         value = str(value)
     if not isinstance(value, str) or not value.strip() or len(value) > _MAX_ID:
         raise InvalidPurchase(f"{name} must be a non-empty string of at most {_MAX_ID} characters")
+    if not valid_utf8(value):
+        # JSON's "\ud800" escapes decode to lone surrogates, which DynamoDB refuses on every attempt.
+        raise InvalidPurchase(f"{name} is not valid UTF-8 (a lone surrogate)")
     return value.strip()
 
 
@@ -134,6 +137,11 @@ def parse_purchase(body: str) -> Purchase:
         purchased_at=_timestamp(data.get("purchased_at")),
         sns_message_id=message_id,
     )
+    # 256 four-byte characters pass the character limit and still make a key DynamoDB refuses every time.
+    for key in (purchase_key(purchase), product_key(purchase), buyer_key(purchase), customer_key(purchase)):
+        problem = key_problem(key, sort_key="sk")
+        if problem:
+            raise InvalidPurchase(f"{problem} (from purchase_id, product_id or customer_id)")
     if not number_fits(purchase.amount):
         raise InvalidPurchase(
             f"unit_price x quantity needs more than {MAX_DIGITS} significant digits or is outside the "
