@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import threading
 import uuid
+from decimal import Decimal
 
 import boto3
 import pytest
@@ -576,3 +578,215 @@ def test_recorded_list_replace_and_delete_events_are_served_in_sequence(api, dyn
     assert listed.status == 200 and [item["id"] for item in listed.body["items"]] == [item_id]
     assert replaced.status == 200 and replaced.header("ETag") == '"2"'
     assert deleted.status == 204
+
+
+# --- numbers: untrusted digits in, DynamoDB numbers out exactly -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "limit",
+    ["1" * 4301, "9" * 10_000, "-" + "1" * 5000, "0" * 5000 + "101"],
+)
+def test_list_items_with_huge_limit_answers_400(api, limit):
+    # Python's int() refuses (ValueError) digit strings beyond 4300 characters: that must not be a 500.
+    answer = call(api, "GET", "/items", query={"limit": limit})
+
+    assert answer.status == 400
+    assert answer.error["code"] == "invalid_query" and answer.error["field"] == "limit"
+
+
+def test_list_items_with_leading_zeros_in_a_long_limit_still_reads_its_value(api):
+    create(api)
+
+    answer = call(api, "GET", "/items", query={"limit": "0" * 5000 + "1"})
+
+    assert answer.status == 200 and len(answer.body["items"]) == 1
+
+
+def test_http_api_v2_list_with_huge_limit_answers_400(api):
+    event = {
+        "version": "2.0",
+        "routeKey": "GET /items",
+        "rawPath": "/items",
+        "rawQueryString": "limit=" + "1" * 4301,
+        "queryStringParameters": {"limit": "1" * 4301},
+        "headers": {},
+        "requestContext": {"http": {"method": "GET", "path": "/items"}, "stage": "$default"},
+        "isBase64Encoded": False,
+    }
+
+    answer = invoke(api, event)
+
+    assert answer.status == 400 and answer.error["field"] == "limit"
+
+
+@pytest.mark.parametrize(
+    "key_json",
+    [
+        '{"id":' + "1" * 700 + "}",
+        '{"id":1e' + "9" * 600 + "}",
+        '{"id":-1.5E-400}',
+        '{"id":NaN}',
+        '{"id":' + "[" * 700 + "}",
+    ],
+)
+def test_cursor_holding_a_number_or_deep_nesting_answers_400(api, key_json):
+    cursor = base64.urlsafe_b64encode(key_json.encode()).rstrip(b"=").decode()
+
+    answer = call(api, "GET", "/items", query={"cursor": cursor})
+
+    assert answer.status == 400 and answer.error["field"] == "cursor"
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("tag", ['"' + "1" * 5000 + '"', '"' + "0" * 5000 + '1"', '"1e9999"'])
+def test_if_match_with_a_huge_number_is_412_not_500(api, method, tag):
+    item_id = create(api).body["id"]
+    body = MUG if method != "DELETE" else None
+
+    answer = call(api, method, f"/items/{item_id}", body=body, headers={"If-Match": tag})
+
+    assert answer.status == 412 and answer.error["code"] == "precondition_failed"
+
+
+def test_put_with_if_match_naming_the_version_with_leading_zeros_is_412_like_every_other_write(api):
+    # Strong comparison is of the quoted text: '"01"' is not the entity tag '"1"', on any write path.
+    item_id = create(api).body["id"]
+
+    put = call(api, "PUT", f"/items/{item_id}", body=MUG, headers={"If-Match": '"01"'})
+    patch = call(api, "PATCH", f"/items/{item_id}", body={"quantity": 1}, headers={"If-Match": '"01"'})
+
+    assert (put.status, patch.status) == (412, 412)
+    assert call(api, "GET", f"/items/{item_id}").body["version"] == 1
+
+
+@pytest.mark.parametrize("number", ["1e" + "9" * 30, "-1E" + "9" * 30, "1e-" + "9" * 30, "0.5e" + "1" * 5000])
+def test_body_number_beyond_what_decimal_can_hold_answers_400(api, number):
+    raw = f'{{"name": "a", "price": {number}}}'
+
+    answer = call(api, "POST", "/items", body=raw, headers={"Content-Type": "application/json"})
+
+    assert answer.status == 400 and answer.error["code"] in ("invalid_json", "validation_failed")
+
+
+def test_body_integer_beyond_the_int_digit_limit_answers_400(api):
+    raw = '{"name": "a", "price": ' + "1" * 5000 + "}"
+
+    answer = call(api, "POST", "/items", body=raw, headers={"Content-Type": "application/json"})
+
+    assert answer.status == 400 and answer.error["field"] == "price"
+
+
+EXACT_NUMBERS = {
+    "price": "123456789012345678.5",
+    "quantity": "7",
+    "dimensions": {"width": "0.1000000000000000000000000000000000001", "height": "-1E-130"},
+    "big": "9.9999999999999999999999999999999999999E+125",
+    "tiny": "1.2345678901234567890123456789012345678E-100",
+    "list": ["12345678901234567890123456789012345678", "-0.000001", "1.5"],
+}
+EXACT_SCHEMA = {"type": "object", "required": ["price"], "properties": {"price": {"type": "number"}}}
+
+
+def _literal(shape) -> str:
+    """JSON text with each string leaf of ``shape`` written as the number literal it spells."""
+    if isinstance(shape, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_literal(v)}" for k, v in shape.items()) + "}"
+    if isinstance(shape, list):
+        return "[" + ",".join(_literal(v) for v in shape) + "]"
+    return shape
+
+
+def _exact(raw: str):
+    """A JSON answer body with every number as Decimal, so that nothing is lost in the reading."""
+    return json.loads(raw, parse_float=Decimal, parse_int=Decimal)
+
+
+def _as_decimals(shape):
+    if isinstance(shape, dict):
+        return {k: _as_decimals(v) for k, v in shape.items()}
+    if isinstance(shape, list):
+        return [_as_decimals(v) for v in shape]
+    return Decimal(shape)
+
+
+def _same_numbers(got, expected) -> bool:
+    """Equal as numbers and as JSON structure; Decimal == Decimal is exact, unlike float."""
+    if isinstance(expected, dict):
+        return (
+            isinstance(got, dict)
+            and got.keys() == expected.keys()
+            and all(_same_numbers(got[k], v) for k, v in expected.items())
+        )
+    if isinstance(expected, list):
+        return (
+            isinstance(got, list)
+            and len(got) == len(expected)
+            and all(_same_numbers(g, e) for g, e in zip(got, expected, strict=True))
+        )
+    return isinstance(got, Decimal) and got == expected
+
+
+def test_item_numbers_round_trip_exactly(make_api, dynamodb):
+    api = make_api(ITEM_SCHEMA=json.dumps(EXACT_SCHEMA))
+    expected = _as_decimals(EXACT_NUMBERS)
+
+    created = call(
+        api, "POST", "/items", body=_literal(EXACT_NUMBERS), headers={"Content-Type": "application/json"}
+    )
+    item_id = created.body["id"]
+    read = call(api, "GET", f"/items/{item_id}")
+    listed = call(api, "GET", "/items")
+
+    assert created.status == 201 and read.status == 200
+    for raw in (created.raw_body, read.raw_body):
+        document = _exact(raw)
+        assert _same_numbers({k: document[k] for k in expected}, expected), raw
+    assert _same_numbers({k: _exact(listed.raw_body)["items"][0][k] for k in expected}, expected), (
+        listed.raw_body
+    )
+    stored = dynamodb.get_item(TableName=TABLE, Key={"id": {"S": item_id}})["Item"]
+    assert Decimal(stored["price"]["N"]) == Decimal("123456789012345678.5")
+    assert Decimal(stored["dimensions"]["M"]["width"]["N"]) == Decimal(
+        "0.1000000000000000000000000000000000001"
+    )
+
+
+def test_item_numbers_stay_exact_through_put_and_patch(make_api):
+    api = make_api(ITEM_SCHEMA=json.dumps(EXACT_SCHEMA))
+    item_id = create(api, {"price": 1}).body["id"]
+
+    put = call(
+        api,
+        "PUT",
+        f"/items/{item_id}",
+        body='{"price": 123456789012345678.5, "ratio": 0.1000000000000000000000000000000000001}',
+        headers={"Content-Type": "application/json", "If-Match": '"1"'},
+    )
+    patched = call(api, "PATCH", f"/items/{item_id}", body='{"other": 2.25}', headers={"If-Match": '"2"'})
+
+    for answer in (put, patched):
+        assert answer.status == 200, answer.body
+        assert '"price":123456789012345678.5' in answer.raw_body
+        assert '"ratio":0.1000000000000000000000000000000000001' in answer.raw_body
+    assert '"other":2.25' in patched.raw_body
+
+
+def test_numbers_another_writer_stored_are_answered_as_stored(api, dynamodb):
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={
+            "id": {"S": "written-elsewhere"},
+            "version": {"N": "3"},
+            "price": {"N": "0.1000000000000000000000000000000000001"},
+            "count": {"N": "12345678901234567890123456789012345678"},
+            "hundred": {"N": "1E+2"},
+        },
+    )
+
+    answer = call(api, "GET", "/items/written-elsewhere")
+
+    assert answer.status == 200
+    assert '"price":0.1000000000000000000000000000000000001' in answer.raw_body
+    assert '"count":12345678901234567890123456789012345678' in answer.raw_body
+    assert '"hundred":100' in answer.raw_body and answer.header("ETag") == '"3"'

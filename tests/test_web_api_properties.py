@@ -197,7 +197,8 @@ storable_values = st.recursive(
     )
 )
 def test_created_item_reads_back_as_the_same_json_with_ints_still_ints(api, extra):
-    sent = json.dumps(extra, default=str)
+    # Decimals go out as number literals, not strings: a string would not exercise the number path.
+    sent = _json_text(extra)
     created = api.handler(
         rest_event("POST", "/items", body=sent, headers={"Content-Type": "application/json"}), LambdaContext()
     )
@@ -212,6 +213,17 @@ def test_created_item_reads_back_as_the_same_json_with_ints_still_ints(api, extr
     assert _ints_where_sent(expected, got)
 
 
+def _json_text(value) -> str:
+    """JSON text for test data, each Decimal as the literal str() gives it (always a valid JSON number)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_json_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_json_text(v) for v in value) + "]"
+    return json.dumps(value)
+
+
 def _ints_where_sent(expected, got) -> bool:
     if isinstance(expected, bool) or expected is None or isinstance(expected, str):
         return expected == got
@@ -222,3 +234,49 @@ def _ints_where_sent(expected, got) -> bool:
     if isinstance(expected, dict):
         return all(_ints_where_sent(v, got[k]) for k, v in expected.items())
     return True
+
+
+def _dynamodb_number(sign: int, coefficient: int, adjusted: int) -> Decimal:
+    # Up to 38 significant digits with the leading digit's exponent (``adjusted``) in -130..125.
+    digits = tuple(map(int, str(coefficient)))
+    return Decimal((sign, digits, adjusted - len(digits) + 1 if coefficient else adjusted))
+
+
+dynamodb_numbers = st.builds(
+    _dynamodb_number,
+    st.integers(0, 1),
+    st.integers(0, 10**38 - 1) | st.integers(0, 10**6),
+    st.integers(-130, 125) | st.integers(-8, 20),
+)
+literal_forms = st.sampled_from([str, lambda d: format(d, "f"), lambda d: format(d, "e")])
+
+
+def _exact(raw: str):
+    return json.loads(raw, parse_float=Decimal, parse_int=Decimal)
+
+
+@PROPERTY_SETTINGS
+@given(number=dynamodb_numbers, form=literal_forms)
+def test_any_number_dynamodb_stores_round_trips_exactly_through_put_then_get(api, number, form):
+    literal = form(number)
+    created = api.handler(rest_event("POST", "/items", body={"name": "n", "price": 0}), LambdaContext())
+    item_id = json.loads(created["body"])["id"]
+    body = f'{{"name": "n", "price": 0, "value": {literal}, "deep": {{"list": [{literal}]}}}}'
+
+    put = api.handler(
+        rest_event(
+            "PUT",
+            f"/items/{item_id}",
+            body=body,
+            headers={"Content-Type": "application/json", "If-Match": '"1"'},
+        ),
+        LambdaContext(),
+    )
+    read = api.handler(rest_event("GET", f"/items/{item_id}"), LambdaContext())
+
+    assert (put["statusCode"], read["statusCode"]) == (200, 200), put
+    for answer in (put, read):
+        document = _exact(answer["body"])
+        assert document["value"] == number and document["deep"] == {"list": [number]}, answer["body"]
+    stored = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"id": {"S": item_id}})["Item"]
+    assert Decimal(stored["value"]["N"]) == number

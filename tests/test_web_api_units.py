@@ -10,12 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambda_src" / "web_api"))
+# As in a Lambda package: the function's folder and the shared lambda_common, whichever test file ran first.
+for _folder in ("common", "web_api"):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambda_src" / _folder))
 
 from api_config import load_settings  # noqa: E402
 from api_cursor import decode_cursor, encode_cursor  # noqa: E402
 from api_items import if_match_holds, if_none_match_holds, merge_patch  # noqa: E402
 from api_responses import ApiError, dumps  # noqa: E402
+from api_routing import parse_digits  # noqa: E402
 from api_store import from_attribute, to_attribute  # noqa: E402
 from api_validation import Invalid, SchemaError, check_schema, check_storable, validate  # noqa: E402
 
@@ -144,6 +147,46 @@ def test_numbers_survive_dynamodb_typing_and_json_output():
     restored = {key: from_attribute(to_attribute(value)) for key, value in document.items()}
 
     assert dumps(restored) == '{"i":12,"f":0.1,"e":100,"big":1000000000000000000000000000000}'
+
+
+def test_stored_non_integers_are_written_exactly_not_through_float():
+    document = {
+        "big": Decimal("123456789012345678.5"),
+        "fine": Decimal("0.1000000000000000000000000000000000001"),
+        "nested": [{"tiny": Decimal("-1E-130")}],
+    }
+
+    restored = {key: from_attribute(to_attribute(value)) for key, value in document.items()}
+
+    assert dumps(restored) == (
+        '{"big":123456789012345678.5,"fine":0.1000000000000000000000000000000000001,'
+        '"nested":[{"tiny":-1E-130}]}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "max_digits", "value"),
+    [
+        ("7", 3, 7),
+        ("100", 3, 100),
+        ("007", 3, 7),
+        ("0" * 5000 + "42", 3, 42),
+        ("0", 3, 0),
+        ("1000", 3, None),
+        ("1" * 4301, 3, None),
+        ("1" * 4301, 5000, None),
+        ("", 3, None),
+        ("-1", 3, None),
+        ("+1", 3, None),
+        (" 1", 3, None),
+        ("1.0", 3, None),
+        ("1e2", 3, None),
+        ("\u0663", 3, None),
+        ("\uff11", 3, None),
+    ],
+)
+def test_parse_digits_reads_ascii_digits_and_never_calls_int_on_a_long_text(raw, max_digits, value):
+    assert parse_digits(raw, max_digits) == value
 
 
 def test_settings_defaults_and_client_id_detection():

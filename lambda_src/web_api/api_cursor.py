@@ -13,6 +13,7 @@ import re
 
 from api_responses import ApiError
 from api_routing import valid_id
+from lambda_common import json_numbers
 
 MAX_CURSOR_CHARS = 1024
 _ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
@@ -31,8 +32,10 @@ def decode_cursor(cursor: str, key_name: str) -> dict[str, str]:
         raise invalid
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        # Strict and exact: a number, NaN or deep nesting in a crafted cursor is a ValueError, never an
+        # int() past its digit limit or a RecursionError, and then fails the id check below.
+        key = json_numbers.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError):
         raise invalid from None
     if not isinstance(key, dict) or set(key) != {key_name} or not valid_id(key[key_name]):
         raise invalid

@@ -13,7 +13,6 @@ HTTP semantics chosen here:
 
 from __future__ import annotations
 
-import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -22,9 +21,10 @@ from urllib.parse import quote
 from api_config import MAX_PAGE_SIZE, VERSION_ATTRIBUTE, Settings
 from api_cursor import decode_cursor, encode_cursor
 from api_responses import ApiError, Response, etag
-from api_routing import COLLECTION, Request, Route, match, media_type, valid_id
+from api_routing import COLLECTION, Request, Route, match, media_type, parse_digits, valid_id
 from api_store import ConditionFailed, ItemStore, ItemTooLarge
 from api_validation import Invalid, check_storable, validate
+from lambda_common import json_numbers
 
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 
@@ -64,26 +64,24 @@ def preflight(route: Route) -> Response:
 # --- request bodies -------------------------------------------------------------------------------------
 
 
-def _reject_number_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def parse_json_body(request: Request) -> Any:
-    """The request body as JSON, numbers as Decimal; 415 for another media type, 400 for anything broken."""
+    """The request body as JSON, numbers as Decimal; 415 for another media type, 400 for anything broken.
+
+    Decimal, never float, so that what a client sends is what DynamoDB stores, to all 38 digits.
+    """
     kind = media_type(request)
     if kind is not None and kind not in JSON_TYPES and not kind.endswith("+json"):
         raise ApiError(415, "unsupported_media_type", "Send the body as application/json.")
     if not request.body:
         raise ApiError(400, "invalid_json", "The request body is empty; send a JSON object.")
     try:
-        text = request.body.decode("utf-8")
-        return json.loads(
-            text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_number_constant
-        )
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        # ValueError covers JSONDecodeError and NaN/Infinity; RecursionError covers absurd nesting.
-        message = exc.msg if isinstance(exc, json.JSONDecodeError) else "the body is not valid JSON"
-        raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {message}.") from None
+        # Decoded here rather than by json: JSON text on the wire is UTF-8 (RFC 8259), never UTF-16/32.
+        return json_numbers.loads(request.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_json", "The request body is not valid UTF-8.") from None
+    except ValueError as exc:
+        # Syntax errors, NaN/Infinity, numbers beyond Decimal's range and absurd nesting alike.
+        raise ApiError(400, "invalid_json", f"The request body is not valid JSON: {exc}.") from None
 
 
 def _as_object(body: Any) -> dict:
@@ -188,9 +186,10 @@ def _page_size(request: Request, settings: Settings) -> int:
     raw = request.query.get("limit")
     if raw is None:
         return settings.page_size
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    limit = parse_digits(raw, len(str(MAX_PAGE_SIZE)))
+    if limit is None or not 1 <= limit <= MAX_PAGE_SIZE:
         raise ApiError(400, "invalid_query", f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.", "limit")
-    return int(raw)
+    return limit
 
 
 def list_items(request: Request, store: ItemStore, settings: Settings) -> Response:
@@ -287,7 +286,10 @@ def _single_strong_version(if_match: str | None) -> int | None:
     if len(tags) != 1 or len(tags[0]) < 3 or not (tags[0][0] == tags[0][-1] == '"'):
         return None
     inner = tags[0][1:-1]
-    return int(inner) if inner.isascii() and inner.isdigit() and len(inner) < 19 else None
+    version = parse_digits(inner, 18)
+    # Only the tag we issue for that version: '"01"' is not '"1"' under strong comparison, as in
+    # if_match_holds, so it must not pass here as version 1.
+    return version if version is not None and etag(version) == tags[0] else None
 
 
 def _write_blind(item_id: str, document: dict, expected: int, store: ItemStore) -> Response:

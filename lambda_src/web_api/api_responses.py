@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
+
+from lambda_common import json_numbers
 
 
 class ApiError(Exception):
@@ -36,18 +36,13 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def _json_default(value: Any) -> Any:
-    # DynamoDB hands every number back as Decimal; integral ones must stay JSON integers.
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return int(value)
-        return float(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
 def dumps(value: Any) -> str:
-    """JSON text for a response body; DynamoDB Decimals become ints when integral, floats otherwise."""
-    return json.dumps(value, default=_json_default, separators=(",", ":"))
+    """Compact JSON text for a response body, each DynamoDB number exactly as stored.
+
+    Never through float: DynamoDB numbers carry 38 significant digits, float about 17. Integral numbers
+    are JSON integers, whether they arrive as int or as Decimal.
+    """
+    return json_numbers.dumps(value)
 
 
 def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict:

@@ -15,6 +15,8 @@ ITEM = "item"
 METHODS = {COLLECTION: ("GET", "POST"), ITEM: ("GET", "PUT", "PATCH", "DELETE")}
 # DynamoDB allows 2048 bytes for a partition key; a quarter of that is plenty for an id in a URL.
 MAX_ID_BYTES = 512
+# int() refuses (ValueError) a text of more digits than this, Python's default conversion limit.
+_INT_DIGITS_LIMIT = 4300
 
 
 @dataclass
@@ -168,6 +170,22 @@ def valid_id(item_id: object) -> bool:
         return len(item_id.encode("utf-8")) <= MAX_ID_BYTES
     except UnicodeEncodeError:
         return False
+
+
+def parse_digits(raw: str, max_digits: int) -> int | None:
+    """The integer an ASCII digit string spells, or None for any other text or above ``max_digits`` digits.
+
+    For numbers from query strings and headers. The digits are counted (leading zeros aside) before
+    ``int()`` sees them: it raises on more than 4300, and a number too long for its use is the client's
+    mistake, not a server error. Only ASCII counts: ``isdigit`` alone also passes "٣", which ``int`` reads
+    as 3, and "²", which it refuses.
+    """
+    if not raw or not raw.isascii() or not raw.isdigit():
+        return None
+    significant = raw.lstrip("0")
+    if len(significant) > min(max_digits, _INT_DIGITS_LIMIT):
+        return None
+    return int(significant or "0")
 
 
 def media_type(request: Request) -> str | None:
