@@ -158,3 +158,33 @@ def test_metrics_refuse_what_cloudwatch_would_reject(name, value, unit, message)
 
     with pytest.raises(ValueError, match=message):
         metrics.add(name, value, unit)
+
+
+def test_batch_response_lists_each_failure_once_stream_sequences_lowest_first():
+    from lambda_common.batch import batch_response
+
+    assert batch_response(["10", "9", "10", "100"], sequence_numbers=True) == {
+        "batchItemFailures": [{"itemIdentifier": "9"}, {"itemIdentifier": "10"}, {"itemIdentifier": "100"}]
+    }
+    # SQS message ids keep their order: a FIFO group's tail is reported as it came.
+    assert batch_response(["b", "a", "b"]) == {
+        "batchItemFailures": [{"itemIdentifier": "b"}, {"itemIdentifier": "a"}]
+    }
+    assert batch_response([], state={}) == {"batchItemFailures": [], "state": {}}
+
+
+def test_write_each_reports_retryable_errors_per_key_and_lets_bugs_propagate():
+    from lambda_common.batch import write_each
+
+    def write(key):
+        if key == "throttled":
+            raise TimeoutError("slow down")
+        if key == "bug":
+            raise KeyError("bug")
+        return key.upper()
+
+    results, errors = write_each(["a", "throttled", "b"], write, concurrency=2, retryable=(TimeoutError,))
+    assert results == {"a": "A", "b": "B"}
+    assert errors == {"throttled": "TimeoutError: slow down"}
+    with pytest.raises(KeyError):
+        write_each(["bug"], write, concurrency=2, retryable=(TimeoutError,))

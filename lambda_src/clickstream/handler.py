@@ -37,13 +37,13 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from clicks import ClickPlan, CountKey, count_update, malformed_report, plan_clicks, position
 from lambda_common import Metrics, get_logger, log_context
+from lambda_common.batch import batch_response, write_each
 from lambda_common.dynamo import (
     DEFAULT_MARK_TTL_SECONDS,
     GuardConflict,
@@ -93,17 +93,12 @@ def write_counts(
             mark_ttl_seconds=MARK_TTL_SECONDS,
         )
 
-    results: dict[tuple[CountKey, str], GuardResult] = {}
-    errors: dict[tuple[CountKey, str], str] = {}
-    groups = list(plan.entries)
-    with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(groups)))) as pool:
-        futures = {group: pool.submit(write, group) for group in groups}
-        for group, future in futures.items():
-            try:
-                results[group] = future.result()
-            except (ClientError, BotoCoreError, GuardConflict) as error:
-                errors[group] = f"{type(error).__name__}: {error}"
-    return results, errors
+    return write_each(
+        list(plan.entries),
+        write,
+        concurrency=concurrency,
+        retryable=(ClientError, BotoCoreError, GuardConflict),
+    )
 
 
 def send_reports(client: Any, queue_url: str, malformed: list[tuple[dict, str]]) -> set[int]:
@@ -214,5 +209,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add("CountWrites", sum(r.writes for r in results.values()))
         metrics.add("CountWriteFailures", len(errors))
         metrics.flush()
-        ordered = sorted(failed, key=lambda s: (len(s), s))
-        return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in ordered]}
+        return batch_response(failed, sequence_numbers=True)

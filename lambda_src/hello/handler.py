@@ -7,6 +7,7 @@ redelivers only that message and, after the queue's maxReceiveCount, moves it to
 from __future__ import annotations
 
 from lambda_common import Metrics, get_logger, log_context
+from lambda_common.batch import batch_response
 from lambda_common.parsing import parse_json
 
 logger = get_logger()
@@ -39,6 +40,6 @@ def handler(event, context):
                     extra={"fields": {"message_id": record.get("messageId"), "reason": str(error)}},
                 )
                 metrics.add("Rejected")
-                failures.append({"itemIdentifier": record["messageId"]})
+                failures.append(record["messageId"])
         metrics.flush()
-        return {"batchItemFailures": failures}
+        return batch_response(failures)

@@ -38,6 +38,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from lambda_common import Metrics, get_logger, log_context
+from lambda_common.batch import batch_response
 from lambda_common.dynamo import from_dynamodb_json, to_dynamodb_json
 from purchase_records import (
     InvalidPurchase,
@@ -192,4 +193,4 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add("RejectionsNotDelivered", outcomes["unrejected"])
         metrics.add("PurchaseWriteFailures", outcomes["failed"])
         metrics.flush()
-        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failures]}
+        return batch_response(failures)

@@ -41,7 +41,6 @@ skipped, and after the retry limit the poison record goes to the on-failure dest
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +48,7 @@ import boto3
 from aggregation import AggregateKey, BatchPlan, Config, parse_config, plan_batch, update_plan
 from botocore.exceptions import BotoCoreError, ClientError
 from lambda_common import Metrics, get_logger, log_context
+from lambda_common.batch import batch_response, write_each
 from lambda_common.dynamo import (
     DEFAULT_MARK_TTL_SECONDS,
     GuardConflict,
@@ -105,16 +105,9 @@ def write_aggregates(
             mark_ttl_seconds=MARK_TTL_SECONDS,
         )
 
-    results: dict[AggregateKey, GuardResult] = {}
-    errors: dict[AggregateKey, str] = {}
-    with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(keys)))) as pool:
-        futures = {key: pool.submit(write, key) for key in keys}
-        for key, future in futures.items():
-            try:
-                results[key] = future.result()
-            except (ClientError, BotoCoreError, GuardConflict) as error:
-                errors[key] = f"{type(error).__name__}: {error}"
-    return results, errors
+    return write_each(
+        keys, write, concurrency=concurrency, retryable=(ClientError, BotoCoreError, GuardConflict)
+    )
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -159,9 +152,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                 }
             },
         )
-        ordered = sorted(failed, key=lambda s: (len(s), s))
-        response: dict[str, Any] = {"batchItemFailures": [{"itemIdentifier": s} for s in ordered]}
-        if "window" in event:
-            # Tumbling-window invocations must hand a state back; the aggregates table is the state.
-            response["state"] = {}
-        return response
+        # Tumbling-window invocations must hand a state back; the aggregates table is the state.
+        return batch_response(failed, sequence_numbers=True, state={} if "window" in event else None)
