@@ -33,6 +33,11 @@ GATEWAY_ERRORS = {
     "UNSUPPORTED_MEDIA_TYPE": (415, "Unsupported Media Type"),
 }
 MISSING_TOKEN = {"message": GATEWAY_ERRORS["MISSING_AUTHENTICATION_TOKEN"][1]}
+#: API Gateway's payload limit (10 MB), answered with 413 before the body is read.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+REQUEST_TOO_LONG = {"message": "Request Too Long"}
+#: The answer to a request whose Content-Length is not a byte count.
+BAD_REQUEST = {"message": "Bad Request"}
 
 
 @dataclass
@@ -312,6 +317,14 @@ def http_response(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
 Invoke = Callable[[str, dict[str, Any], str], Any]
 
 
+def _content_length(header: str | None) -> int | None:
+    """The Content-Length header's byte count (0 when absent); None when it is not a count."""
+    if header is None:
+        return 0
+    text = header.strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 class ApiServer:
     """Serves one REST API on ``127.0.0.1:<port>`` at ``/<stage>/...``.
 
@@ -404,8 +417,10 @@ class ApiServer:
         try:
             payload = template.render(RenderContext(text, request_id)) if template else text
         except TemplateError as error:
-            log.warning("%s %s: request template failed: %s", self.api.name, target.action, error)
-            return 500, JSON_HEADERS, json.dumps(INTERNAL_ERROR).encode()
+            # The template needs the body as JSON and cannot read it (not JSON, nested too deeply, a number
+            # Python refuses): API Gateway answers such a body with 400, not with an integration error.
+            log.info("%s %s: request template cannot read the body: %s", self.api.name, target.action, error)
+            return gateway_error(self.api, "BAD_REQUEST_BODY")
         if self._service is None:
             return 500, JSON_HEADERS, json.dumps(INTERNAL_ERROR).encode()
         backend_status, backend_body = self._service(target.service, target.action, payload)
@@ -435,7 +450,8 @@ class ApiServer:
         headers = [*response.headers.items()]
         if not any(key.lower() == "content-type" for key, _ in headers):
             headers.append(("Content-Type", "application/json"))
-        return response.status, headers, data.encode()
+        # "replace": an unpaired surrogate from the payload's JSON becomes "?", as Java's UTF-8 encoder does.
+        return response.status, headers, data.encode("utf-8", "replace")
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
@@ -445,16 +461,25 @@ class ApiServer:
 
             def _serve(self) -> None:
                 started = time.perf_counter()
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, headers, data = server.handle(
-                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
-                )
+                length = _content_length(self.headers.get("Content-Length"))
+                if length is None or length > MAX_BODY_BYTES:
+                    # The body is left unread: where it ends is unknown (or too far to read), so this
+                    # connection cannot carry another request.
+                    self.close_connection = True
+                    status, headers, data = (
+                        (400, JSON_HEADERS, json.dumps(BAD_REQUEST).encode())
+                        if length is None
+                        else (413, JSON_HEADERS, json.dumps(REQUEST_TOO_LONG).encode())
+                    )
+                else:
+                    status, headers, data = self._answer(self.rfile.read(length) if length else b"")
                 self.send_response(status)
                 for key, value in headers:
                     if key.lower() not in ("content-length", "connection", "transfer-encoding"):
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
+                if self.close_connection:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(data)
@@ -466,6 +491,17 @@ class ApiServer:
                     status,
                     (time.perf_counter() - started) * 1000,
                 )
+
+            def _answer(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+                try:
+                    return server.handle(
+                        self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                    )
+                except Exception:
+                    # A failure of the runner itself: the client gets API Gateway's 500 rather than a
+                    # dropped connection, the developer the traceback.
+                    log.exception("%s %s %s: the local API failed", server.api.name, self.command, self.path)
+                    return 500, JSON_HEADERS, json.dumps(INTERNAL_ERROR).encode()
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 

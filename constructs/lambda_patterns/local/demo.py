@@ -3,6 +3,10 @@
 Uploads an image made with Pillow (thumbnails are copied to ``local-out/``), publishes a purchase event
 when the app has an analytics stack, and writes and reads an item through the HTTP API when it has a web
 stack. Each step that the app cannot serve is skipped with a message.
+
+Object keys are whatever the bucket holds, so each becomes a file only through ``local_path``: a key that
+is not a plain relative path (``..``, a leading ``/``, NUL, a backslash...) or that would reach out of
+``local-out/`` through a symlink is skipped with a warning, never written elsewhere.
 """
 
 from __future__ import annotations
@@ -21,6 +25,14 @@ from typing import Any
 from lambda_patterns.local.runner import LocalApp
 
 DEADLINE_S = 60
+#: The longest file or folder name the common file systems take (NAME_MAX, in UTF-8 bytes).
+MAX_NAME_BYTES = 255
+
+log = logging.getLogger("lambda_patterns.local")
+
+
+class UnsafeKey(ValueError):
+    """An object key that ``local_path`` will not turn into a file."""
 
 
 def wait_for(probe: Callable[[], Any], timeout: float = DEADLINE_S) -> Any:
@@ -40,6 +52,39 @@ def find(app: LocalApp, path: str, kind: str | None = None) -> dict[str, Any] | 
         return app.find(path, kind)
     except LookupError:
         return None
+
+
+def _unsafe_part(part: str) -> str | None:
+    """Why one ``/``-separated part of a key cannot be a file or folder name as it is; None if it can."""
+    if part in ("", ".", ".."):
+        return "an empty, '.' or '..' path part"
+    if "\\" in part:
+        # A folder separator on Windows, and ambiguous everywhere else: never guessed at.
+        return "a backslash"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in part):
+        return "a control character (NUL among them)"
+    if len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        return f"a path part longer than {MAX_NAME_BYTES} bytes"
+    return None
+
+
+def local_path(out: Path, key: str) -> Path:
+    """Where the object ``key`` is saved: ``out`` joined with the key's ``/``-separated parts.
+
+    :raises UnsafeKey: the key is not a plain relative path (a part that is empty, ``.`` or ``..``, or
+        holds a backslash or a control character, or is too long for a file name), or its path resolves
+        (symlinks followed) outside ``out``. The message says why.
+    """
+    parts = key.split("/")
+    for part in parts:
+        reason = _unsafe_part(part)
+        if reason is not None:
+            raise UnsafeKey(f"the key has {reason}")
+    target = out.joinpath(*parts)
+    # Parts alone cannot leave out; a symlink already inside it (a file or a folder) still can.
+    if not target.resolve().is_relative_to(out.resolve()):
+        raise UnsafeKey(f"{target} resolves to {target.resolve()}, outside {out}")
+    return target
 
 
 def thumbnails(app: LocalApp, out: Path) -> None:
@@ -67,9 +112,15 @@ def thumbnails(app: LocalApp, out: Path) -> None:
         print("thumbnails: none after 60 s; see the function's log lines above")
         return
     for key in sorted(keys):
-        target = out / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(s3.get_object(Bucket=destination["Ref"], Key=key)["Body"].read())
+        try:
+            target = local_path(out, key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=destination["Ref"], Key=key)["Body"].read())
+        except (UnsafeKey, OSError) as error:
+            # OSError: a name the file system refuses, or a key that is both a file and a folder
+            # ("a" and "a/b"). One unsaved object does not end the demo.
+            log.warning("thumbnail %r not saved under %s: %s", key, out, error)
+            continue
         print(f"thumbnail: s3://{destination['Ref']}/{key} -> {target}")
 
 

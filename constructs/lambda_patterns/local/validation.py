@@ -2,6 +2,10 @@
 
 ``jsonschema`` is a development dependency (requirements-dev.txt), not one of the library's: it is imported
 only when an API validates bodies, and the runner says so when it is missing.
+
+``parse_json`` is how the local API reads any JSON body (here and for mapping templates): it turns every way
+a hostile body can break Python's parser into ``InvalidJSON``, which the API answers as API Gateway answers
+a bad body (400), never with a dropped connection.
 """
 
 from __future__ import annotations
@@ -12,6 +16,14 @@ from typing import Any
 
 #: The model used whatever the content type, if the method maps one.
 DEFAULT_CONTENT_TYPE = "$default"
+#: How deeply the runner lets a JSON body nest arrays and objects. Its own limit, not API Gateway's: what
+#: reads a parsed body (jsonschema, the templates' JSONPath and printing) recurses per level, several frames
+#: per level for a model referring to itself, and Python's recursion limit is 1000 frames.
+MAX_DEPTH = 100
+
+
+class InvalidJSON(ValueError):
+    """A body the runner cannot read as JSON: not JSON, a number Python refuses, or nested too deeply."""
 
 
 class UnsupportedModel(ValueError):
@@ -37,6 +49,43 @@ def _remote_refs(schema: Any) -> list[str]:
     if isinstance(schema, list):
         return [ref for value in schema for ref in _remote_refs(value)]
     return []
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    # Iterative, as the point is to never recurse on a body's nesting.
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
+def parse_json(text: str | bytes) -> Any:
+    """The JSON document ``text`` holds, nested at most ``MAX_DEPTH`` levels.
+
+    :raises InvalidJSON: not JSON (json.loads's ValueError, which includes an integer of more digits than
+        ``sys.get_int_max_str_digits()``), nesting deep enough to exhaust the parser's recursion, or deeper
+        than ``MAX_DEPTH``.
+    """
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise InvalidJSON("JSON nested too deeply for Python's parser") from None
+    except ValueError as error:
+        raise InvalidJSON(f"not JSON ({error})") from None
+    # A body can only be deeper than the limit if it opens more arrays and objects than that: counting
+    # brackets (strings included, an over-estimate) spares the walk for almost every body.
+    opened = (
+        text.count(b"[") + text.count(b"{") if isinstance(text, bytes) else text.count("[") + text.count("{")
+    )
+    if opened > MAX_DEPTH and _deeper_than(document, MAX_DEPTH):
+        raise InvalidJSON(f"JSON nested more than {MAX_DEPTH} levels deep")
+    return document
 
 
 class BodyValidator:
@@ -70,10 +119,15 @@ class BodyValidator:
         if validator is None:
             return []
         try:
-            document = json.loads(body or b"null")
-        except ValueError as error:
-            return [f"not JSON: {error}"]
-        return [
-            f"{'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
-            for error in validator.iter_errors(document)
-        ]
+            document = parse_json(body or b"null")
+        except InvalidJSON as error:
+            return [str(error)]
+        try:
+            return [
+                f"{'/'.join(str(part) for part in error.absolute_path) or '(root)'}: {error.message}"
+                for error in validator.iter_errors(document)
+            ]
+        except RecursionError:
+            # A model recursing more per level than MAX_DEPTH allows for: the body cannot be shown to
+            # conform, and an invalid body is what API Gateway answers for one it cannot validate.
+            return [f"too deeply nested to validate against the {media_type(content_type)} model"]

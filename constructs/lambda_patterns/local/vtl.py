@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lambda_patterns.local.validation import InvalidJSON, parse_json
+
 #: The references this subset knows, and whether each takes one argument.
 REFERENCES = {
     "input.body": False,
@@ -90,14 +92,14 @@ class RenderContext:
     _parsed: bool = False
 
     def document(self) -> Any:
-        """The payload parsed as JSON (an empty payload is an empty object, as in API Gateway)."""
+        """The payload parsed as JSON (an empty payload is an empty object, as in API Gateway), by
+        ``validation.parse_json``: a payload nested too deeply for it is a TemplateError too, so nothing
+        rendered from a document recurses past its depth limit."""
         if not self._parsed:
             try:
-                self._document = json.loads(self.body) if self.body.strip() else {}
-            except ValueError as error:
-                raise TemplateError(
-                    f"the payload is not JSON ({error}); $input.path/json need JSON"
-                ) from None
+                self._document = parse_json(self.body) if self.body.strip() else {}
+            except InvalidJSON as error:
+                raise TemplateError(f"the payload is {error}; $input.path/json need JSON") from None
             self._parsed = True
         return self._document
 
@@ -161,13 +163,14 @@ def escape_javascript(text: str) -> str:
     """``$util.escapeJavaScript``: Apache Commons Lang's ``escapeJavaScript``, which API Gateway uses.
 
     Quotes (single ones too), backslash and ``/`` get a backslash; control characters their short escape
-    or ``\\u00XX``; every character beyond ASCII ``\\uXXXX`` (uppercase hex, per UTF-16 unit, as Java)."""
+    or ``\\u00XX``; every character beyond ASCII ``\\uXXXX`` (uppercase hex, per UTF-16 unit, as Java). An
+    unpaired surrogate (JSON's ``"\\ud800"`` parses to one) is a UTF-16 unit of its own, as in a Java string."""
     out: list[str] = []
     for char in text:
         if char in _JS_ESCAPES:
             out.append(_JS_ESCAPES[char])
         elif ord(char) < 0x20 or ord(char) > 0x7F:
-            units = char.encode("utf-16-be")
+            units = char.encode("utf-16-be", "surrogatepass")
             for index in range(0, len(units), 2):
                 out.append(f"\\u{int.from_bytes(units[index : index + 2], 'big'):04X}")
         else:
@@ -216,7 +219,8 @@ def _evaluate(reference: Reference | Literal, context: RenderContext) -> Any:
     assert reference.argument is not None
     text = java_string(_evaluate(reference.argument, context))
     if name == "util.base64Encode":
-        return base64.b64encode(text.encode()).decode()
+        # Java's UTF-8 encoder writes "?" for an unpaired surrogate, where Python's raises.
+        return base64.b64encode(text.encode("utf-8", "replace")).decode()
     return escape_javascript(text)
 
 
