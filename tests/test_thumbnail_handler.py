@@ -6,7 +6,7 @@ import copy
 import io
 import json
 import sys
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote, unquote_plus, urlsplit
 
 import boto3
 import pytest
@@ -18,6 +18,7 @@ from conftest import load_event, load_handler
 
 SOURCE = "uploads"
 DEST = "thumbs"
+SIZES = (128, 256, 1024)
 
 
 @pytest.fixture
@@ -81,7 +82,30 @@ def event_for(*keys: str, bucket: str = SOURCE, event_name: str = "ObjectCreated
         record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
         record["s3"]["object"]["key"] = quote_plus(key, safe="/")
         records.append(record)
-    return {"Records": records}
+    return as_sent({"Records": records})
+
+
+def as_sent(event: dict) -> dict:
+    """``event`` with each record's eTag, versionId and size those of the object now stored, as S3 sends them.
+
+    The sample events carry placeholders; the handler reads the exact version an event names and checks its
+    ETag, so a test event must name the object the test uploaded. A record whose object does not exist (any
+    more) keeps its eTag and loses its versionId, as if the object had been deleted after the upload.
+    """
+    client = boto3.client("s3")
+    for record in event["Records"]:
+        obj = record["s3"]["object"]
+        try:
+            head = client.head_object(Bucket=record["s3"]["bucket"]["name"], Key=unquote_plus(obj["key"]))
+        except client.exceptions.ClientError:
+            obj.pop("versionId", None)
+            continue
+        obj["eTag"], obj["size"] = head["ETag"].strip('"'), head["ContentLength"]
+        if head.get("VersionId"):
+            obj["versionId"] = head["VersionId"]
+        else:
+            obj.pop("versionId", None)
+    return event
 
 
 def fetch(s3, key: str, bucket: str = DEST) -> tuple[Image.Image, dict]:
@@ -134,16 +158,20 @@ def test_thumbnail_writes_every_size_upright_from_a_jpeg_with_exif_orientation_6
     assert red > 180 and blue < 80, "the red left half of the sensor image must be on top after rotation"
 
 
-def test_thumbnail_metadata_names_the_source_bucket_key_and_etag(fn, s3, lambda_context):
+def test_thumbnail_metadata_names_the_source_bucket_key_version_etag_and_event_order(fn, s3, lambda_context):
     etag = s3.put_object(Bucket=SOURCE, Key="a/photo.jpg", Body=images.jpeg())["ETag"].strip('"')
+    event = event_for("a/photo.jpg")
 
-    fn.handler(event_for("a/photo.jpg"), lambda_context)
+    fn.handler(event, lambda_context)
 
     metadata = s3.head_object(Bucket=DEST, Key="thumbnails/256/a/photo.jpg")["Metadata"]
     assert metadata == {
         "thumbnail-source-bucket": SOURCE,
         "thumbnail-source-key": "a/photo.jpg",
+        # This bucket is not versioned: its objects have S3's "null" version.
+        "thumbnail-source-version-id": "null",
         "thumbnail-source-etag": etag,
+        "thumbnail-source-sequencer": event["Records"][0]["s3"]["object"]["sequencer"],
         "thumbnail-size": "256",
     }
 
@@ -206,7 +234,7 @@ def test_thumbnail_decodes_key_with_spaces_and_unicode_from_the_sample_event(fn,
     key = "photos/holiday 2026/Café à Paris.jpg"
     s3.put_object(Bucket=SOURCE, Key=key, Body=images.jpeg())
 
-    summary = fn.handler(load_event("s3_object_created"), lambda_context)
+    summary = fn.handler(as_sent(load_event("s3_object_created")), lambda_context)
 
     assert summary["processed"] == 1
     assert f"thumbnails/128/{key}" in stored_keys(s3)
@@ -274,10 +302,122 @@ def test_thumbnail_still_processes_the_good_records_of_an_event_with_a_bad_one(f
     s3.put_object(Bucket=SOURCE, Key="notes.jpg", Body=b"not an image")
     s3.put_object(Bucket=SOURCE, Key="logo.png", Body=images.png_with_alpha())
 
-    summary = fn.handler(load_event("s3_object_created_batch"), lambda_context)
+    summary = fn.handler(as_sent(load_event("s3_object_created_batch")), lambda_context)
 
     assert (summary["processed"], summary["rejected"]) == (2, 1)
     assert "thumbnails/128/good.jpg" in stored_keys(s3) and "thumbnails/128/logo.png" in stored_keys(s3)
+
+
+# --- output S3 cannot store: rejected like bad input, never retried ------------------------------------
+
+
+@pytest.fixture
+def aws_limits(fn):
+    """S3's answer to a PutObject whose key is over 1,024 UTF-8 bytes or whose user metadata is over 2 KB.
+
+    moto stores both, so a before-send hook on the function's client answers such a request with the 400
+    that S3 sends (KeyTooLongError, MetadataTooLarge); the answer still goes through botocore's parsing.
+    """
+
+    def enforce(request, **_):
+        bucket_and_key = unquote(urlsplit(request.url).path).lstrip("/")
+        key = bucket_and_key.split("/", 1)[1]
+        metadata = sum(
+            len(_text(name)[len("x-amz-meta-") :].encode()) + len(_text(value).encode())
+            for name, value in request.headers.items()
+            if _text(name).lower().startswith("x-amz-meta-")
+        )
+        if len(key.encode()) > 1024:
+            code = "KeyTooLongError"
+        elif metadata > 2048:
+            code = "MetadataTooLarge"
+        else:
+            return None
+        body = f"<Error><Code>{code}</Code><Message>limit exceeded</Message></Error>".encode()
+        return AWSResponse(request.url, 400, {"Content-Type": "application/xml"}, _Raw(body))
+
+    fn.s3.meta.events.register("before-send.s3.PutObject", enforce)
+    return fn
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def test_thumbnail_rejects_a_key_whose_thumbnail_keys_exceed_1024_bytes_and_processes_its_neighbours(
+    fn, s3, aws_limits, lambda_context, output
+):
+    # 1,019 bytes: S3 stores the upload, but thumbnails/128/<key> would be 1,034.
+    long_key = "deep/" + "x" * 1010 + ".jpg"
+    for key in ("first.jpg", long_key, "last.jpg"):
+        s3.put_object(Bucket=SOURCE, Key=key, Body=images.jpeg())
+
+    summary = fn.handler(event_for("first.jpg", long_key, "last.jpg"), lambda_context)
+
+    assert (summary["processed"], summary["rejected"], summary["failed"]) == (2, 1, 0)
+    assert summary["rejections"] == [{"bucket": SOURCE, "key": long_key, "reason": "key_too_long"}]
+    assert stored_keys(s3) == sorted(
+        f"thumbnails/{size}/{k}" for size in SIZES for k in ("first.jpg", "last.jpg")
+    )
+    totals = emf_totals(output())
+    assert (totals["ImagesRejected"], totals["ImagesRejected_key_too_long"]) == (1, 1)
+    assert "RecordsFailed" not in totals
+
+
+def test_thumbnail_rejects_a_key_whose_metadata_would_exceed_2kb_and_writes_none_of_its_sizes(
+    fn, s3, aws_limits, lambda_context, output
+):
+    # 720 UTF-8 bytes, a fine key; percent-encoded into the source-key metadata it is 2,160 bytes.
+    long_name = "アルバム/" + "夏休みの写真" * 40 + ".jpg"
+    for key in ("first.jpg", long_name, "last.jpg"):
+        s3.put_object(Bucket=SOURCE, Key=key, Body=images.jpeg())
+
+    summary = fn.handler(event_for("first.jpg", long_name, "last.jpg"), lambda_context)
+
+    assert (summary["processed"], summary["rejected"], summary["failed"]) == (2, 1, 0)
+    assert summary["rejections"] == [{"bucket": SOURCE, "key": long_name, "reason": "metadata_too_large"}]
+    assert not any("夏休み" in key for key in stored_keys(s3))
+    assert emf_totals(output())["ImagesRejected_metadata_too_large"] == 1
+
+
+@pytest.mark.parametrize(
+    "raw_key",
+    [
+        # The UTF-8 bytes of a lone surrogate, percent-encoded: not UTF-8, so no S3 key can be this.
+        "bad%ED%A0%80.jpg",
+        # A lone surrogate already in the decoded JSON string: botocore cannot even encode the request.
+        "bad\udc80.jpg",
+    ],
+)
+def test_thumbnail_rejects_a_key_that_is_not_valid_utf8_and_processes_its_neighbours(
+    fn, s3, lambda_context, output, raw_key
+):
+    for key in ("first.jpg", "last.jpg"):
+        s3.put_object(Bucket=SOURCE, Key=key, Body=images.jpeg())
+    event = event_for("first.jpg", "placeholder.jpg", "last.jpg")
+    event["Records"][1]["s3"]["object"]["key"] = raw_key
+
+    summary = fn.handler(event, lambda_context)
+
+    assert (summary["processed"], summary["rejected"], summary["failed"]) == (2, 1, 0)
+    assert [item["reason"] for item in summary["rejections"]] == ["invalid_key"]
+    assert emf_totals(output())["ImagesRejected_invalid_key"] == 1
+    # What the handler returns must serialise as UTF-8, whatever the runtime's JSON settings.
+    json.dumps(summary, ensure_ascii=False).encode("utf-8")
+
+
+def test_thumbnail_rejects_when_s3_itself_refuses_the_size_of_what_is_written(
+    fn, s3, aws_limits, lambda_context, monkeypatch
+):
+    """Should S3 count a limit differently from the function's own check, its 400 is a rejection too: the
+    same request fails the same way on every attempt. The check is switched off to get S3's answer."""
+    monkeypatch.setattr(fn, "check_storable", lambda key, metadata: None)
+    long_name = "アルバム/" + "夏休みの写真" * 40 + ".jpg"
+    s3.put_object(Bucket=SOURCE, Key=long_name, Body=images.jpeg())
+
+    summary = fn.handler(event_for(long_name), lambda_context)
+
+    assert summary["rejections"] == [{"bucket": SOURCE, "key": long_name, "reason": "metadata_too_large"}]
 
 
 # --- recursion safety -----------------------------------------------------------------------------------

@@ -264,3 +264,84 @@ def test_check_dimensions_rejects_over_the_cap_independently_of_pillow():
     with pytest.raises(Rejected) as caught:
         thumbnailer.check_dimensions(10_001, 10_000, 100_000_000)
     assert caught.value.reason == "decompression_bomb"
+
+
+# --- what S3 can store ----------------------------------------------------------------------------------
+# S3 answers KeyTooLongError / MetadataTooLarge on every attempt, and moto accepts both, so the function
+# checks the limits itself before writing. They count UTF-8 bytes, not characters.
+
+
+def test_storable_key_may_be_exactly_1024_utf8_bytes():
+    thumbnailer.check_storable("k" * 1024, {})
+    thumbnailer.check_storable("é" * 512, {})
+
+
+@pytest.mark.parametrize("key", ["k" * 1025, "é" * 513, "thumbnails/128/" + "é" * 505])
+def test_storable_key_over_1024_utf8_bytes_is_rejected_even_when_under_1024_characters(key):
+    with pytest.raises(Rejected) as caught:
+        thumbnailer.check_storable(key, {})
+    assert caught.value.reason == "key_too_long"
+
+
+def test_storable_metadata_counts_utf8_bytes_of_every_name_and_value_up_to_2048():
+    # 2 + 2046 bytes; the x-amz-meta- prefix is not counted, as S3 documents.
+    thumbnailer.check_storable("k", {"ab": "v" * 2046})
+    with pytest.raises(Rejected) as caught:
+        thumbnailer.check_storable("k", {"ab": "v" * 2000, "cd": "w" * 45})
+    assert caught.value.reason == "metadata_too_large"
+
+
+@pytest.mark.parametrize("key", ["a\ud800.jpg", "\udcff"])
+def test_storable_key_with_a_lone_surrogate_is_rejected_as_invalid(key):
+    with pytest.raises(Rejected) as caught:
+        thumbnailer.check_storable(key, {})
+    assert caught.value.reason == "invalid_key"
+
+
+@pytest.mark.parametrize("metadata", [{"name": "caf\udce9"}, {"name": "café"}, {"n\u00e4me": "v"}])
+def test_storable_metadata_must_be_ascii_because_it_travels_as_http_headers(metadata):
+    with pytest.raises(Rejected) as caught:
+        thumbnailer.check_storable("k", metadata)
+    assert caught.value.reason == "invalid_metadata"
+
+
+def test_source_key_check_rejects_what_s3_cannot_have_stored():
+    thumbnailer.check_key("photos/Café à Paris.jpg")
+    for key in ("a\ud800", "x" * 1025, ""):
+        with pytest.raises(Rejected) as caught:
+            thumbnailer.check_key(key)
+        assert caught.value.reason == "invalid_key"
+
+
+# --- event order ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sequencer", "stored", "later"),
+    [
+        ("0055AED6DCD90281E6", "0055AED6DCD90281E5", True),
+        ("0055AED6DCD90281E5", "0055AED6DCD90281E6", False),
+        ("0055AED6DCD90281E5", "0055AED6DCD90281E5", False),
+        # Lengths differ: the shorter is left-padded with zeros first, as AWS documents, so "10" > "F"
+        # although "10" < "F" as plain strings.
+        ("10", "F", True),
+        ("F", "10", False),
+        ("00F", "F", False),
+        ("0055AED6DCD90281E5", "55aed6dcd90281e4", True),
+        # A thumbnail without a stored sequencer predates ordering: any ordered event replaces it.
+        ("01", "", True),
+        ("", "", False),
+    ],
+)
+def test_sequencer_is_later_compares_zero_padded_hex(sequencer, stored, later):
+    assert thumbnailer.is_later(sequencer, stored) is later
+
+
+@pytest.mark.parametrize("sequencer", ["0055AED6DCD90281E5", "0a", "F"])
+def test_valid_sequencers_are_hex(sequencer):
+    assert thumbnailer.valid_sequencer(sequencer)
+
+
+@pytest.mark.parametrize("sequencer", ["", "0x55", "00 55", "é5", "5\n"])
+def test_invalid_sequencers_are_refused(sequencer):
+    assert not thumbnailer.valid_sequencer(sequencer)

@@ -1,13 +1,16 @@
-"""The image core of the thumbnail function: bytes in, encoded thumbnails out. No AWS, no environment.
+"""The image core of the thumbnail function: bytes in, encoded thumbnails out. No AWS calls, no environment.
 
 Every function here is pure apart from Pillow's decoding, so it is tested without S3 and reused by the
 benchmark. Input that can never become a thumbnail raises :class:`Rejected` with a short machine-readable
-reason; the handler logs and counts it and does not retry.
+reason; the handler logs and counts it and does not retry. Also here, as pure functions: S3's limits on what
+can be stored (:func:`check_storable`) and the order of S3 events (:func:`is_later`), which the handler
+applies before it writes.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -43,6 +46,15 @@ _SIGNATURES = (
     (b"\x76\x2f\x31\x01", "EXR"),
 )
 _FTYP_BRANDS = {b"heic": "HEIC", b"heix": "HEIC", b"mif1": "HEIF", b"avif": "AVIF", b"avis": "AVIF"}
+
+# S3's limits, in UTF-8 bytes: a key is at most 1,024; user metadata at most 2 KB, counted as the sum of the
+# bytes of every name (without the x-amz-meta- prefix) and value. S3 refuses more with a 400 on every
+# attempt, so a write that would exceed them is a rejection, found before anything is written.
+MAX_KEY_BYTES = 1024
+MAX_METADATA_BYTES = 2048
+
+# An S3 event's ``sequencer``: a hex string, compared only between events of one key.
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 class Rejected(Exception):
@@ -311,3 +323,58 @@ def output_key(prefix: str, size: int, key: str, fmt: str) -> str:
     """
     name = key if key.lower().endswith(_KNOWN_EXTENSIONS[fmt]) else key + EXTENSIONS[fmt]
     return f"{prefix}{size}/{name}"
+
+
+def check_key(key: str) -> None:
+    """Reject a source key S3 cannot hold: empty, not encodable as UTF-8 (a lone surrogate), or too long.
+
+    Such a key comes from a malformed event, not from S3, and botocore could not even send the request.
+    """
+    if not key:
+        raise Rejected("invalid_key", "empty key")
+    size = _utf8_size(key, "invalid_key", "source key")
+    if size > MAX_KEY_BYTES:
+        raise Rejected("invalid_key", f"source key is {size} bytes; S3 keys are at most {MAX_KEY_BYTES}")
+
+
+def check_storable(key: str, metadata: Mapping[str, str]) -> None:
+    """Reject an object S3 would refuse on every attempt: a key over 1,024 UTF-8 bytes or not UTF-8 at all,
+    or user metadata over 2 KB or not ASCII (it travels as HTTP headers, which botocore sends unencoded)."""
+    size = _utf8_size(key, "invalid_key", "key")
+    if size > MAX_KEY_BYTES:
+        raise Rejected("key_too_long", f"key {key[:64]!r}... is {size} bytes; S3 allows {MAX_KEY_BYTES}")
+    total = 0
+    for name, value in metadata.items():
+        for text in (name, value):
+            if not text.isascii():
+                raise Rejected("invalid_metadata", f"metadata {name!r} is not ASCII")
+            total += len(text)
+    if total > MAX_METADATA_BYTES:
+        raise Rejected(
+            "metadata_too_large", f"user metadata is {total} bytes; S3 allows {MAX_METADATA_BYTES}"
+        )
+
+
+def _utf8_size(text: str, reason: str, what: str) -> int:
+    try:
+        return len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise Rejected(reason, f"{what} is not valid UTF-8: {exc.reason} at {exc.start}") from None
+
+
+def valid_sequencer(sequencer: str) -> bool:
+    """Whether ``sequencer`` looks like S3's: hex digits only. It is stored as metadata and compared."""
+    return _HEX.fullmatch(sequencer) is not None
+
+
+def is_later(sequencer: str, than: str) -> bool:
+    """Whether an S3 event with ``sequencer`` happened after the one with ``than`` (same key only).
+
+    AWS: left-pad the shorter hex string with zeros, then compare. Case is folded so ``e5`` equals ``E5``.
+    An empty ``than`` (a thumbnail written before sequencers were stored) is older than any event; an
+    empty ``sequencer`` (an event that carries none) is later than nothing.
+    """
+    if not than:
+        return bool(sequencer)
+    width = max(len(sequencer), len(than))
+    return sequencer.upper().rjust(width, "0") > than.upper().rjust(width, "0")
