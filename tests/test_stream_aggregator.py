@@ -87,7 +87,7 @@ def aggregates() -> dict[tuple[str, str], dict]:
     return {
         (i["pk"], i["sk"]): {k: v for k, v in i.items() if k in ("count", "sum", "min", "max")}
         for i in items
-        if not i["sk"].startswith("mark#")
+        if not i["pk"].startswith("mark#")
     }
 
 
@@ -485,7 +485,7 @@ def test_aggregate_items_stay_small_whatever_the_number_of_shards(aggregator, la
     aggregate = next(i for i in raw_items() if i["sk"].startswith("hour#"))
     assert aggregate["count"] == 150
     assert item_size(aggregate) < 400
-    marks = [i for i in raw_items() if i["sk"].startswith("mark#")]
+    marks = [i for i in raw_items() if i["pk"].startswith("mark#")]
     assert len(marks) == 150
     assert max(item_size(mark) for mark in marks) < 400
 
@@ -496,7 +496,7 @@ def test_idempotency_marks_expire_after_the_stream_can_no_longer_redeliver(aggre
     before = int(time.time())
     aggregator.handler({"Records": inserts(1), "shardId": "shardId-1", "window": {}}, lambda_context)
 
-    (mark,) = [i for i in raw_items() if i["sk"].startswith("mark#")]
+    (mark,) = [i for i in raw_items() if i["pk"].startswith("mark#")]
     # Stream records live 24 hours; the mark outlives the last record it covers by a day more.
     assert before + 48 * 3600 <= mark["expires_at"] <= time.time() + 48 * 3600 + 1
 

@@ -5,7 +5,7 @@ Environment (set by the construct; defaults in brackets):
 - ``COUNTS_TABLE`` (required): table keyed ``pk`` (S) + ``sk`` (S). Items: ``pk = "screen#<screen>"``,
   ``sk = "<minute>#<event_type>"``; attributes ``count``, ``screen``, ``minute``, ``event_type`` and, with
   RETENTION_DAYS, ``expires_at`` (the table's TTL attribute). Idempotency marks are items of their own
-  (sort key ``mark#...``, see ``lambda_common.dynamo``) that expire by the same attribute.
+  (partition key ``mark#...``, see ``lambda_common.dynamo``) that expire by the same attribute.
 - ``MALFORMED_QUEUE_URL`` (required): SQS queue receiving malformed records for inspection.
 - ``RETENTION_DAYS`` [``0`` = forever]: ``expires_at`` = minute + this many days.
 - ``MARK_TTL_SECONDS`` [``172800``]: how long a shard's marks outlive their last write (the stream's

@@ -7,7 +7,7 @@ Environment (set by the construct; defaults in brackets):
   "one series over a time range" is a single Query with ``sk BETWEEN``. Attributes: ``count``, ``sum``,
   ``min``, ``max``, ``dimension``, ``dimension_value``, ``bucket``, ``bucket_start``, ``updated_at`` and,
   with RETENTION_DAYS, ``expires_at`` (the table's TTL attribute). Idempotency marks are items of their own
-  beside each aggregate (sort key ``mark#...``, see ``lambda_common.dynamo``), expiring by the same TTL
+  beside each aggregate (partition key ``mark#...``, see ``lambda_common.dynamo``), expiring by the same TTL
   attribute.
 - ``DIMENSIONS`` (required): comma list of attribute names; each gets its own series (a row with
   ``category`` and ``region`` feeds ``category#books`` and ``region#eu``).

@@ -3,9 +3,9 @@
 The guard. A stream consumer folds a batch into one write per aggregate item (``ADD`` deltas). A retry
 re-delivers records (a partial batch response restarts at the lowest failed record, bisection re-delivers
 halves, a timed-out invocation is run again), so for each aggregate item and *lane* (a stream shard) the
-highest stream sequence number absorbed is kept in a **mark item** of its own: same partition key as the
-aggregate, sort key ``mark#<digest of the aggregate's sort key>#<lane>``, attributes ``seq`` (zero-padded
-so string order is numeric order), ``lane`` and ``expires_at``. A write carries only the records above the
+highest stream sequence number absorbed is kept in a **mark item** of its own: partition key
+``mark#<digest of the aggregate's key>``, sort key ``<lane>``, attributes ``seq`` (zero-padded so string
+order is numeric order), ``lane`` and ``expires_at``. A write carries only the records above the
 mark, and moves the mark in the same ``TransactWriteItems`` (condition: ``seq < first sequence in the
 write``). When the condition fails the current mark comes back with the cancellation
 (``ReturnValuesOnConditionCheckFailure``), the records at or below it are dropped as already applied, and
@@ -200,20 +200,21 @@ def lane_attribute(lane: str) -> str:
 def mark_key(key: dict[str, str], lane: str) -> dict[str, str]:
     """The key of the mark item of aggregate ``key`` (partition, then sort attribute) and ``lane``.
 
-    Same partition as the aggregate, so the marks of one item sit beside it; the sort key digests the
-    aggregate's (which may itself be up to 1,024 bytes) so every mark key stays far within the limits, and
-    begins with ``mark#`` so range queries over an aggregate's buckets (``hour#...``, a minute) never see it.
+    A partition of its own (``mark#<digest of the aggregate's key>``, the lane as sort key): a Query of an
+    aggregate's partition never meets a mark, the marks of one aggregate are one Query away, and mark
+    writes spread over partitions as the aggregates do. Digesting keeps the key small whatever the size of
+    the aggregate's own key (up to 3 KB).
     """
     (partition_name, partition), (sort_name, sort) = key.items()
     if len(lane) > _MAX_LANE:
         lane = hashlib.sha256(lane.encode("utf-8", "surrogatepass")).hexdigest()
-    digest = hashlib.sha256(sort.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return {partition_name: partition, sort_name: f"{MARK_PREFIX}{digest}#{lane}"}
+    digest = hashlib.sha256(f"{partition}\x00{sort}".encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return {partition_name: f"{MARK_PREFIX}{digest}", sort_name: lane}
 
 
-def is_mark(item: dict[str, Any], sort_name: str = "sk") -> bool:
+def is_mark(item: dict[str, Any], partition_name: str = "pk") -> bool:
     """Whether an item read from the table is idempotency state rather than an aggregate."""
-    return str(item.get(sort_name, "")).startswith(MARK_PREFIX)
+    return str(item.get(partition_name, "")).startswith(MARK_PREFIX)
 
 
 @dataclass(frozen=True)
