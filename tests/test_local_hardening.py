@@ -414,3 +414,15 @@ def test_demo_does_not_follow_a_symlink_out_of_local_out(demo_run, tmp_path):
     assert sorted(p.name for p in outside.rglob("*")) == ["target.jpg", "uploads"]
     assert (outside / "target.jpg").read_bytes() == b"untouched"
     assert (local_out / "thumbnails" / "512" / "uploads" / "beach.jpg").is_file()
+
+
+def test_a_service_integration_answers_400_to_a_request_nested_too_deeply():
+    from lambda_patterns.local.services import call_service
+
+    def no_client(_service):
+        raise AssertionError("a request that does not parse never reaches the service")
+
+    status, body = call_service(no_client, "kinesis", "PutRecord", "[" * 60_000)
+
+    assert status == 400
+    assert json.loads(body)["__type"] == "SerializationException"

@@ -72,7 +72,11 @@ def call_service(clients: Any, service: str, action: str, payload: str) -> tuple
     if (service, action) not in EMULATED_ACTIONS:
         return _error(501, "NotEmulated", f"{service}:{action} is not emulated locally")
     try:
-        request = json.loads(payload)
+        try:
+            request = json.loads(payload)
+        except RecursionError:
+            # A template that inlines a deeply nested body: the service refuses it, as Kinesis would.
+            raise _BadRequest("SerializationException", "the request is nested too deeply") from None
         if not isinstance(request, dict):
             raise _BadRequest("SerializationException", "the request is not a JSON object")
         arguments = kinesis_request(action, request)
