@@ -1,4 +1,5 @@
-"""Deterministic local names and ARNs for template resources, derived from stack name and logical id.
+"""Deterministic local names and ARNs for template resources, derived from stack name and logical id, and
+the small name helpers the runner's families share (function ARNs, API Gateway header parameters).
 
 CloudFormation appends a random suffix to generated names; locally the same app must get the same names
 on every run, so scripts and tests can address them.
@@ -62,3 +63,36 @@ def service_of(resource_arn: str) -> str:
     """The service part of an ARN (``sqs``, ``dynamodb``, ``kinesis``...), empty for something else."""
     parts = resource_arn.split(":")
     return parts[2] if len(parts) > 5 and parts[0] == "arn" else ""
+
+
+def unqualified(function_arn: str) -> str:
+    """A Lambda function ARN without its alias or version qualifier."""
+    return ":".join(function_arn.split(":")[:7])
+
+
+def lambda_arn(reference: str) -> str:
+    """The unqualified ARN of a function given by name or by (qualified) ARN."""
+    return unqualified(reference) if reference.startswith("arn:") else arn("lambda", f"function:{reference}")
+
+
+def last_part(resource_arn: str) -> str:
+    """What follows an ARN's last colon: the name of a queue or topic."""
+    return resource_arn.rsplit(":", 1)[-1]
+
+
+def internal_queue_name(purpose: str, *parts: str) -> str:
+    """Name of a queue the runner creates to receive a service's deliveries for a function."""
+    return local_name("lp-local", f"{purpose}-{'-'.join(parts)}", "AWS::SQS::Queue", {})
+
+
+def static_headers(
+    parameters: Mapping[str, Any] | None, prefix: str, *, quoted_only: bool = True
+) -> dict[str, str]:
+    """Header name -> value of API Gateway's ``<prefix><Name>`` response parameters (``prefix`` such as
+    ``method.response.header.``) that are strings, their quotes removed; with ``quoted_only`` only the
+    static values (``'text'``), not mappings from the integration's response."""
+    return {
+        key.rsplit(".", 1)[-1]: value.strip("'")
+        for key, value in (parameters or {}).items()
+        if key.startswith(prefix) and isinstance(value, str) and (value.startswith("'") or not quoted_only)
+    }
