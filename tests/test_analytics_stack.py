@@ -144,7 +144,7 @@ def test_malformed_clicks_go_to_a_quarantine_queue_the_function_may_send_to(temp
                     [
                         Match.object_like(
                             {
-                                "Action": Match.array_with(["sqs:SendMessage"]),
+                                "Action": "sqs:SendMessage",
                                 "Resource": {
                                     "Fn::GetAtt": [Match.string_like_regexp("MalformedRecords"), "Arn"]
                                 },

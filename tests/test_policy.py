@@ -7,14 +7,26 @@ from aws_cdk.assertions import Match, Template
 
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.permissions import (
+    Access,
     allow,
+    batch_get_items,
+    check_items,
     consume_stream,
     crud_items,
+    delete_items,
+    get_items,
+    list_objects,
     publish,
+    put_items,
+    put_objects,
     put_records,
+    query_items,
     read_objects,
     read_table,
+    scan_items,
     send,
+    send_messages,
+    update_items,
     write_objects,
     write_table,
 )
@@ -210,7 +222,18 @@ def _encrypted(stack, kind, key):
             ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
         ),
         ("table", crud_items, ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]),
+        ("table", get_items, ["kms:Decrypt", "kms:DescribeKey"]),
+        ("table", batch_get_items, ["kms:Decrypt", "kms:DescribeKey"]),
+        ("table", check_items, ["kms:Decrypt", "kms:DescribeKey"]),
+        ("table", query_items, ["kms:Decrypt", "kms:DescribeKey"]),
+        ("table", scan_items, ["kms:Decrypt", "kms:DescribeKey"]),
+        ("table", put_items, ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]),
+        ("table", update_items, ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]),
+        ("table", delete_items, ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]),
+        ("bucket", lambda b: read_objects(b, "in/", versions=True), ["kms:Decrypt"]),
+        ("bucket", lambda b: put_objects(b, "out/"), ["kms:GenerateDataKey"]),
         ("queue", send, ["kms:Decrypt", "kms:GenerateDataKey"]),
+        ("queue", send_messages, ["kms:Decrypt", "kms:GenerateDataKey"]),
         ("topic", publish, ["kms:Decrypt", "kms:GenerateDataKey"]),
         ("stream", put_records, ["kms:GenerateDataKey"]),
         ("stream", lambda s: consume_stream(s)[0], ["kms:Decrypt"]),
@@ -253,3 +276,128 @@ def test_resources_encrypted_with_aws_managed_keys_need_no_key_grant():
 
     policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
     assert "dynamodb:PutItem" in str(policies) and "kms:" not in str(policies)
+
+
+def _table(stack, id="Table"):
+    return cdk.aws_dynamodb.TableV2(
+        stack,
+        id,
+        partition_key=cdk.aws_dynamodb.Attribute(name="pk", type=cdk.aws_dynamodb.AttributeType.STRING),
+        point_in_time_recovery_specification=cdk.aws_dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("intent", "actions", "access"),
+    [
+        (get_items, ("dynamodb:GetItem", "dynamodb:BatchGetItem"), Access.READ),
+        (batch_get_items, ("dynamodb:BatchGetItem",), Access.READ),
+        (put_items, ("dynamodb:PutItem",), Access.WRITE),
+        (update_items, ("dynamodb:UpdateItem",), Access.WRITE),
+        (delete_items, ("dynamodb:DeleteItem",), Access.WRITE),
+        (check_items, ("dynamodb:ConditionCheckItem",), Access.READ),
+        (query_items, ("dynamodb:Query",), Access.READ),
+        (scan_items, ("dynamodb:Scan",), Access.READ),
+    ],
+)
+def test_item_intents_grant_one_action_family_on_the_table_alone(intent, actions, access):
+    stack = cdk.Stack(new_app(), "S")
+    table = _table(stack)
+
+    permission = intent(table)
+
+    assert permission.actions == actions
+    assert permission.resources == (table.table_arn,)
+    assert permission.access is access
+    assert permission.resource_id == table.node.path
+    assert permission.acknowledgements == ()
+
+
+def test_query_items_reaches_named_indexes_only_and_refuses_wildcards():
+    stack = cdk.Stack(new_app(), "S")
+    table = _table(stack)
+
+    permission = query_items(table, indexes=["by-customer"])
+
+    assert permission.resources == (table.table_arn, f"{table.table_arn}/index/by-customer")
+    with pytest.raises(ConfigurationError, match=r"index name '\*' must be literal"):
+        query_items(table, indexes=["*"])
+
+
+def test_put_objects_grants_put_object_only():
+    stack = cdk.Stack(new_app(), "S")
+    bucket = _bucket(stack)
+
+    assert put_objects(bucket, "out/").actions == ("s3:PutObject",)
+    assert put_objects(bucket, "out/").access is Access.WRITE
+    assert read_objects(bucket, "in/", versions=True).actions == ("s3:GetObject", "s3:GetObjectVersion")
+
+
+def test_send_messages_grants_send_message_only():
+    stack = cdk.Stack(new_app(), "S")
+    queue = cdk.aws_sqs.Queue(stack, "Queue")
+
+    permission = send_messages(queue)
+
+    assert permission.actions == ("sqs:SendMessage",)
+    assert permission.resources == (queue.queue_arn,)
+    assert permission.access is Access.WRITE
+
+
+def test_list_objects_under_a_prefix_is_conditioned_on_that_prefix():
+    stack = cdk.Stack(new_app(), "S")
+    bucket = _bucket(stack)
+    FunctionRole(
+        stack, "Role", policy=FunctionPolicy(stack, "Policy", permissions=[list_objects(bucket, "uploads/")])
+    )
+
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Action": "s3:ListBucket",
+                        "Resource": {"Fn::GetAtt": [Match.any_value(), "Arn"]},
+                        "Condition": {"StringLike": {"s3:prefix": ["uploads/*"]}},
+                    }
+                ]
+            }
+        },
+    )
+    assert list_objects(bucket).conditions is None
+    with pytest.raises(ConfigurationError, match="must be literal"):
+        list_objects(bucket, "up*")
+
+
+def test_narrow_intents_need_no_acknowledgement_beyond_object_keys_and_nag_passes():
+    app = new_app()
+    stack = cdk.Stack(app, "S")
+    bucket = _bucket(stack)
+    table = _table(stack)
+    queue = cdk.aws_sqs.Queue(stack, "Queue", enforce_ssl=True)
+    cdk.Validations.of(queue).acknowledge(
+        cdk.Acknowledgment(id="AwsSolutions-SQS3", reason="The test's queue")
+    )
+    policy = FunctionPolicy(
+        stack,
+        "Policy",
+        permissions=[
+            get_items(table),
+            update_items(table),
+            put_items(table),
+            query_items(table, indexes=["by-customer"]),
+            # Reading and writing one prefix: the same key-wildcard finding, acknowledged twice.
+            read_objects(bucket, "out/"),
+            put_objects(bucket, "out/"),
+            list_objects(bucket, "out/"),
+            send_messages(queue),
+        ],
+    )
+    FunctionRole(stack, "Role", policy=policy)
+
+    _, findings = synth_with_nag(app)
+
+    assert findings == []

@@ -109,7 +109,8 @@ def test_function_may_list_the_source_bucket_so_a_deleted_upload_is_not_found_ra
     synthesized,
 ):
     # The handler rejects a NoSuchKey (the upload was deleted) and retries anything else; S3 answers
-    # NoSuchKey only to a caller with s3:ListBucket, AccessDenied otherwise.
+    # NoSuchKey only to a caller with s3:ListBucket on the key, AccessDenied otherwise. S3 evaluates it with
+    # the key as s3:prefix, so the grant is limited to the source prefix.
     template = Template.from_json(synthesized[0])
     (source_id,) = [
         logical_id
@@ -125,6 +126,7 @@ def test_function_may_list_the_source_bucket_so_a_deleted_upload_is_not_found_ra
                     [
                         {
                             "Action": "s3:ListBucket",
+                            "Condition": {"StringLike": {"s3:prefix": ["uploads/*"]}},
                             "Effect": "Allow",
                             "Resource": {"Fn::GetAtt": [source_id, "Arn"]},
                         }

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -22,7 +23,7 @@ from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.package import FunctionPackage
-from lambda_patterns.permissions import read_table, send, write_table
+from lambda_patterns.permissions import get_items, send_messages, update_items
 from lambda_patterns.queue import failure_queue
 from lambda_patterns.rest_api import SecureRestApi
 from lambda_patterns.tables import secure_table
@@ -63,6 +64,21 @@ _PUT_RECORD_TEMPLATE = {
 }
 
 
+def _mark_ttl_seconds(
+    stream_retention: Duration | None,
+    existing_stream_obj: kinesis.IStream | None,
+    stream_props: Mapping[str, Any] | None,
+) -> int:
+    if stream_retention is None:
+        if existing_stream_obj is not None:
+            stream_retention = defaults.KINESIS_MAX_RETENTION
+        else:
+            stream_retention = (
+                dict(stream_props or {}).get("retention_period") or defaults.KINESIS_DEFAULT_RETENTION
+            )
+    return int(stream_retention.to_seconds() + defaults.MARK_TTL_MARGIN.to_seconds())
+
+
 class ClickstreamAnalytics(Construct):
     """Apps POST click events to ``/clicks``; API Gateway writes them straight to an encrypted Kinesis
     stream (no function on the ingest path: cheaper, and it scales with the stream); a function counts
@@ -78,6 +94,11 @@ class ClickstreamAnalytics(Construct):
     :param existing_counts_table_obj: keyed ``pk`` (S) + ``sk`` (S). Default: a new table.
     :param counts_table_props: overrides for the new table. Default: none.
     :param retention_days: count items expire this long after their minute (0 = never). Default: 0.
+    :param stream_retention: how long the stream keeps records; the function's idempotency marks (one item
+        per count item and shard) outlive their last write by this plus a day, so a replay from the
+        stream's oldest record still lands once. Default: the new stream's ``retention_period`` (24 hours
+        unless ``stream_props`` sets it); with ``existing_stream_obj``, 365 days (Kinesis' maximum: the
+        construct cannot read an imported stream's retention, so give it to keep fewer marks).
     :param create_ingest_api: put the REST API in front of the stream. Default: True.
     :param throttle_rate_limit: ingest requests per second. Default: 100.
     :param throttle_burst_limit: Default: 200.
@@ -97,6 +118,7 @@ class ClickstreamAnalytics(Construct):
         existing_counts_table_obj: dynamodb.ITable | None = None,
         counts_table_props: Mapping[str, Any] | None = None,
         retention_days: int = 0,
+        stream_retention: Duration | None = None,
         create_ingest_api: bool = True,
         throttle_rate_limit: int = defaults.API_THROTTLE_RATE,
         throttle_burst_limit: int = defaults.API_THROTTLE_BURST,
@@ -151,12 +173,20 @@ class ClickstreamAnalytics(Construct):
             "Function",
             code=FunctionPackage(self, "Package", entry=handler_path("clickstream"), shared=[common_path()]),
             description="Counts click events per minute, event type and screen",
-            permissions=[read_table(self._counts), write_table(self._counts), send(self._malformed)],
+            # Counts are read by key and changed by guarded updates; malformed records are sent by URL.
+            permissions=[
+                get_items(self._counts, batch=False),
+                update_items(self._counts),
+                send_messages(self._malformed),
+            ],
             environment={
                 "SERVICE_NAME": id,
                 "COUNTS_TABLE": self._counts.table_name,
                 "MALFORMED_QUEUE_URL": self._malformed.queue_url,
                 "RETENTION_DAYS": str(retention_days),
+                "MARK_TTL_SECONDS": str(
+                    _mark_ttl_seconds(stream_retention, existing_stream_obj, stream_props)
+                ),
                 "METRICS_NAMESPACE": CLICKSTREAM_METRICS.namespace,
             },
             # Only its event source mapping invokes it, synchronously: failures are handled there.

@@ -35,6 +35,14 @@ BATCH_SIZE = 100
 SQS_BATCH_SIZE = 10
 STREAM_RETRY_ATTEMPTS = 3
 STREAM_MAX_RECORD_AGE = Duration.hours(1)
+# Stream consumers keep a mark item per aggregate and shard (exactly once under redelivery). A mark is
+# needed only while its stream can deliver the records it covers again: the stream's retention (DynamoDB
+# streams: 24 hours, fixed; Kinesis: 24 hours by default, up to 365 days), plus a day so a mark never
+# expires under a late retry. Expired marks are deleted by the table's TTL.
+DYNAMODB_STREAM_RETENTION = Duration.hours(24)
+KINESIS_DEFAULT_RETENTION = Duration.hours(24)
+KINESIS_MAX_RETENTION = Duration.days(365)
+MARK_TTL_MARGIN = Duration.days(1)
 STREAM_BISECT_BATCH_ON_ERROR = True
 REPORT_BATCH_ITEM_FAILURES = True
 MAX_BATCHING_WINDOW = Duration.seconds(1)

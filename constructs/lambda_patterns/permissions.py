@@ -3,6 +3,13 @@
 Each function returns a ``Permission``: the exact actions and resources, what it reads or writes (so the
 recursion check can see a trigger loop), and, where AWS offers no narrower form, the cdk-nag
 acknowledgement with its reason. ``FunctionPolicy`` turns a list of them into one inline policy.
+
+Prefer the narrow intents, one per action family and resource, so a role holds exactly what its code
+calls: ``get_items``/``batch_get_items``, ``put_items``, ``update_items``, ``delete_items``, ``check_items``,
+``query_items`` and ``scan_items`` per table; ``read_objects``, ``put_objects`` and ``list_objects`` per
+bucket and prefix; ``send_messages`` per queue. ``read_table``, ``write_table``, ``write_objects`` and
+``send`` grant whole families (every write of a table, multipart uploads, queue lookups) for code that
+needs them all.
 """
 
 from __future__ import annotations
@@ -86,6 +93,7 @@ def _with_key(permission: Permission, key: Any, actions: Sequence[str]) -> Permi
 # What each use of an encrypted resource asks of its KMS key (the services' documented requirements).
 _S3_READ_KEY = ("kms:Decrypt",)
 _S3_WRITE_KEY = ("kms:GenerateDataKey", "kms:Decrypt")  # Decrypt: multipart uploads read the data key
+_S3_PUT_KEY = ("kms:GenerateDataKey",)  # a single PutObject only asks for a new data key
 _TABLE_READ_KEY = ("kms:Decrypt", "kms:DescribeKey")
 _TABLE_WRITE_KEY = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 _PRODUCER_KEY = ("kms:GenerateDataKey", "kms:Decrypt")  # SQS SendMessage, SNS Publish
@@ -122,31 +130,52 @@ def _objects(
     return _with_key(permission, bucket.encryption_key, key_actions)
 
 
-def read_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
-    """Read objects (GetObject) under ``prefix`` of ``bucket``. Default prefix: the whole bucket."""
-    return _objects(bucket, prefix, ("s3:GetObject",), Access.READ, "reads", _S3_READ_KEY)
+def read_objects(bucket: s3.IBucket, prefix: str | None = None, *, versions: bool = False) -> Permission:
+    """Read objects (GetObject, which HeadObject also needs) under ``prefix`` of ``bucket``. Default prefix:
+    the whole bucket.
+
+    :param versions: also read given versions (GetObjectVersion: a GetObject or HeadObject with
+        ``VersionId``, e.g. the version an S3 event names in a versioned bucket). Default: False.
+    """
+    actions = ("s3:GetObject", "s3:GetObjectVersion") if versions else ("s3:GetObject",)
+    return _objects(bucket, prefix, actions, Access.READ, "reads", _S3_READ_KEY)
+
+
+def put_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
+    """Put objects (PutObject, single-request uploads) under ``prefix`` of ``bucket``.
+
+    Unlike ``write_objects`` it grants no AbortMultipartUpload and, for a bucket with a customer managed
+    key, no kms:Decrypt: both serve multipart uploads only (``upload_file`` of a large file, for instance).
+    """
+    return _objects(bucket, prefix, ("s3:PutObject",), Access.WRITE, "writes", _S3_PUT_KEY)
 
 
 def write_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
-    """Write objects (PutObject, AbortMultipartUpload) under ``prefix`` of ``bucket``."""
+    """Write objects (PutObject, AbortMultipartUpload) under ``prefix`` of ``bucket``, multipart uploads
+    included. Code that only calls PutObject needs ``put_objects``."""
     return _objects(
         bucket, prefix, ("s3:PutObject", "s3:AbortMultipartUpload"), Access.WRITE, "writes", _S3_WRITE_KEY
     )
 
 
-def list_objects(bucket: s3.IBucket) -> Permission:
-    """List the keys of ``bucket`` (ListBucket on the bucket itself, no key wildcard).
+def list_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
+    """List the keys of ``bucket`` under ``prefix`` (ListBucket on the bucket itself, no key wildcard;
+    with a prefix, an ``s3:prefix`` condition limits it to listings of that prefix). Default: every key.
 
     Give it with ``read_objects`` when the function must tell a deleted object from a forbidden one: S3
-    answers a GetObject of a missing key with 404 NoSuchKey only to callers that may list the bucket, and
-    with 403 AccessDenied to everyone else. (A condition on ``s3:prefix`` would not help: GetObject has no
-    prefix to match, so the bucket-wide grant is what S3 checks.)
+    answers a GetObject or HeadObject of a missing key with 404 NoSuchKey only to callers that may list
+    that key, and with 403 AccessDenied to everyone else. To decide, S3 evaluates ListBucket with the
+    requested key as ``s3:prefix``, so a grant limited to the prefix the function reads still gets 404s
+    there, and lists nothing else.
     """
+    _check_prefix(prefix)
     return Permission(
         actions=("s3:ListBucket",),
         resources=(bucket.bucket_arn,),
         access=Access.READ,
         resource_id=bucket.node.path,
+        prefix=prefix,
+        conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}} if prefix else None,
     )
 
 
@@ -173,7 +202,8 @@ _TABLE_WRITE = (
 
 
 def read_table(table: dynamodb.ITable) -> Permission:
-    """Read items of ``table`` and query its indexes."""
+    """Every read of ``table``: get, batch get, query (any index), scan, condition checks, DescribeTable.
+    For code that makes only some of these, the narrow intents (``get_items``...) are the least privilege."""
     permission = Permission(
         actions=_TABLE_READ,
         resources=(table.table_arn, f"{table.table_arn}/index/*"),
@@ -185,7 +215,8 @@ def read_table(table: dynamodb.ITable) -> Permission:
 
 
 def write_table(table: dynamodb.ITable) -> Permission:
-    """Put, update and delete items of ``table`` (conditional writes and transactions included)."""
+    """Every write of ``table``: put, update, delete, batch write, condition checks, DescribeTable. Code
+    that makes only some of these needs ``put_items``, ``update_items`` or ``delete_items``."""
     permission = Permission(
         actions=_TABLE_WRITE,
         resources=(table.table_arn,),
@@ -198,6 +229,68 @@ def write_table(table: dynamodb.ITable) -> Permission:
 def read_write_table(table: dynamodb.ITable) -> list[Permission]:
     """Both ``read_table`` and ``write_table``."""
     return [read_table(table), write_table(table)]
+
+
+def _items(
+    table: dynamodb.ITable, actions: tuple[str, ...], access: Access, key_actions: tuple[str, ...]
+) -> Permission:
+    permission = Permission(
+        actions=actions, resources=(table.table_arn,), access=access, resource_id=table.node.path
+    )
+    return _with_key(permission, table.encryption_key, key_actions)
+
+
+def get_items(table: dynamodb.ITable, *, batch: bool = True) -> Permission:
+    """Read items of ``table`` by key: GetItem (and a TransactGetItems ``Get``), and with ``batch``
+    BatchGetItem."""
+    actions = ("dynamodb:GetItem", "dynamodb:BatchGetItem") if batch else ("dynamodb:GetItem",)
+    return _items(table, actions, Access.READ, _TABLE_READ_KEY)
+
+
+def batch_get_items(table: dynamodb.ITable) -> Permission:
+    """Read items of ``table`` by key in batches only: BatchGetItem, without GetItem."""
+    return _items(table, ("dynamodb:BatchGetItem",), Access.READ, _TABLE_READ_KEY)
+
+
+def put_items(table: dynamodb.ITable) -> Permission:
+    """Create or replace items of ``table``: PutItem (conditional puts, and a TransactWriteItems ``Put``)."""
+    return _items(table, ("dynamodb:PutItem",), Access.WRITE, _TABLE_WRITE_KEY)
+
+
+def update_items(table: dynamodb.ITable) -> Permission:
+    """Change attributes of items of ``table``: UpdateItem (conditional updates, and a TransactWriteItems
+    ``Update``). It creates an item that does not exist yet unless a condition forbids it."""
+    return _items(table, ("dynamodb:UpdateItem",), Access.WRITE, _TABLE_WRITE_KEY)
+
+
+def delete_items(table: dynamodb.ITable) -> Permission:
+    """Delete items of ``table``: DeleteItem (conditional deletes, and a TransactWriteItems ``Delete``)."""
+    return _items(table, ("dynamodb:DeleteItem",), Access.WRITE, _TABLE_WRITE_KEY)
+
+
+def check_items(table: dynamodb.ITable) -> Permission:
+    """Check conditions on items of ``table`` inside a transaction: a TransactWriteItems ``ConditionCheck``
+    (ConditionCheckItem). Conditions of a Put, Update or Delete need nothing beyond that write."""
+    return _items(table, ("dynamodb:ConditionCheckItem",), Access.READ, _TABLE_READ_KEY)
+
+
+def query_items(table: dynamodb.ITable, indexes: Sequence[str] = ()) -> Permission:
+    """Query ``table`` and, by name, some of its indexes (no index wildcard, so nothing to acknowledge)."""
+    for name in indexes:
+        if not name or "*" in name or "?" in name:
+            raise ConfigurationError(f"query_items(): index name {name!r} must be literal")
+    permission = Permission(
+        actions=("dynamodb:Query",),
+        resources=(table.table_arn, *(f"{table.table_arn}/index/{name}" for name in indexes)),
+        access=Access.READ,
+        resource_id=table.node.path,
+    )
+    return _with_key(permission, table.encryption_key, _TABLE_READ_KEY)
+
+
+def scan_items(table: dynamodb.ITable) -> Permission:
+    """Scan ``table`` (not its indexes)."""
+    return _items(table, ("dynamodb:Scan",), Access.READ, _TABLE_READ_KEY)
 
 
 def crud_items(table: dynamodb.ITable) -> Permission:
@@ -280,8 +373,20 @@ def publish(topic: sns.ITopic) -> Permission:
     return _with_key(permission, topic.master_key, _PRODUCER_KEY)
 
 
+def send_messages(queue: sqs.IQueue) -> Permission:
+    """Send messages to one SQS queue by its URL: SendMessage, which SendMessageBatch also needs."""
+    permission = Permission(
+        actions=("sqs:SendMessage",),
+        resources=(queue.queue_arn,),
+        access=Access.WRITE,
+        resource_id=queue.node.path,
+    )
+    return _with_key(permission, queue.encryption_master_key, _PRODUCER_KEY)
+
+
 def send(queue: sqs.IQueue) -> Permission:
-    """Send messages to one SQS queue."""
+    """Send messages to one SQS queue, and look it up (GetQueueUrl, GetQueueAttributes). Code given the
+    queue's URL needs only ``send_messages``."""
     permission = Permission(
         actions=("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"),
         resources=(queue.queue_arn,),

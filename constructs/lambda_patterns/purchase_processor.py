@@ -18,7 +18,7 @@ from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
-from lambda_patterns.permissions import read_table, write_table
+from lambda_patterns.permissions import batch_get_items, put_items, send_messages, update_items
 from lambda_patterns.tables import secure_table
 from lambda_patterns.triggers.sqs import SqsTrigger
 
@@ -107,11 +107,15 @@ class PurchaseEventProcessor(Construct):
             "Function",
             code=FunctionPackage(self, "Package", entry=handler_path("purchases"), shared=[common_path()]),
             description="Stores purchases once and updates product and customer aggregates",
+            # One consistent BatchGetItem over both tables, then one transaction: the purchase is Put once
+            # (never updated or deleted: a recorded purchase cannot be rewritten), aggregates are Updated,
+            # and a product's first buyer marker is Put.
             permissions=[
-                read_table(self._purchases),
-                write_table(self._purchases),
-                read_table(self._aggregates),
-                write_table(self._aggregates),
+                batch_get_items(self._purchases),
+                put_items(self._purchases),
+                batch_get_items(self._aggregates),
+                update_items(self._aggregates),
+                put_items(self._aggregates),
             ],
             environment={
                 "SERVICE_NAME": id,
@@ -137,6 +141,12 @@ class PurchaseEventProcessor(Construct):
             max_receive_count=max_receive_count,
         )
         self._topic.add_subscription(subscriptions.SqsSubscription(self._trigger.queue))
+        # An invalid purchase can never succeed: the function moves it to the dead-letter queue itself at
+        # once (sending it there by URL) instead of failing it until SQS moves it after max_receive_count.
+        rejected = self._trigger.dead_letter_queue
+        if rejected is not None:
+            self._function.function.add_environment("REJECTED_QUEUE_URL", rejected.queue_url)
+            self._function.policy.add(send_messages(rejected))
 
     @property
     def topic(self) -> sns.ITopic:

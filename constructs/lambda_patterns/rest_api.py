@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Aws, RemovalPolicy
+from aws_cdk import Aws, CfnResource, RemovalPolicy, Stack, Stage, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -16,6 +16,48 @@ from lambda_patterns import defaults
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.nag import acknowledge_rule
 
+#: Context key naming (by stack name) the one stack of the app that holds the account-level setting
+#: ``AWS::ApiGateway::Account`` and its CloudWatch role. Default: the first stack that builds a
+#: ``SecureRestApi`` with ``create_cloudwatch_role=True``. Naming a stack that is not in the app leaves the
+#: setting to whatever deploys that stack (another app, a platform team).
+ACCOUNT_STACK_CONTEXT = "lambda-patterns:apiGatewayAccountStack"
+
+#: What API Gateway does with the role: create its execution log groups and streams and write events to
+#: them. AWS's managed AmazonAPIGatewayPushToCloudWatchLogs minus its reads of log events (GetLogEvents,
+#: FilterLogEvents), which writing logs never needs.
+_ACCOUNT_LOGGING_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+)
+
+
+def _environment(stack: Stack) -> tuple[str, str, str]:
+    """Where an account setting applies: the stage (one cloud assembly), the account and the Region;
+    environment-agnostic stacks share the account and Region they are deployed to."""
+    stage = Stage.of(stack)
+    return (
+        stage.node.path if stage is not None else "",
+        "*" if Token.is_unresolved(stack.account) else stack.account,
+        "*" if Token.is_unresolved(stack.region) else stack.region,
+    )
+
+
+def _account_settings(scope: Construct) -> list[apigw.CfnAccount]:
+    """The ``AWS::ApiGateway::Account`` resources already defined for the environment of ``scope``."""
+    stack = Stack.of(scope)
+    where = _environment(stack)
+    root = Stage.of(stack) or stack.node.root
+    return [
+        construct
+        for construct in root.node.find_all()
+        if CfnResource.is_cfn_resource(construct)
+        and construct.cfn_resource_type == "AWS::ApiGateway::Account"
+        and _environment(Stack.of(construct)) == where
+    ]
+
 
 class SecureRestApi(Construct):
     """A regional REST API and its ``prod`` stage with the settings rule packs ask for.
@@ -24,8 +66,11 @@ class SecureRestApi(Construct):
     :param throttle_burst_limit: Default: 200.
     :param cors_allow_origins: enable CORS preflight for these origins. Default: no CORS.
     :param rest_api_props: overrides for the ``RestApi``, merged over the defaults. Default: none.
-    :param create_cloudwatch_role: create the account-level role API Gateway needs to write execution logs
-        (one per account and Region). Default: True.
+    :param create_cloudwatch_role: make sure the account-level role API Gateway needs to write execution
+        logs is set. The setting (``AWS::ApiGateway::Account``) is one per account and Region, so one stack
+        of the app holds it: the first stack that asks, or the one named by the context key
+        ``lambda-patterns:apiGatewayAccountStack``. Every other API, in that stack or another, creates none
+        and waits for it (a dependency on that stack). ``False``: the account already has one. Default: True.
     """
 
     def __init__(
@@ -99,37 +144,61 @@ class SecureRestApi(Construct):
             "AwsSolutions-APIG3",
             "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
         )
+        self._wants_account_setting = create_cloudwatch_role
+        self._account_setting: apigw.CfnAccount | None = None
         if create_cloudwatch_role:
-            self._build_account_logging_role()
+            self._use_account_setting()
 
-    def _build_account_logging_role(self) -> None:
+    def _use_account_setting(self) -> None:
+        existing = _account_settings(self)
+        if existing:
+            self._wait_for(existing[0])
+            return
+        stack = Stack.of(self)
+        owner = self.node.try_get_context(ACCOUNT_STACK_CONTEXT)
+        if owner is not None and owner != stack.stack_name:
+            # Another stack holds the setting; if it is in this app, its API makes this one wait for it.
+            return
+        account = self._build_account_logging_role()
+        self._wait_for(account)
+        root = Stage.of(stack) or stack.node.root
+        for other in root.node.find_all():
+            if (
+                isinstance(other, SecureRestApi)
+                and other is not self
+                and other._wants_account_setting
+                and other._account_setting is None
+                and _environment(Stack.of(other)) == _environment(stack)
+            ):
+                other._wait_for(account)
+
+    def _wait_for(self, account: apigw.CfnAccount) -> None:
+        # A stage with execution logging fails to deploy until the account has the role; across stacks this
+        # dependency becomes a dependency of this stack on the one holding the setting.
+        self._account_setting = account
+        self._api.node.add_dependency(account)
+
+    def _build_account_logging_role(self) -> apigw.CfnAccount:
+        log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
         role = iam.Role(
             self,
             "CloudWatchRole",
             assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
             description="Lets API Gateway write execution logs (account-level setting)",
-        )
-        log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:DescribeLogGroups",
-                    "logs:DescribeLogStreams",
-                    "logs:PutLogEvents",
-                    "logs:GetLogEvents",
-                    "logs:FilterLogEvents",
-                ],
-                resources=[log_groups],
-            )
+            # Inline in the role itself, not a separate AWS::IAM::Policy: the retained role keeps it.
+            inline_policies={
+                "ExecutionLogs": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(actions=list(_ACCOUNT_LOGGING_ACTIONS), resources=[log_groups])
+                    ]
+                )
+            },
         )
         # The setting is account-wide and outlives this stack: deleting the stack must not delete the role
-        # that another API's execution logging still relies on.
+        # (with its permissions) that another API's execution logging still relies on.
         role.apply_removal_policy(RemovalPolicy.RETAIN)
         account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
         account.node.add_dependency(role)
-        self._api.node.add_dependency(account)
         acknowledge_rule(
             role,
             "AwsSolutions-IAM5",
@@ -137,6 +206,7 @@ class SecureRestApi(Construct):
             "known at deploy time, so the role reaches this account's and Region's log groups",
             applies_to=[f"Resource::{log_groups}"],
         )
+        return account
 
     @property
     def api(self) -> apigw.RestApi:
@@ -147,6 +217,11 @@ class SecureRestApi(Construct):
     def access_log_group(self) -> logs.LogGroup:
         """The stage's JSON access logs."""
         return self._access_logs
+
+    @property
+    def account_setting(self) -> apigw.CfnAccount | None:
+        """The app's ``AWS::ApiGateway::Account`` this API waits for (in this stack or another), if any."""
+        return self._account_setting
 
     @property
     def request_validator(self) -> apigw.RequestValidator:

@@ -31,7 +31,7 @@ class LambdaService(Construct):
 
         service = LambdaService(self, "Resize",
             entry="lambda_src/resize",
-            permissions=[read_objects(uploads, "in/"), write_objects(uploads, "out/")],
+            permissions=[read_objects(uploads, "in/"), put_objects(uploads, "out/")],
             environment={"OUTPUT_PREFIX": "out/"},
         )
         service.add_trigger(S3Trigger, "OnUpload", bucket=uploads, prefix="in/")

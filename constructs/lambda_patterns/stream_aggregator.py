@@ -16,7 +16,7 @@ from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
-from lambda_patterns.permissions import read_table, write_table
+from lambda_patterns.permissions import get_items, update_items
 from lambda_patterns.tables import secure_table
 from lambda_patterns.triggers.dynamodb import DynamoDBStreamTrigger
 from lambda_patterns.triggers.stream import StreamOptions
@@ -154,7 +154,9 @@ class StreamAggregator(Construct):
                 self, "Package", entry=handler_path("stream_aggregator"), shared=[common_path()]
             ),
             description="Aggregates changes of the source table into the aggregates table",
-            permissions=[read_table(self._aggregates), write_table(self._aggregates)],
+            # Reads (BatchGetItem, GetItem when a failed condition returns no item) and guarded updates,
+            # in transactions too: nothing that could put, delete or scan aggregates.
+            permissions=[get_items(self._aggregates), update_items(self._aggregates)],
             environment={
                 "SERVICE_NAME": id,
                 "AGGREGATES_TABLE": self._aggregates.table_name,
@@ -164,6 +166,13 @@ class StreamAggregator(Construct):
                 "BUCKET": bucket,
                 "TTL_DELETES": "subtract" if subtract_ttl_deletes else "ignore",
                 "RETENTION_DAYS": str(retention_days),
+                # DynamoDB streams keep records 24 hours: a shard's marks are needed that long, plus a day.
+                "MARK_TTL_SECONDS": str(
+                    int(
+                        defaults.DYNAMODB_STREAM_RETENTION.to_seconds()
+                        + defaults.MARK_TTL_MARGIN.to_seconds()
+                    )
+                ),
                 "METRICS_NAMESPACE": AGGREGATOR_METRICS.namespace,
             },
             # Only its event source mapping invokes it, synchronously: failures are handled there.

@@ -19,7 +19,7 @@ from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
-from lambda_patterns.permissions import list_objects, read_objects, write_objects
+from lambda_patterns.permissions import list_objects, put_objects, read_objects
 from lambda_patterns.triggers.s3 import S3Trigger
 
 #: What the thumbnail handler counts (EMF), per ``service``.
@@ -156,11 +156,15 @@ class ThumbnailPipeline(Construct):
             timeout=timeout,
             description="Writes thumbnails of images uploaded to the source bucket",
             permissions=[
-                read_objects(self._source, source_prefix),
+                # The version an event names (GetObject with VersionId) in a versioned bucket, else the object.
+                read_objects(self._source, source_prefix, versions=True),
                 # The handler rejects an upload deleted before it ran (NoSuchKey) instead of retrying it
                 # into the failure queue; without ListBucket S3 reports the missing key as AccessDenied.
-                list_objects(self._source),
-                write_objects(self._destination, destination_prefix),
+                # Limited to the source prefix: S3 checks it with the requested key as s3:prefix.
+                list_objects(self._source, source_prefix),
+                # HeadObject of its own thumbnails, and single-request PutObject (no multipart uploads).
+                read_objects(self._destination, destination_prefix),
+                put_objects(self._destination, destination_prefix),
             ],
             environment={
                 "SERVICE_NAME": id,
