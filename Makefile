@@ -4,6 +4,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 WHEELHOUSE := $(CURDIR)/.wheelhouse
+# The oldest versions pyproject.toml declares, installed for tests/test_compat.py.
+COMPAT := $(CURDIR)/.compat
 
 # jsii prints a Node end-of-life banner on Node 20; both variables are read by different jsii releases.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -13,7 +15,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export LAMBDA_PATTERNS_WHEELHOUSE := $(WHEELHOUSE)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install synth test lint bench clean local demo
+.PHONY: install compat-env synth test lint bench clean local demo
 
 install: $(VENV)/.installed node_modules/.installed $(WHEELHOUSE)/.installed
 
@@ -31,10 +33,18 @@ $(WHEELHOUSE)/.installed: $(VENV)/.installed $(wildcard lambda_src/*/requirement
 	$(PY) -m lambda_patterns.wheelhouse --source lambda_src --dest $(WHEELHOUSE)
 	touch $@
 
+compat-env: $(COMPAT)/oldest/.installed
+
+$(COMPAT)/oldest/.installed: pyproject.toml tests/compat/floors.py | $(VENV)/.installed
+	rm -rf $(COMPAT)/oldest
+	python3 -m venv $(COMPAT)/oldest
+	$(COMPAT)/oldest/bin/pip install --quiet --disable-pip-version-check $$($(PY) tests/compat/floors.py local)
+	touch $@
+
 synth: install
 	npx cdk synth --quiet --no-notices --output cdk.out
 
-test: install
+test: install compat-env
 	$(PY) -m pytest
 
 lint: install
@@ -53,4 +63,4 @@ demo: synth
 	$(PY) -m lambda_patterns.local.demo --assembly cdk.out
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out $(WHEELHOUSE) .pytest_cache
+	rm -rf $(VENV) node_modules cdk.out $(WHEELHOUSE) $(COMPAT) .pytest_cache

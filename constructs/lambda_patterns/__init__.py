@@ -65,12 +65,19 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "permissions":
-        return importlib.import_module("lambda_patterns.permissions")
-    module = _EXPORTS.get(name)
+    module = "lambda_patterns.permissions" if name == "permissions" else _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'lambda_patterns' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    from lambda_patterns._compat import require_aws_cdk_lib
+
+    require_aws_cdk_lib()
+    try:
+        loaded = importlib.import_module(module)
+        value = loaded if name == "permissions" else getattr(loaded, name)
+    except AttributeError as error:
+        # `from lambda_patterns import X` turns an AttributeError from here into "cannot import name 'X'",
+        # hiding the real cause: raise it as an ImportError that names it.
+        raise ImportError(f"lambda_patterns.{name} failed to load: {error}", name=module) from error
     globals()[name] = value
     return value
 
