@@ -48,3 +48,33 @@ def test_a_module_failing_inside_shows_its_real_error_not_cannot_import_name(tmp
 
     assert "PYTHON_9_99" in str(raised.value)
     assert "cannot import name" not in str(raised.value)
+
+
+def test_the_local_runner_without_its_extra_says_in_one_line_what_to_install(tmp_path):
+    import os
+    import subprocess
+
+    # A fresh interpreter that sees the library but none of the local extra's packages.
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('moto', 'werkzeug', 'jsonschema'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "constructs")])}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "lambda_patterns.local", "--assembly", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: the local runner needs moto, werkzeug, jsonschema: pip install 'lambda-patterns[local]'"
+    ]

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Sequence
 
 from lambda_patterns.local.assembly import AssemblyError
-from lambda_patterns.local.runner import LocalApp
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -37,9 +36,35 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+#: What the runner needs beyond the library itself: the ``local`` extra.
+LOCAL_EXTRA = ("moto", "werkzeug", "jsonschema")
+
+
+def missing_local_dependencies() -> list[str]:
+    """The ``local`` extra's modules that cannot be imported here."""
+    import importlib
+
+    missing = []
+    for name in LOCAL_EXTRA:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name)
+    return missing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs until Ctrl-C or SIGTERM; returns the exit status."""
     args = parse_args(argv)
+    missing = missing_local_dependencies()
+    if missing:
+        print(
+            f"error: the local runner needs {', '.join(missing)}: pip install 'lambda-patterns[local]'",
+            file=sys.stderr,
+        )
+        return 2
+    from lambda_patterns.local.runner import LocalApp  # imports moto: only once it is known to be there
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
     )
