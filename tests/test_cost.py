@@ -110,7 +110,23 @@ def test_usage_naming_an_unknown_function_is_an_error(cdk_out, tmp_path, capsys)
     usage.write_text(json.dumps({"Shop/Nope": {"invocations": 1, "duration_ms": 1}}))
 
     assert main(["cost", "--cdk-out", str(cdk_out), "--usage", str(usage)]) == 2
-    assert "--usage names functions not in" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "--usage 'Shop/Nope' names no function of the assembly; valid names: " in error
+    assert "Shop/Api" in error and "Shop/Orders" in error
+
+
+def test_usage_may_name_the_construct_path_the_user_wrote(cdk_out, tmp_path, capsys):
+    usage = tmp_path / "usage.json"
+    usage.write_text(json.dumps({"Shop/Orders": {"invocations": 2_000_000, "duration_ms": 250.4}}))
+
+    rows = _rows(capsys, "--cdk-out", str(cdk_out), "--usage", str(usage))
+
+    assert rows["Orders"]["total"] == pytest.approx(ORDERS_TOTAL)
+
+
+def test_the_documented_assembly_flag_is_accepted(cdk_out, capsys):
+    assert main(["cost", "--assembly", str(cdk_out), "--json"]) == 0
+    assert {row["path"].split("/")[1] for row in json.loads(capsys.readouterr().out)} >= {"Api", "Orders"}
 
 
 def test_malformed_usage_entry_is_an_error(cdk_out, tmp_path, capsys):

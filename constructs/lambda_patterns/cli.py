@@ -23,7 +23,9 @@ def _parser() -> argparse.ArgumentParser:
             f"{cost.PRICES_SOURCE}; the free tier is ignored."
         ),
     )
-    estimate.add_argument("--cdk-out", type=Path, default=Path("cdk.out"), help="Default: cdk.out")
+    estimate.add_argument(
+        "--cdk-out", "--assembly", dest="cdk_out", type=Path, default=Path("cdk.out"), help="Default: cdk.out"
+    )
     estimate.add_argument(
         "--invocations", type=int, default=1_000_000, help="per function per month. Default: 1000000"
     )
@@ -31,8 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     estimate.add_argument(
         "--usage",
         type=Path,
-        help='JSON file {"<stack>/<logicalId or construct path>": {"invocations": N, "duration_ms": D}} '
-        "overriding the defaults per function",
+        help='JSON file {"<construct path, e.g. ShopStack/Thumbs, or stack/logicalId>": {"invocations": N, '
+        '"duration_ms": D}} overriding the defaults per function',
     )
     estimate.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     return parser
@@ -44,10 +46,10 @@ def _cost(args: argparse.Namespace) -> int:
     if not specs:
         print(f"no AWS::Lambda::Function in {args.cdk_out}", file=sys.stderr)
         return 1
-    known = {key for s in specs for key in (s.key, s.path, s.path.removesuffix("/Resource"))}
-    unknown = sorted(set(usage) - known)
-    if unknown:
-        print(f"--usage names functions not in {args.cdk_out}: {', '.join(unknown)}", file=sys.stderr)
+    try:
+        usage = cost.match_usage(specs, usage)
+    except cost.UnknownFunction as error:
+        print(f"{error} (in {args.cdk_out})", file=sys.stderr)
         return 2
     rows = cost.estimates(specs, usage, cost.Usage(args.invocations, args.duration_ms))
     print(json.dumps(cost.as_json(rows), indent=2) if args.json else cost.render_table(rows))

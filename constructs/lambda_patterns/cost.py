@@ -241,6 +241,38 @@ def read_assembly(cdk_out: Path) -> list[FunctionSpec]:
     return specs
 
 
+class UnknownFunction(ValueError):
+    """A usage key that names no function of the assembly, or more than one."""
+
+
+def display_name(spec: FunctionSpec) -> str:
+    """The construct path a user wrote for the function: its path without the library's inner
+    ``/Function/Function/Resource`` (or plain ``/Resource``) levels."""
+    path = spec.path.removesuffix("/Resource")
+    while path.endswith("/Function") and path.count("/") > 1:
+        path = path.removesuffix("/Function")
+    return path
+
+
+def match_usage(specs: Iterable[FunctionSpec], usage: Mapping[str, Usage]) -> dict[str, Usage]:
+    """Usage keyed by each spec's ``key``: a usage key may be ``stack/logicalId``, the construct path, or
+    any construct path above exactly one function (``ShopStack/Thumbs`` for a pattern's function).
+
+    Raises UnknownFunction, listing the names that are valid, for a key that names none or several.
+    """
+    specs = list(specs)
+    matched: dict[str, Usage] = {}
+    for name, value in usage.items():
+        exact = [s for s in specs if name in (s.key, s.path, s.path.removesuffix("/Resource"))]
+        found = exact or [s for s in specs if s.path.startswith(name.rstrip("/") + "/")]
+        if len(found) != 1:
+            valid = ", ".join(sorted(display_name(s) for s in specs))
+            problem = "names no function" if not found else f"names {len(found)} functions"
+            raise UnknownFunction(f"--usage {name!r} {problem} of the assembly; valid names: {valid}")
+        matched[found[0].key] = value
+    return matched
+
+
 def usage_for(spec: FunctionSpec, usage: Mapping[str, Usage], default: Usage) -> Usage:
     """The usage given for ``spec`` under ``stack/logicalId``, its construct path (with or without the
     trailing ``/Resource``), else ``default``. CDK's deployment helpers default to no invocations."""
