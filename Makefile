@@ -15,22 +15,25 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export LAMBDA_PATTERNS_WHEELHOUSE := $(WHEELHOUSE)
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
+# One line per set-up step with its time, so a first run on a new machine never sits silent for minutes.
+step = @start=$$(date +%s); echo "[lambda-patterns] $(1) ..."; $(2); echo "[lambda-patterns] $(1): done in $$(( $$(date +%s) - start )) s"
+
 .PHONY: install compat-env synth test lint bench clean local demo
 
 install: $(VENV)/.installed node_modules/.installed $(WHEELHOUSE)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
-	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	$(call step,virtualenv $(VENV),python3 -m venv $(VENV))
+	$(call step,Python packages (requirements.txt and requirements-dev.txt),$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	$(call step,npm packages (the CDK CLI),npm ci --no-audit --no-fund --loglevel=error)
 	touch $@
 
 $(WHEELHOUSE)/.installed: $(VENV)/.installed $(wildcard lambda_src/*/requirements.txt)
-	$(PY) -m lambda_patterns.wheelhouse --source lambda_src --dest $(WHEELHOUSE)
+	$(call step,wheels for the functions' requirements,$(PY) -m lambda_patterns.wheelhouse --source lambda_src --dest $(WHEELHOUSE))
 	touch $@
 
 compat-env: $(COMPAT)/oldest/.installed
@@ -38,11 +41,12 @@ compat-env: $(COMPAT)/oldest/.installed
 $(COMPAT)/oldest/.installed: pyproject.toml tests/compat/floors.py | $(VENV)/.installed
 	rm -rf $(COMPAT)/oldest
 	python3 -m venv $(COMPAT)/oldest
-	$(COMPAT)/oldest/bin/pip install --quiet --disable-pip-version-check $$($(PY) tests/compat/floors.py local)
+	$(call step,oldest declared versions into $(COMPAT)/oldest,$(COMPAT)/oldest/bin/pip install --quiet --disable-pip-version-check $$($(PY) tests/compat/floors.py local))
 	touch $@
 
 synth: install
-	npx cdk synth --quiet --no-notices --output cdk.out
+	$(call step,cdk synth of app.py into cdk.out,npx cdk synth --quiet --no-notices --output cdk.out)
+	@for t in cdk.out/*.template.json; do echo "[lambda-patterns]   $$(basename $$t .template.json): $$($(PY) -c "import json,sys; print(len(json.load(open(sys.argv[1]))['Resources']))" $$t) resources"; done
 
 test: install compat-env
 	$(PY) -m pytest

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from lambda_patterns import defaults
@@ -55,7 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     args.dest.mkdir(parents=True, exist_ok=True)
     for requirements in requirement_files(args.source):
         for architecture in args.arch or ARCHITECTURES:
+            before = set(args.dest.glob("*.whl"))
+            start = time.monotonic()
             subprocess.run(download_command(requirements, args.dest, args.python, architecture), check=True)
+            # One line per function and target, so a first `make synth` never sits silent for minutes.
+            added = len(set(args.dest.glob("*.whl")) - before)
+            print(
+                f"wheels: {requirements.parent.name} (Python {args.python}, {architecture}): {added} downloaded "
+                f"in {time.monotonic() - start:.1f} s",
+                flush=True,
+            )
     return 0
 
 
