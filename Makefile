@@ -54,6 +54,7 @@ test: install compat-env
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) tests/compat/typecheck.py
 
 bench: install
 	$(PY) -m benchmarks
