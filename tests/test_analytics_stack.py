@@ -183,23 +183,27 @@ def test_aggregator_refuses_a_bucket_it_does_not_know():
 
     with pytest.raises(
         ConfigurationError, match=r"bucket must be one of \('minute', 'hour', 'day'\), got 'week'"
-    ):
+    ) as error:
         StreamAggregator(
             stack, "A", dimensions=["category"], value_attribute="amount", time_attribute="at", bucket="week"
         )
+
+    assert error.value.code == "LambdaPatterns.Aggregator.Bucket"
 
 
 def test_aggregator_refuses_no_dimensions():
     stack = cdk.Stack(new_app(), "S")
 
-    with pytest.raises(ConfigurationError, match="dimensions must name at least one attribute"):
+    with pytest.raises(ConfigurationError, match="dimensions must name at least one attribute") as error:
         StreamAggregator(stack, "A", dimensions=[], value_attribute="amount", time_attribute="at")
+
+    assert error.value.code == "LambdaPatterns.Aggregator.Dimensions"
 
 
 def test_aggregator_refuses_parallel_shard_processing():
     stack = cdk.Stack(new_app(), "S")
 
-    with pytest.raises(ConfigurationError, match="parallelization_factor must stay 1"):
+    with pytest.raises(ConfigurationError, match="parallelization_factor must stay 1") as error:
         StreamAggregator(
             stack,
             "A",
@@ -208,6 +212,8 @@ def test_aggregator_refuses_parallel_shard_processing():
             time_attribute="t",
             stream_options=StreamOptions(parallelization_factor=2),
         )
+
+    assert error.value.code == "LambdaPatterns.Analytics.ShardOrder"
 
 
 def test_aggregator_refuses_an_existing_source_table_with_source_table_props():
@@ -256,8 +262,12 @@ def test_aggregator_uses_an_existing_source_table():
 def test_clickstream_refuses_negative_retention():
     stack = cdk.Stack(new_app(), "S")
 
-    with pytest.raises(ConfigurationError, match="retention_days must be 0 \\(keep\\) or more, got -1"):
+    with pytest.raises(
+        ConfigurationError, match="retention_days must be 0 \\(keep\\) or more, got -1"
+    ) as error:
         ClickstreamAnalytics(stack, "C", retention_days=-1)
+
+    assert error.value.code == "LambdaPatterns.Analytics.RetentionDays"
 
 
 def test_purchase_processor_refuses_an_existing_topic_with_topic_props():
@@ -301,7 +311,7 @@ def test_purchase_function_props_cannot_replace_its_environment():
 def test_aggregator_refuses_stream_options_without_a_tumbling_window():
     stack = cdk.Stack(new_app(), "S")
 
-    with pytest.raises(ConfigurationError, match="stream_options needs a tumbling_window"):
+    with pytest.raises(ConfigurationError, match="stream_options needs a tumbling_window") as error:
         StreamAggregator(
             stack,
             "A",
@@ -310,3 +320,5 @@ def test_aggregator_refuses_stream_options_without_a_tumbling_window():
             time_attribute="t",
             stream_options=StreamOptions(),
         )
+
+    assert error.value.code == "LambdaPatterns.Aggregator.TumblingWindow"

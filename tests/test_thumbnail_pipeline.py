@@ -197,20 +197,27 @@ def test_existing_source_bucket_with_source_props_is_refused():
 
 
 @pytest.mark.parametrize(
-    "props,message",
+    "props,message,code",
     [
-        ({"sizes": []}, "sizes must name at least one thumbnail size"),
-        ({"sizes": [128, 0]}, r"sizes must be whole pixels from 1 to 10000, got \[0\]"),
-        ({"quality": 101}, "quality must be between 1 and 100, got 101"),
-        ({"output_format": "gif"}, "output_format must be one of"),
-        ({"destination_prefix": "thumbs"}, "destination_prefix must be a folder ending in '/'"),
+        ({"sizes": []}, "sizes must name at least one thumbnail size", "Sizes"),
+        ({"sizes": [128, 0]}, r"sizes must be whole pixels from 1 to 10000, got \[0\]", "Sizes"),
+        ({"quality": 101}, "quality must be between 1 and 100, got 101", "Quality"),
+        ({"output_format": "gif"}, "output_format must be one of", "OutputFormat"),
+        ({"max_bytes": 0}, "max_pixels and max_bytes must be positive", "InputCaps"),
+        (
+            {"destination_prefix": "thumbs"},
+            "destination_prefix must be a folder ending in '/'",
+            "DestinationPrefix",
+        ),
     ],
 )
-def test_bad_thumbnail_props_are_refused_at_synth(props, message):
+def test_bad_thumbnail_props_are_refused_at_synth(props, message, code):
     stack = cdk.Stack(new_app(), "S")
 
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError, match=message) as error:
         ThumbnailPipeline(stack, "Thumbs", **props)
+
+    assert error.value.code == f"LambdaPatterns.Thumbnail.{code}"
 
 
 def test_lifecycle_rules_can_be_added_to_the_source_bucket():

@@ -53,7 +53,7 @@ def test_settings_sort_and_deduplicate_sizes():
     ],
 )
 def test_settings_reject_malformed_environment(env):
-    with pytest.raises(thumbnailer.ConfigurationError):
+    with pytest.raises(thumbnailer.SettingsError):
         thumbnailer.parse_settings(env)
 
 

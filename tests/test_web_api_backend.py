@@ -457,6 +457,7 @@ def test_existing_table_with_another_partition_key_is_refused():
         "WebApiBackend S/Api: existing_table_obj must have the string partition key 'id' and no sort key; "
         "it has HASH pk (S)"
     )
+    assert error.value.code == "LambdaPatterns.WebApi.TableKey"
 
 
 def test_existing_table_with_table_props_is_refused():
@@ -538,6 +539,7 @@ def test_bad_web_api_props_are_refused_at_synth_with_a_clear_message(props, mess
         WebApiBackend(stack, "Api", **props)
 
     assert str(error.value) == f"WebApiBackend S/Api: {message}"
+    assert error.value.code.startswith("LambdaPatterns.WebApi.")
 
 
 def test_a_schema_too_large_for_the_lambda_environment_is_refused():
@@ -547,8 +549,12 @@ def test_a_schema_too_large_for_the_lambda_environment_is_refused():
         "properties": {f"field{n}": {"type": "string", "description": "x" * 40} for n in range(80)},
     }
 
-    with pytest.raises(ConfigurationError, match=r"above Lambda's 4096; ITEM_SCHEMA alone is \d+ bytes"):
+    with pytest.raises(
+        ConfigurationError, match=r"above Lambda's 4096; ITEM_SCHEMA alone is \d+ bytes"
+    ) as error:
         WebApiBackend(stack, "Api", item_schema=schema)
+
+    assert error.value.code == "LambdaPatterns.WebApi.EnvironmentSize"
 
 
 def test_trigger_request_schemas_must_name_one_of_its_routes():

@@ -16,16 +16,17 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive, check_function_props
+from lambda_patterns.checks import check_exclusive
+from lambda_patterns.checks.retention_days import check_retention_days
+from lambda_patterns.checks.shard_order import check_shard_order
 from lambda_patterns.dashboard import CustomMetrics
-from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.nag import acknowledge_rule
-from lambda_patterns.package import FunctionPackage
+from lambda_patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
 from lambda_patterns.permissions import get_items, send_messages, update_items
 from lambda_patterns.queue import failure_queue
 from lambda_patterns.rest_api import SecureRestApi
+from lambda_patterns.streams import mark_ttl_seconds, secure_stream, stream_retention_period
 from lambda_patterns.tables import secure_table
 from lambda_patterns.triggers.kinesis import KinesisTrigger
 from lambda_patterns.triggers.stream import StreamOptions
@@ -70,13 +71,13 @@ def _mark_ttl_seconds(
     stream_props: Mapping[str, Any] | None,
 ) -> int:
     if stream_retention is None:
-        if existing_stream_obj is not None:
-            stream_retention = defaults.KINESIS_MAX_RETENTION
-        else:
-            stream_retention = (
-                dict(stream_props or {}).get("retention_period") or defaults.KINESIS_DEFAULT_RETENTION
-            )
-    return int(stream_retention.to_seconds() + defaults.MARK_TTL_MARGIN.to_seconds())
+        # An imported stream's retention cannot be read: assume Kinesis' longest.
+        stream_retention = (
+            defaults.KINESIS_MAX_RETENTION
+            if existing_stream_obj is not None
+            else stream_retention_period(stream_props)
+        )
+    return mark_ttl_seconds(stream_retention)
 
 
 class ClickstreamAnalytics(Construct):
@@ -137,26 +138,12 @@ class ClickstreamAnalytics(Construct):
             "counts_table_props",
             counts_table_props,
         )
-        if retention_days < 0:
-            raise ConfigurationError(
-                f"{where}: retention_days must be 0 (keep) or more, got {retention_days}"
-            )
+        check_retention_days(where, retention_days)
         options = stream_options or StreamOptions()
-        if options.parallelization_factor != 1:
-            raise ConfigurationError(
-                f"{where}: parallelization_factor must stay 1: the exactly-once guard relies on per-shard order"
-            )
-
-        check_function_props(where, function_props, ("code", "description", "permissions", "environment"))
+        check_shard_order(where, options.parallelization_factor)
 
         # Build.
-        stream_defaults: dict[str, Any] = {
-            "encryption": kinesis.StreamEncryption.MANAGED,
-            "stream_mode": kinesis.StreamMode.ON_DEMAND,
-        }
-        self._stream = existing_stream_obj or kinesis.Stream(
-            self, "Clicks", **{**stream_defaults, **dict(stream_props or {})}
-        )
+        self._stream = existing_stream_obj or secure_stream(self, "Clicks", overrides=stream_props)
         self._counts = existing_counts_table_obj or secure_table(
             self,
             "Counts",
@@ -168,10 +155,10 @@ class ClickstreamAnalytics(Construct):
         self._malformed = failure_queue(
             self, "MalformedRecords", "malformed click records kept for inspection"
         )
-        self._function = ServerlessFunction(
+        self._function = build_pattern_function(
             self,
-            "Function",
-            code=FunctionPackage(self, "Package", entry=handler_path("clickstream"), shared=[common_path()]),
+            where=where,
+            handler="clickstream",
             description="Counts click events per minute, event type and screen",
             # Counts are read by key and changed by guarded updates; malformed records are sent by URL.
             permissions=[
@@ -180,7 +167,6 @@ class ClickstreamAnalytics(Construct):
                 send_messages(self._malformed),
             ],
             environment={
-                "SERVICE_NAME": id,
                 "COUNTS_TABLE": self._counts.table_name,
                 "MALFORMED_QUEUE_URL": self._malformed.queue_url,
                 "RETENTION_DAYS": str(retention_days),
@@ -189,14 +175,10 @@ class ClickstreamAnalytics(Construct):
                 ),
                 "METRICS_NAMESPACE": CLICKSTREAM_METRICS.namespace,
             },
-            # Only its event source mapping invokes it, synchronously: failures are handled there.
-            **{
-                "alarms": True,
-                "alarm_topic": alarm_topic,
-                "async_failure": "none",
-                **dict(function_props or {}),
-            },
-        )
+            alarm_topic=alarm_topic,
+            function_props=function_props,
+            default_props=MAPPING_INVOKED,
+        ).function
         self._api: SecureRestApi | None = None
         if create_ingest_api:
             self._api = self._build_ingest_api(throttle_rate_limit, throttle_burst_limit)

@@ -6,20 +6,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive, check_function_props
+from lambda_patterns.checks import check_exclusive
 from lambda_patterns.dashboard import CustomMetrics
 from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.handlers import common_path, handler_path
-from lambda_patterns.package import FunctionPackage
+from lambda_patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
 from lambda_patterns.permissions import batch_get_items, put_items, send_messages, update_items
 from lambda_patterns.tables import secure_table
+from lambda_patterns.topics import secure_topic
 from lambda_patterns.triggers.sqs import SqsTrigger
 
 #: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.
@@ -84,28 +83,18 @@ class PurchaseEventProcessor(Construct):
             aggregates_table_props,
         )
 
-        check_function_props(where, function_props, ("code", "description", "permissions", "environment"))
-
         # Build.
-        self._topic = existing_topic_obj or sns.Topic(
-            self,
-            "Purchases",
-            **{
-                "master_key": kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
-                "enforce_ssl": True,
-                **dict(topic_props or {}),
-            },
-        )
+        self._topic = existing_topic_obj or secure_topic(self, "Purchases", overrides=topic_props)
         self._purchases = existing_purchases_table_obj or secure_table(
             self, "PurchasesTable", partition_key="pk", overrides=purchases_table_props
         )
         self._aggregates = existing_aggregates_table_obj or secure_table(
             self, "AggregatesTable", partition_key="pk", sort_key="sk", overrides=aggregates_table_props
         )
-        self._function = ServerlessFunction(
+        self._function = build_pattern_function(
             self,
-            "Function",
-            code=FunctionPackage(self, "Package", entry=handler_path("purchases"), shared=[common_path()]),
+            where=where,
+            handler="purchases",
             description="Stores purchases once and updates product and customer aggregates",
             # One consistent BatchGetItem over both tables, then one transaction: the purchase is Put once
             # (never updated or deleted: a recorded purchase cannot be rewritten), aggregates are Updated,
@@ -118,19 +107,14 @@ class PurchaseEventProcessor(Construct):
                 put_items(self._aggregates),
             ],
             environment={
-                "SERVICE_NAME": id,
                 "PURCHASES_TABLE": self._purchases.table_name,
                 "AGGREGATES_TABLE": self._aggregates.table_name,
                 "METRICS_NAMESPACE": PURCHASE_METRICS.namespace,
             },
-            # Only its event source mapping invokes it, synchronously: failures are handled there.
-            **{
-                "alarms": True,
-                "alarm_topic": alarm_topic,
-                "async_failure": "none",
-                **dict(function_props or {}),
-            },
-        )
+            alarm_topic=alarm_topic,
+            function_props=function_props,
+            default_props=MAPPING_INVOKED,
+        ).function
 
         # Wire: SNS -> buffer queue (with its dead-letter queue) -> function, failures reported per message.
         self._trigger = SqsTrigger(

@@ -10,13 +10,18 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive, check_function_props
+from lambda_patterns.checks import check_exclusive
+from lambda_patterns.checks.aggregator_attributes import check_aggregated_attributes
+from lambda_patterns.checks.aggregator_bucket import check_bucket
+from lambda_patterns.checks.aggregator_dimensions import check_dimensions
+from lambda_patterns.checks.aggregator_window import check_aggregator_window
+from lambda_patterns.checks.retention_days import check_retention_days
+from lambda_patterns.checks.shard_order import check_shard_order
 from lambda_patterns.dashboard import CustomMetrics
-from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.handlers import common_path, handler_path
-from lambda_patterns.package import FunctionPackage
+from lambda_patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
 from lambda_patterns.permissions import get_items, update_items
+from lambda_patterns.streams import mark_ttl_seconds
 from lambda_patterns.tables import secure_table
 from lambda_patterns.triggers.dynamodb import DynamoDBStreamTrigger
 from lambda_patterns.triggers.stream import StreamOptions
@@ -33,19 +38,6 @@ AGGREGATOR_METRICS = CustomMetrics(
     ),
     title="Records received, applied, poison; TTL deletes; write failures",
 )
-
-
-def _validate(
-    where: str, dimensions: Sequence[str], value_attribute: str, time_attribute: str, bucket: str
-) -> None:
-    if not dimensions or any(not d or "," in d for d in dimensions):
-        raise ConfigurationError(f"{where}: dimensions must name at least one attribute, without commas")
-    if not value_attribute or not time_attribute:
-        raise ConfigurationError(f"{where}: value_attribute and time_attribute are required")
-    if bucket not in defaults.AGGREGATE_BUCKETS:
-        raise ConfigurationError(
-            f"{where}: bucket must be one of {defaults.AGGREGATE_BUCKETS}, got {bucket!r}"
-        )
 
 
 class StreamAggregator(Construct):
@@ -111,25 +103,13 @@ class StreamAggregator(Construct):
             "aggregates_table_props",
             aggregates_table_props,
         )
-        _validate(where, dimensions, value_attribute, time_attribute, bucket)
-        if retention_days < 0:
-            raise ConfigurationError(
-                f"{where}: retention_days must be 0 (keep) or more, got {retention_days}"
-            )
+        check_dimensions(where, dimensions)
+        check_aggregated_attributes(where, value_attribute, time_attribute)
+        check_bucket(where, bucket)
+        check_retention_days(where, retention_days)
         options = stream_options or StreamOptions(tumbling_window=defaults.AGGREGATOR_TUMBLING_WINDOW)
-        if options.parallelization_factor != 1:
-            raise ConfigurationError(
-                f"{where}: parallelization_factor must stay 1: the exactly-once guard relies on per-shard order"
-            )
-        if options.tumbling_window is None:
-            # Without a window Lambda does not name the shard, so every shard would share one high-water mark
-            # and records of one shard below another's mark would be skipped as already applied.
-            raise ConfigurationError(
-                f"{where}: stream_options needs a tumbling_window (any length, e.g. Duration.seconds(1)): "
-                "it makes Lambda name the shard, so sequence-number marks are kept per shard"
-            )
-
-        check_function_props(where, function_props, ("code", "description", "permissions", "environment"))
+        check_shard_order(where, options.parallelization_factor)
+        check_aggregator_window(where, options.tumbling_window)
 
         # Build.
         self._source = existing_source_table_obj or secure_table(
@@ -147,18 +127,15 @@ class StreamAggregator(Construct):
             ttl_attribute=defaults.TABLE_TTL_ATTRIBUTE,
             overrides=aggregates_table_props,
         )
-        self._function = ServerlessFunction(
+        self._function = build_pattern_function(
             self,
-            "Function",
-            code=FunctionPackage(
-                self, "Package", entry=handler_path("stream_aggregator"), shared=[common_path()]
-            ),
+            where=where,
+            handler="stream_aggregator",
             description="Aggregates changes of the source table into the aggregates table",
             # Reads (BatchGetItem, GetItem when a failed condition returns no item) and guarded updates,
             # in transactions too: nothing that could put, delete or scan aggregates.
             permissions=[get_items(self._aggregates), update_items(self._aggregates)],
             environment={
-                "SERVICE_NAME": id,
                 "AGGREGATES_TABLE": self._aggregates.table_name,
                 "DIMENSIONS": ",".join(dimensions),
                 "VALUE_ATTRIBUTE": value_attribute,
@@ -167,22 +144,13 @@ class StreamAggregator(Construct):
                 "TTL_DELETES": "subtract" if subtract_ttl_deletes else "ignore",
                 "RETENTION_DAYS": str(retention_days),
                 # DynamoDB streams keep records 24 hours: a shard's marks are needed that long, plus a day.
-                "MARK_TTL_SECONDS": str(
-                    int(
-                        defaults.DYNAMODB_STREAM_RETENTION.to_seconds()
-                        + defaults.MARK_TTL_MARGIN.to_seconds()
-                    )
-                ),
+                "MARK_TTL_SECONDS": str(mark_ttl_seconds(defaults.DYNAMODB_STREAM_RETENTION)),
                 "METRICS_NAMESPACE": AGGREGATOR_METRICS.namespace,
             },
-            # Only its event source mapping invokes it, synchronously: failures are handled there.
-            **{
-                "alarms": True,
-                "alarm_topic": alarm_topic,
-                "async_failure": "none",
-                **dict(function_props or {}),
-            },
-        )
+            alarm_topic=alarm_topic,
+            function_props=function_props,
+            default_props=MAPPING_INVOKED,
+        ).function
 
         # Wire.
         self._trigger = DynamoDBStreamTrigger(

@@ -13,12 +13,16 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.buckets import access_log_bucket, secure_bucket
-from lambda_patterns.checks import check_exclusive, check_function_props
+from lambda_patterns.checks import check_exclusive
+from lambda_patterns.checks.thumbnail_caps import check_input_caps
+from lambda_patterns.checks.thumbnail_format import check_output_format
+from lambda_patterns.checks.thumbnail_prefix import check_destination_prefix
+from lambda_patterns.checks.thumbnail_quality import check_thumbnail_quality
+from lambda_patterns.checks.thumbnail_sizes import check_thumbnail_sizes
 from lambda_patterns.dashboard import CustomMetrics, ServiceDashboard
-from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
+from lambda_patterns.pattern_function import build_pattern_function
 from lambda_patterns.permissions import list_objects, put_objects, read_objects
 from lambda_patterns.triggers.s3 import S3Trigger
 
@@ -28,24 +32,6 @@ THUMBNAIL_METRICS = CustomMetrics(
     names=("ImagesProcessed", "ImagesRejected", "ThumbnailsWritten"),
     title="Images processed, rejected; thumbnails written",
 )
-
-
-def _validate(
-    where: str, sizes: Sequence[int], output_format: str, quality: int, max_pixels: int, max_bytes: int
-) -> None:
-    if not sizes:
-        raise ConfigurationError(f"{where}: sizes must name at least one thumbnail size")
-    bad = [s for s in sizes if not isinstance(s, int) or not 1 <= s <= 10_000]
-    if bad:
-        raise ConfigurationError(f"{where}: sizes must be whole pixels from 1 to 10000, got {bad}")
-    if output_format not in defaults.THUMBNAIL_FORMATS:
-        raise ConfigurationError(
-            f"{where}: output_format must be one of {defaults.THUMBNAIL_FORMATS}, got {output_format!r}"
-        )
-    if not 1 <= quality <= 100:
-        raise ConfigurationError(f"{where}: quality must be between 1 and 100, got {quality}")
-    if max_pixels < 1 or max_bytes < 1:
-        raise ConfigurationError(f"{where}: max_pixels and max_bytes must be positive")
 
 
 class ThumbnailPipeline(Construct):
@@ -118,17 +104,11 @@ class ThumbnailPipeline(Construct):
             "destination_bucket_props",
             destination_bucket_props,
         )
-        _validate(where, sizes, output_format, quality, max_pixels, max_bytes)
-        if not destination_prefix or not destination_prefix.endswith("/"):
-            raise ConfigurationError(
-                f"{where}: destination_prefix must be a folder ending in '/', got {destination_prefix!r}"
-            )
-
-        check_function_props(
-            where,
-            function_props,
-            ("code", "memory_size", "timeout", "description", "permissions", "environment"),
-        )
+        check_thumbnail_sizes(where, sizes)
+        check_output_format(where, output_format)
+        check_thumbnail_quality(where, quality)
+        check_input_caps(where, max_pixels, max_bytes)
+        check_destination_prefix(where, destination_prefix)
 
         # Build.
         needs_logs = existing_source_bucket_obj is None or existing_destination_bucket_obj is None
@@ -145,15 +125,10 @@ class ThumbnailPipeline(Construct):
             log_prefix="destination/",
             overrides=destination_bucket_props,
         )
-        self._package = FunctionPackage(
-            self, "Package", entry=handler_path("thumbnail"), shared=[common_path()]
-        )
-        self._function = ServerlessFunction(
+        self._function, self._package = build_pattern_function(
             self,
-            "Function",
-            code=self._package,
-            memory_size=memory_size,
-            timeout=timeout,
+            where=where,
+            handler="thumbnail",
             description="Writes thumbnails of images uploaded to the source bucket",
             permissions=[
                 # The version an event names (GetObject with VersionId) in a versioned bucket, else the object.
@@ -167,7 +142,6 @@ class ThumbnailPipeline(Construct):
                 put_objects(self._destination, destination_prefix),
             ],
             environment={
-                "SERVICE_NAME": id,
                 "DEST_BUCKET": self._destination.bucket_name,
                 "DEST_PREFIX": destination_prefix,
                 "SIZES": ",".join(str(s) for s in sizes),
@@ -179,7 +153,9 @@ class ThumbnailPipeline(Construct):
                 # Throttling and 5xx from S3 are retried inside the invocation before Lambda retries it.
                 "AWS_RETRY_MODE": "standard",
             },
-            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
+            alarm_topic=alarm_topic,
+            function_props=function_props,
+            fixed_props={"memory_size": memory_size, "timeout": timeout},
         )
 
         # Wire: the recursion check inside S3Trigger refuses overlapping prefixes in one bucket.

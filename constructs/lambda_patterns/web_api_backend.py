@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Duration, Stack, Token
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
@@ -16,25 +15,24 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive, check_function_props
+from lambda_patterns.checks import check_exclusive
+from lambda_patterns.checks.web_api_body_size import check_max_body_bytes
+from lambda_patterns.checks.web_api_cors import check_cors_origin
+from lambda_patterns.checks.web_api_environment import check_environment_size
+from lambda_patterns.checks.web_api_key import check_key_name
+from lambda_patterns.checks.web_api_page_size import check_page_size
+from lambda_patterns.checks.web_api_resource import check_resource_name
+from lambda_patterns.checks.web_api_routes import check_routes
+from lambda_patterns.checks.web_api_table_key import check_table_key
 from lambda_patterns.dashboard import CustomMetrics
-from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
+from lambda_patterns.pattern_function import build_pattern_function, function_environment
 from lambda_patterns.permissions import crud_items
 from lambda_patterns.tables import secure_table
 from lambda_patterns.triggers.api import ApiGatewayTrigger
 from lambda_patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 
-#: The most a handler setting may be, as the handler itself checks at cold start.
-_MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's own payload limit
-_MAX_PAGE_SIZE = 100
-# API Gateway path parts: letters, digits and a few marks; one segment, since the handler routes on it.
-_RESOURCE_NAME = re.compile(r"[A-Za-z0-9._-]+")
-_ORIGIN = re.compile(r"https?://[^/\s*]+")
-#: A token's value is unknown at synth; DynamoDB table names are at most this long.
-_TOKEN_BYTES = 255
 #: The error envelope of the handler (``{"error": {"code", "message", "field"}}``) for API Gateway's own
 #: answers. Gateway response templates substitute variables only (no VTL); messageString comes quoted.
 _ENVELOPE = '{"error": {"code": "%s", "message": $context.error.messageString, "field": null%s}}'
@@ -47,77 +45,16 @@ WEB_API_METRICS = CustomMetrics(
 )
 
 
-def _validate_routes(where: str, routes: Mapping[str, Sequence[str]]) -> None:
-    unknown = sorted(set(routes) - set(defaults.WEB_API_ROUTES))
-    if unknown:
-        raise ConfigurationError(
-            f"{where}: routes keys must be among {sorted(defaults.WEB_API_ROUTES)}, got {unknown}"
-        )
-    for name, methods in routes.items():
-        allowed = defaults.WEB_API_ROUTES[name]
-        bad = [method for method in methods if method not in allowed]
-        if bad:
-            raise ConfigurationError(f"{where}: routes[{name!r}] methods must be among {allowed}, got {bad}")
-    if not any(routes.values()):
-        raise ConfigurationError(f"{where}: routes must enable at least one method")
-
-
-def _validate_settings(
-    where: str, resource_name: str, key_name: str, max_body_bytes: int, page_size: int, origin: str | None
-) -> None:
-    if not _RESOURCE_NAME.fullmatch(resource_name):
-        raise ConfigurationError(
-            f"{where}: resource_name must be one path segment of letters, digits, '.', '_' or '-', "
-            f"got {resource_name!r}"
-        )
-    if not key_name:
-        raise ConfigurationError(f"{where}: key_name must name the table's partition key")
-    if key_name == VERSION_ATTRIBUTE:
-        raise ConfigurationError(
-            f"{where}: key_name cannot be '{VERSION_ATTRIBUTE}': the handler keeps each item's version there"
-        )
-    if not 1 <= max_body_bytes <= _MAX_BODY_BYTES:
-        raise ConfigurationError(
-            f"{where}: max_body_bytes must be between 1 and {_MAX_BODY_BYTES}, got {max_body_bytes}"
-        )
-    if not 1 <= page_size <= _MAX_PAGE_SIZE:
-        raise ConfigurationError(
-            f"{where}: page_size must be between 1 and {_MAX_PAGE_SIZE}, got {page_size}"
-        )
-    if origin is not None and origin != "*" and not _ORIGIN.fullmatch(origin):
-        raise ConfigurationError(
-            f"{where}: cors_allow_origin must be '*' or one origin such as 'https://app.example.com' "
-            f"(scheme and host, no path), got {origin!r}"
-        )
-
-
-def _check_table_key(where: str, table: dynamodb.ITable, key_name: str) -> None:
-    # A table defined in this app shows its key schema; an imported one cannot be checked at synth.
+def _key_schema(table: dynamodb.ITable | dynamodb.ITableV2) -> tuple[dict[str, str], dict[str, str]] | None:
+    """The table's key names by key type and attribute types by name; ``None`` for an imported table, whose
+    key schema cannot be read at synth."""
     child = table.node.default_child
     if getattr(child, "key_schema", None) is None:
-        return
+        return None
     stack = Stack.of(table)
     keys = {key["keyType"]: key["attributeName"] for key in stack.resolve(child.key_schema)}
     types = {a["attributeName"]: a["attributeType"] for a in stack.resolve(child.attribute_definitions) or []}
-    if keys.get("HASH") != key_name or "RANGE" in keys or types.get(key_name) != "S":
-        found = ", ".join(f"{kind} {name} ({types.get(name)})" for kind, name in sorted(keys.items()))
-        raise ConfigurationError(
-            f"{where}: existing_table_obj must have the string partition key {key_name!r} and no sort key; "
-            f"it has {found}"
-        )
-
-
-def _check_environment_size(where: str, environment: Mapping[str, str]) -> None:
-    size = sum(
-        len(name) + (_TOKEN_BYTES if Token.is_unresolved(value) else len(value.encode()))
-        for name, value in environment.items()
-    )
-    if size > defaults.LAMBDA_ENVIRONMENT_MAX_BYTES:
-        raise ConfigurationError(
-            f"{where}: the function's environment would take up to {size} bytes, above Lambda's "
-            f"{defaults.LAMBDA_ENVIRONMENT_MAX_BYTES}; ITEM_SCHEMA alone is {len(environment['ITEM_SCHEMA'])} "
-            "bytes, so shorten item_schema (drop descriptions, titles)"
-        )
+    return keys, types
 
 
 class WebApiBackend(Construct):
@@ -214,18 +151,15 @@ class WebApiBackend(Construct):
 
         # Validate.
         check_exclusive(where, "existing_table_obj", existing_table_obj, "table_props", table_props)
-        _validate_settings(where, resource_name, key_name, max_body_bytes, page_size, cors_allow_origin)
-        _validate_routes(where, routes)
+        check_resource_name(where, resource_name)
+        check_key_name(where, key_name, VERSION_ATTRIBUTE)
+        check_max_body_bytes(where, max_body_bytes)
+        check_page_size(where, page_size)
+        check_cors_origin(where, cors_allow_origin)
+        check_routes(where, routes, defaults.WEB_API_ROUTES)
         check_item_schema(where, schema, key_name)
-        if existing_table_obj is not None:
-            _check_table_key(where, existing_table_obj, key_name)
-        item_schema_text = json.dumps(schema, separators=(",", ":"))
-
-        check_function_props(
-            where,
-            function_props,
-            ("code", "memory_size", "timeout", "description", "permissions", "environment", "async_failure"),
-        )
+        if existing_table_obj is not None and (key_schema := _key_schema(existing_table_obj)):
+            check_table_key(where, key_name, *key_schema)
 
         # Build.
         self._table = existing_table_obj or secure_table(
@@ -235,30 +169,25 @@ class WebApiBackend(Construct):
             "TABLE_NAME": self._table.table_name,
             "RESOURCE": resource_name,
             "KEY_NAME": key_name,
-            "ITEM_SCHEMA": item_schema_text,
+            "ITEM_SCHEMA": json.dumps(schema, separators=(",", ":")),
             "MAX_BODY_BYTES": str(max_body_bytes),
             "PAGE_SIZE": str(page_size),
             "METRICS_NAMESPACE": defaults.WEB_API_METRICS_NAMESPACE,
-            "SERVICE_NAME": id,
         }
         if cors_allow_origin:
             environment["CORS_ALLOW_ORIGIN"] = cors_allow_origin
-        _check_environment_size(where, environment)
-        self._package = FunctionPackage(
-            self, "Package", entry=handler_path("web_api"), shared=[common_path()]
-        )
-        self._function = ServerlessFunction(
+        check_environment_size(where, function_environment(id, environment))
+        self._function, self._package = build_pattern_function(
             self,
-            "Function",
-            code=self._package,
-            memory_size=memory_size,
-            timeout=timeout,
+            where=where,
+            handler="web_api",
             description=f"Serves the /{resource_name} REST API from its DynamoDB table",
             permissions=[crud_items(self._table)],
             environment=environment,
+            alarm_topic=alarm_topic,
+            function_props=function_props,
             # API Gateway invokes synchronously: errors go back to the caller, a failure queue would stay empty.
-            async_failure="none",
-            **{"alarms": True, "alarm_topic": alarm_topic, **dict(function_props or {})},
+            fixed_props={"memory_size": memory_size, "timeout": timeout, "async_failure": "none"},
         )
 
         # Wire.

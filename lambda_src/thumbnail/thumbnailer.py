@@ -22,6 +22,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
 
 OUTPUT_FORMATS = ("auto", "webp")
+# The settings' limits: a long edge in px, and JPEG/WebP quality.
+MIN_SIZE, MAX_SIZE = 1, 10_000
+MIN_QUALITY, MAX_QUALITY = 1, 100
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 # Extensions that already name the output format, so the key needs no new suffix.
@@ -66,8 +69,9 @@ class Rejected(Exception):
         self.detail = detail
 
 
-class ConfigurationError(ValueError):
-    """An environment variable of the function is missing or malformed."""
+class SettingsError(ValueError):
+    """An environment variable of the function is missing or malformed (distinct from the library's
+    ``lambda_patterns.ConfigurationError``, which refuses a construct's props at synth)."""
 
 
 @dataclass(frozen=True)
@@ -98,19 +102,19 @@ class Thumbnail:
 
 
 def parse_settings(env: Mapping[str, str]) -> Settings:
-    """Settings from environment variables, defaults for the absent ones; raise ConfigurationError if bad."""
+    """Settings from environment variables, defaults for the absent ones; raise SettingsError if bad."""
     defaults = Settings()
     sizes = _parse_sizes(env.get("SIZES", ",".join(map(str, defaults.sizes))))
     output_format = env.get("OUTPUT_FORMAT", defaults.output_format).strip().lower()
     if output_format not in OUTPUT_FORMATS:
-        raise ConfigurationError(f"OUTPUT_FORMAT must be one of {OUTPUT_FORMATS}, got {output_format!r}")
+        raise SettingsError(f"OUTPUT_FORMAT must be one of {OUTPUT_FORMATS}, got {output_format!r}")
     quality = _parse_int(env, "QUALITY", defaults.quality)
-    if not 1 <= quality <= 100:
-        raise ConfigurationError(f"QUALITY must be 1..100, got {quality}")
+    if not MIN_QUALITY <= quality <= MAX_QUALITY:
+        raise SettingsError(f"QUALITY must be {MIN_QUALITY}..{MAX_QUALITY}, got {quality}")
     max_pixels = _parse_int(env, "MAX_PIXELS", defaults.max_pixels)
     max_bytes = _parse_int(env, "MAX_BYTES", defaults.max_bytes)
     if max_pixels < 1 or max_bytes < 1:
-        raise ConfigurationError("MAX_PIXELS and MAX_BYTES must be positive")
+        raise SettingsError("MAX_PIXELS and MAX_BYTES must be positive")
     return Settings(sizes, output_format, quality, max_pixels, max_bytes)
 
 
@@ -121,16 +125,16 @@ def _parse_int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw.replace("_", ""))
     except ValueError:
-        raise ConfigurationError(f"{name} must be an integer, got {raw!r}") from None
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
 
 
 def _parse_sizes(raw: str) -> tuple[int, ...]:
     try:
         sizes = {int(part) for part in raw.split(",") if part.strip()}
     except ValueError:
-        raise ConfigurationError(f"SIZES must be comma-separated integers, got {raw!r}") from None
-    if not sizes or min(sizes) < 1 or max(sizes) > 10_000:
-        raise ConfigurationError(f"SIZES must be 1..10000 px, got {raw!r}")
+        raise SettingsError(f"SIZES must be comma-separated integers, got {raw!r}") from None
+    if not sizes or min(sizes) < MIN_SIZE or max(sizes) > MAX_SIZE:
+        raise SettingsError(f"SIZES must be {MIN_SIZE}..{MAX_SIZE} px, got {raw!r}")
     return tuple(sorted(sizes))
 
 

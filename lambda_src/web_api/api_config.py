@@ -10,6 +10,8 @@ from typing import Any
 
 from api_validation import SchemaError, check_schema
 
+DEFAULT_RESOURCE = "items"
+DEFAULT_KEY_NAME = "id"
 DEFAULT_SCHEMA: dict[str, Any] = {"type": "object"}
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 # API Gateway refuses payloads above 10 MB before the function runs.
@@ -23,8 +25,8 @@ VERSION_ATTRIBUTE = "version"
 class Settings:
     """Everything configurable about the API; see ``load_settings`` for the environment variables."""
 
-    resource: str = "items"
-    key_name: str = "id"
+    resource: str = DEFAULT_RESOURCE
+    key_name: str = DEFAULT_KEY_NAME
     schema: Any = None
     body_schema: Any = None
     key_schema: Any = True
@@ -63,7 +65,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     A bad value raises at cold start: a misconfigured function should fail its deployment loudly rather
     than half-validate requests. Clients provide ids when the schema lists the key in ``required``.
     """
-    key_name = environ.get("KEY_NAME") or "id"
+    key_name = environ.get("KEY_NAME") or DEFAULT_KEY_NAME
     if key_name == VERSION_ATTRIBUTE:
         raise ValueError(f"KEY_NAME cannot be '{VERSION_ATTRIBUTE}', the concurrency attribute")
     raw_schema = environ.get("ITEM_SCHEMA")
@@ -76,7 +78,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if VERSION_ATTRIBUTE in properties:
         raise ValueError(f"ITEM_SCHEMA must not define '{VERSION_ATTRIBUTE}': the server manages it")
     required = schema.get("required", []) if isinstance(schema, dict) else []
-    resource = (environ.get("RESOURCE") or "items").strip("/")
+    resource = (environ.get("RESOURCE") or DEFAULT_RESOURCE).strip("/")
     if not resource or "/" in resource:
         raise ValueError("RESOURCE must be a single path segment such as 'items'")
     return Settings(

@@ -131,8 +131,9 @@ class SqsMappingPoller(Poller):
 
 
 @dataclass
-class StreamOptions:
-    """The settings of a stream event source mapping that the poller honours."""
+class PollerSettings:
+    """The settings of a synthesized stream event source mapping that the poller honours (read from its
+    ``BatchSize``, ``MaximumRetryAttempts``...; the construct-side props are ``lambda_patterns.StreamOptions``)."""
 
     batch_size: int = 100
     starting_position: str = "TRIM_HORIZON"
@@ -165,7 +166,7 @@ class StreamMappingPoller(Poller):
         client: Any,
         stream_arn: str,
         worker: FunctionWorker,
-        options: StreamOptions,
+        options: PollerSettings,
         deliver: Callable[[str, Any], None],
         role_arn: str = "",
         interval: float = 0.2,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from lambda_patterns.local.assembly import Resource, Stack
 from lambda_patterns.local.intrinsics import Scope, Unresolvable, resolve
 from lambda_patterns.local.naming import last_part, queue_url, service_of
-from lambda_patterns.local.pollers import SqsMappingPoller, StreamMappingPoller, StreamOptions
+from lambda_patterns.local.pollers import PollerSettings, SqsMappingPoller, StreamMappingPoller
 from lambda_patterns.local.registry import register
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def add_mapping(app: LocalApp, resource: Resource, scope: Scope) -> None:
             )
         )
     elif service in ("dynamodb", "kinesis"):
-        options = StreamOptions(
+        options = PollerSettings(
             batch_size=int(props.get("BatchSize", 100)),
             starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
             report_failures=report,

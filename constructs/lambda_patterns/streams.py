@@ -1,0 +1,36 @@
+"""Kinesis data streams with the defaults every construct here uses: on demand (no shards to size),
+encrypted with the AWS-managed Kinesis key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_kinesis as kinesis
+from constructs import Construct
+
+from lambda_patterns import defaults
+
+
+def secure_stream(scope: Construct, id: str, *, overrides: Mapping[str, Any] | None = None) -> kinesis.Stream:
+    """A stream with safe defaults, ``overrides`` (any ``kinesis.Stream`` prop) merged over them."""
+    props: dict[str, Any] = {
+        "encryption": kinesis.StreamEncryption.MANAGED,
+        "stream_mode": kinesis.StreamMode.ON_DEMAND,
+    }
+    props.update(overrides or {})
+    return kinesis.Stream(scope, id, **props)
+
+
+def stream_retention_period(overrides: Mapping[str, Any] | None = None) -> Duration:
+    """How long a stream made by :func:`secure_stream` with ``overrides`` keeps its records: the
+    ``retention_period`` they set, else Kinesis' default (24 hours)."""
+    return dict(overrides or {}).get("retention_period") or defaults.KINESIS_DEFAULT_RETENTION
+
+
+def mark_ttl_seconds(retention: Duration) -> int:
+    """How long a stream consumer keeps an idempotency mark: while its stream (keeping records for
+    ``retention``) can deliver the records it covers again, plus a margin so a mark never expires under a
+    late retry."""
+    return int(retention.to_seconds() + defaults.MARK_TTL_MARGIN.to_seconds())

@@ -1,0 +1,31 @@
+"""Encrypted, SSL-only SNS topics: what the constructs here create for the events they receive.
+
+(Alarm topics differ: CloudWatch cannot use the AWS-managed SNS key, see ``alarms.alarm_topic``.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+_SNS_KEY_ID = "SnsKey"
+_SNS_KEY_ALIAS = "alias/aws/sns"
+
+
+def aws_managed_sns_key(scope: Construct) -> kms.IAlias:
+    """The AWS-managed SNS key ``alias/aws/sns``: no key policy to maintain, no monthly key charge; one
+    reference per scope, shared by every topic in it."""
+    existing = scope.node.try_find_child(_SNS_KEY_ID)
+    return existing or kms.Alias.from_alias_name(scope, _SNS_KEY_ID, _SNS_KEY_ALIAS)
+
+
+def secure_topic(scope: Construct, id: str, *, overrides: Mapping[str, Any] | None = None) -> sns.Topic:
+    """A topic encrypted with the AWS-managed SNS key that refuses requests without TLS, ``overrides``
+    (any ``sns.Topic`` prop) merged over those defaults."""
+    props: dict[str, Any] = {"master_key": aws_managed_sns_key(scope), "enforce_ssl": True}
+    props.update(overrides or {})
+    return sns.Topic(scope, id, **props)
