@@ -11,6 +11,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.props import as_mapping
 
 _LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
@@ -64,5 +65,5 @@ def secure_bucket(
         "server_access_logs_prefix": log_prefix,
         "removal_policy": defaults.BUCKET_REMOVAL_POLICY,
     }
-    props.update(overrides or {})
+    props.update(as_mapping(overrides, "bucket props"))
     return s3.Bucket(scope, id, **props)

@@ -21,6 +21,7 @@ from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.handlers import common_path, handler_path
 from lambda_patterns.package import FunctionPackage
 from lambda_patterns.permissions import Permission
+from lambda_patterns.props import as_mapping
 
 #: What every pattern's function gets unless ``function_props`` says otherwise: CloudWatch alarms on
 #: errors, throttles, duration near the timeout and events waiting in its failure queues.
@@ -73,6 +74,7 @@ def build_pattern_function(
     :param default_props: this pattern's defaults that ``function_props`` may override. Default: none.
     """
     fixed = dict(fixed_props or {})
+    function_props = as_mapping(function_props, "function_props")
     check_function_props(where, function_props, (*PATTERN_OWNED, *fixed))
     package = FunctionPackage(scope, package_id, entry=handler_path(handler), shared=[common_path()])
     function = ServerlessFunction(
@@ -87,7 +89,7 @@ def build_pattern_function(
             **PATTERN_DEFAULTS,
             "alarm_topic": alarm_topic,
             **dict(default_props or {}),
-            **dict(function_props or {}),
+            **function_props,
         },
     )
     return PatternFunction(function, package)

@@ -11,22 +11,28 @@ from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.props import as_mapping
 
 
 def secure_stream(scope: Construct, id: str, *, overrides: Mapping[str, Any] | None = None) -> kinesis.Stream:
-    """A stream with safe defaults, ``overrides`` (any ``kinesis.Stream`` prop) merged over them."""
+    """A stream with safe defaults, ``overrides`` (any ``kinesis.Stream`` prop, or a ``kinesis.StreamProps``)
+    merged over them. Giving ``shard_count`` without ``stream_mode`` makes the stream provisioned: a shard
+    count means nothing to an on-demand stream, and CDK refuses the pair."""
+    overrides = as_mapping(overrides, "stream_props")
     props: dict[str, Any] = {
         "encryption": kinesis.StreamEncryption.MANAGED,
-        "stream_mode": kinesis.StreamMode.ON_DEMAND,
+        "stream_mode": kinesis.StreamMode.PROVISIONED
+        if "shard_count" in overrides
+        else kinesis.StreamMode.ON_DEMAND,
     }
-    props.update(overrides or {})
+    props.update(overrides)
     return kinesis.Stream(scope, id, **props)
 
 
 def stream_retention_period(overrides: Mapping[str, Any] | None = None) -> Duration:
     """How long a stream made by :func:`secure_stream` with ``overrides`` keeps its records: the
     ``retention_period`` they set, else Kinesis' default (24 hours)."""
-    return dict(overrides or {}).get("retention_period") or defaults.KINESIS_DEFAULT_RETENTION
+    return as_mapping(overrides).get("retention_period") or defaults.KINESIS_DEFAULT_RETENTION
 
 
 def mark_ttl_seconds(retention: Duration) -> int:

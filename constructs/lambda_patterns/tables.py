@@ -10,6 +10,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.props import as_mapping
 
 
 def string_key(name: str) -> dynamodb.Attribute:
@@ -39,5 +40,5 @@ def secure_table(
         "time_to_live_attribute": ttl_attribute,
         "removal_policy": defaults.TABLE_REMOVAL_POLICY,
     }
-    props.update(overrides or {})
+    props.update(as_mapping(overrides, "table props"))
     return dynamodb.TableV2(scope, id, **props)

@@ -12,6 +12,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from lambda_patterns.props import as_mapping
+
 _SNS_KEY_ID = "SnsKey"
 _SNS_KEY_ALIAS = "alias/aws/sns"
 
@@ -27,5 +29,5 @@ def secure_topic(scope: Construct, id: str, *, overrides: Mapping[str, Any] | No
     """A topic encrypted with the AWS-managed SNS key that refuses requests without TLS, ``overrides``
     (any ``sns.Topic`` prop) merged over those defaults."""
     props: dict[str, Any] = {"master_key": aws_managed_sns_key(scope), "enforce_ssl": True}
-    props.update(overrides or {})
+    props.update(as_mapping(overrides, "topic_props"))
     return sns.Topic(scope, id, **props)
