@@ -110,6 +110,7 @@ def test_timeout_outside_lambda_limits_is_an_error(seconds):
     with pytest.raises(ConfigurationError) as error:
         ServerlessFunction(stack, "Fn", code=_code(), timeout=Duration.seconds(seconds))
 
+    assert error.value.code == "LambdaPatterns.Function.Timeout"
     assert str(error.value) == (
         f"ServerlessFunction S/Fn: timeout must be between 1 and 900 seconds (Lambda's limit), got {seconds} seconds"
     )
@@ -122,6 +123,7 @@ def test_memory_outside_lambda_limits_is_an_error(memory):
     with pytest.raises(ConfigurationError) as error:
         ServerlessFunction(stack, "Fn", code=_code(), memory_size=memory)
 
+    assert error.value.code == "LambdaPatterns.Function.Memory"
     assert str(error.value) == (
         f"ServerlessFunction S/Fn: memory_size must be between 128 and 10240 MB (Lambda's limit), got {memory} MB"
     )

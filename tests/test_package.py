@@ -360,21 +360,26 @@ def test_defaults_are_newest_python_on_arm64(tmp_path, handler_dir):
 
 
 def test_missing_entry_folder_is_a_configuration_error(tmp_path):
-    with pytest.raises(ConfigurationError, match=re.escape(f"entry {tmp_path / 'absent'} is not a folder")):
+    with pytest.raises(
+        ConfigurationError, match=re.escape(f"entry {tmp_path / 'absent'} is not a folder")
+    ) as error:
         synth(tmp_path / "cdk.out", SKIP_BUNDLING, entry=tmp_path / "absent")
+    assert error.value.code == "LambdaPatterns.Package.Path"
 
 
 def test_non_python_runtime_is_a_configuration_error(tmp_path, handler_dir):
-    with pytest.raises(ConfigurationError, match="runtime 'nodejs22.x' is not a Python runtime"):
+    with pytest.raises(ConfigurationError, match="runtime 'nodejs22.x' is not a Python runtime") as error:
         synth(tmp_path / "cdk.out", SKIP_BUNDLING, entry=handler_dir, runtime=lambda_.Runtime.NODEJS_22_X)
+    assert error.value.code == "LambdaPatterns.Package.Runtime"
 
 
 def test_file_provided_by_entry_and_shared_folder_is_a_configuration_error(tmp_path, handler_dir):
     (handler_dir / "lambda_common").mkdir()
     (handler_dir / "lambda_common" / "__init__.py").write_text("")
 
-    with pytest.raises(ConfigurationError, match=r"lambda_common/__init__\.py comes from both"):
+    with pytest.raises(ConfigurationError, match=r"lambda_common/__init__\.py comes from both") as error:
         synth(tmp_path / "cdk.out", SKIP_BUNDLING, entry=handler_dir, shared=[COMMON])
+    assert error.value.code == "LambdaPatterns.Package.DuplicateFile"
 
 
 def test_missing_wheelhouse_folder_is_a_configuration_error(tmp_path, handler_dir):

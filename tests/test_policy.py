@@ -14,6 +14,7 @@ from lambda_patterns.permissions import (
     consume_stream,
     crud_items,
     delete_items,
+    delete_objects,
     get_items,
     list_objects,
     publish,
@@ -335,6 +336,41 @@ def test_put_objects_grants_put_object_only():
     assert read_objects(bucket, "in/", versions=True).actions == ("s3:GetObject", "s3:GetObjectVersion")
 
 
+def test_delete_objects_grants_delete_object_under_the_prefix_marked_as_a_delete():
+    stack = cdk.Stack(new_app(), "S")
+    bucket = _bucket(stack)
+
+    permission = delete_objects(bucket, "in/")
+
+    assert permission.actions == ("s3:DeleteObject",)
+    assert permission.resources == (bucket.arn_for_objects("in/*"),)
+    # Not a write: the recursion check tells an ObjectRemoved loop from an ObjectCreated one by it.
+    assert permission.access is Access.DELETE
+    assert (permission.resource_id, permission.prefix) == (bucket.node.path, "in/")
+    assert [(ack.rule_id, ack.reason) for ack in permission.acknowledgements] == [
+        ("AwsSolutions-IAM5", "Object deletes need a key wildcard; scoped to prefix in/")
+    ]
+    assert delete_objects(bucket).resources == (bucket.arn_for_objects("*"),)
+    with pytest.raises(ConfigurationError, match=r"S3 key prefix 'in/\*' must be literal") as error:
+        delete_objects(bucket, "in/*")
+    assert error.value.code == "LambdaPatterns.Permissions.LiteralScope"
+
+
+def test_delete_objects_on_a_bucket_with_a_customer_managed_key_needs_no_key_grant():
+    # A delete neither encrypts nor decrypts object data: S3 asks nothing of the key (CDK's grantDelete
+    # grants none either), so the policy holds DeleteObject and no kms: action.
+    stack = cdk.Stack(new_app(), "S")
+    key = cdk.aws_kms.Key(stack, "Key", enable_key_rotation=True)
+    bucket = _encrypted(stack, "bucket", key)
+    FunctionRole(
+        stack, "Role", policy=FunctionPolicy(stack, "Policy", permissions=[delete_objects(bucket, "in/")])
+    )
+
+    assert _key_statements(stack, key) == []
+    policies = str(Template.from_stack(stack).find_resources("AWS::IAM::Policy"))
+    assert "s3:DeleteObject" in policies and "kms:" not in policies
+
+
 def test_send_messages_grants_send_message_only():
     stack = cdk.Stack(new_app(), "S")
     queue = cdk.aws_sqs.Queue(stack, "Queue")
@@ -392,6 +428,7 @@ def test_narrow_intents_need_no_acknowledgement_beyond_object_keys_and_nag_passe
             # Reading and writing one prefix: the same key-wildcard finding, acknowledged twice.
             read_objects(bucket, "out/"),
             put_objects(bucket, "out/"),
+            delete_objects(bucket, "out/"),
             list_objects(bucket, "out/"),
             send_messages(queue),
         ],

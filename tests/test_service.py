@@ -59,6 +59,7 @@ def test_service_refuses_existing_code_with_package_props():
             package_props={"use_docker": True},
         )
 
+    assert error.value.code == "LambdaPatterns.Props.Exclusive"
     assert str(error.value) == (
         "LambdaService S/Svc: pass either existing_code or package_props, not both (package_props configures a "
         "resource this construct creates; existing_code replaces it)"

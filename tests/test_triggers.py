@@ -13,7 +13,8 @@ from aws_cdk.assertions import Match, Template
 
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.permissions import read_objects, write_objects, write_table
+from lambda_patterns.permissions import delete_objects, put_objects, read_objects, write_objects, write_table
+from lambda_patterns.service import LambdaService
 from lambda_patterns.triggers import (
     ApiGatewayTrigger,
     DynamoDBStreamTrigger,
@@ -215,6 +216,7 @@ def test_s3_trigger_refuses_a_function_that_writes_where_it_is_triggered():
     with pytest.raises(ConfigurationError) as error:
         S3Trigger(stack, "OnUpload", function=function, bucket=bucket, prefix="uploads/")
 
+    assert error.value.code == "LambdaPatterns.Trigger.Recursion"
     assert str(error.value) == (
         "S3Trigger S/OnUpload: the function writes to S/Bucket under prefix 'uploads/thumbs/', which triggers it "
         "with prefix 'uploads/': every write would invoke it again. Use another bucket/table/queue for the "
@@ -230,6 +232,66 @@ def test_s3_trigger_accepts_disjoint_input_and_output_prefixes():
     )
 
     S3Trigger(stack, "OnUpload", function=function, bucket=bucket, prefix="uploads/")
+
+
+def _service_on(bucket_intent, events):
+    """A ``LambdaService`` granted ``bucket_intent(bucket, "in/")``, then an S3 trigger on ``in/`` for
+    ``events``: the trigger either refuses it or wires the notification."""
+    stack = cdk.Stack(new_app(), "S")
+    bucket = _bucket(stack)
+    service = LambdaService(
+        stack,
+        "Svc",
+        entry=FIXTURES / "echo",
+        permissions=[read_objects(bucket, "in/"), bucket_intent(bucket, "in/")],
+    )
+    service.add_trigger(S3Trigger, "OnEvent", bucket=bucket, prefix="in/", events=events)
+    return Template.from_stack(stack)
+
+
+@pytest.mark.parametrize(
+    ("intent", "events", "does"),
+    [
+        (put_objects, [s3.EventType.OBJECT_CREATED], "writes to"),
+        (delete_objects, [s3.EventType.OBJECT_REMOVED], "deletes from"),
+    ],
+)
+def test_s3_trigger_refuses_a_service_that_causes_the_events_it_is_triggered_by(intent, events, does):
+    with pytest.raises(ConfigurationError) as error:
+        _service_on(intent, events)
+
+    assert error.value.code == "LambdaPatterns.Trigger.Recursion"
+    assert str(error.value).startswith(
+        f"S3Trigger S/Svc/OnEvent: the function {does} S/Bucket under prefix 'in/', which triggers it with "
+        "prefix 'in/'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("intent", "events", "event_name"),
+    [
+        (put_objects, [s3.EventType.OBJECT_REMOVED], "s3:ObjectRemoved:*"),
+        (delete_objects, [s3.EventType.OBJECT_CREATED], "s3:ObjectCreated:*"),
+    ],
+)
+def test_s3_trigger_accepts_a_service_whose_changes_it_does_not_fire_on(intent, events, event_name):
+    template = _service_on(intent, events)
+
+    template.has_resource_properties(
+        "Custom::S3BucketNotifications",
+        {
+            "NotificationConfiguration": {
+                "LambdaFunctionConfigurations": [
+                    Match.object_like(
+                        {
+                            "Events": [event_name],
+                            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}},
+                        }
+                    )
+                ]
+            }
+        },
+    )
 
 
 def test_stream_trigger_refuses_a_function_that_writes_its_own_table():

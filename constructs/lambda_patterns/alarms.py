@@ -18,13 +18,12 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.duration_ratio import check_duration_ratio
 
 
 def duration_threshold_ms(timeout: Duration, ratio: float = defaults.DURATION_TIMEOUT_RATIO) -> float:
     """The p99 duration, in ms, above which invocations are about to time out."""
-    if not 0 < ratio < 1:
-        raise ConfigurationError(f"duration ratio must be between 0 and 1 (exclusive), got {ratio}")
+    check_duration_ratio(ratio)
     return timeout.to_milliseconds() * ratio
 
 

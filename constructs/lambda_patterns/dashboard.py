@@ -10,7 +10,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.custom_metrics import check_custom_metrics
 from lambda_patterns.function import ServerlessFunction
 
 
@@ -31,8 +31,7 @@ class CustomMetrics:
     title: str | None = None
 
     def validate(self, where: str) -> None:
-        if not self.namespace or not self.names:
-            raise ConfigurationError(f"{where}: custom metrics need a namespace and at least one metric name")
+        check_custom_metrics(where, self.namespace, self.names)
 
 
 def _graph(title: str, left: list[cloudwatch.IMetric], **kwargs) -> cloudwatch.GraphWidget:

@@ -17,60 +17,21 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.alarms import FunctionAlarms
-from lambda_patterns.checks import check_memory, check_timeout
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.alarm_topic import check_alarm_topic
+from lambda_patterns.checks.async_failure import check_async_failure
+from lambda_patterns.checks.async_retries import check_async_retries
+from lambda_patterns.checks.concurrency import check_concurrency
+from lambda_patterns.checks.memory import check_memory
+from lambda_patterns.checks.package_target import check_package_target
+from lambda_patterns.checks.provisioned_scaling import check_provisioned_scaling
+from lambda_patterns.checks.snap_start import check_snap_start
+from lambda_patterns.checks.timeout import check_timeout
+from lambda_patterns.checks.vpc_placement import check_vpc_placement
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.permissions import Permission, allow, write_logs
 from lambda_patterns.policy import FunctionPolicy
 from lambda_patterns.queue import failure_queue
 from lambda_patterns.role import FunctionRole
-
-ASYNC_FAILURE_MODES = ("destination", "dead_letter_queue", "none")
-
-
-def _validate_concurrency(where: str, reserved: int | None, provisioned: int | None) -> None:
-    if reserved is not None and reserved < 0:
-        raise ConfigurationError(f"{where}: reserved_concurrency must be 0 or more, got {reserved}")
-    if provisioned is not None and provisioned < 1:
-        raise ConfigurationError(f"{where}: provisioned_concurrency must be 1 or more, got {provisioned}")
-    if reserved is not None and provisioned is not None and provisioned > reserved:
-        raise ConfigurationError(
-            f"{where}: provisioned_concurrency ({provisioned}) cannot exceed reserved_concurrency ({reserved})"
-        )
-
-
-def _validate_scaling(
-    where: str, reserved: int | None, provisioned: int | None, provisioned_max: int | None
-) -> None:
-    if provisioned_max is None:
-        return
-    if provisioned is None:
-        raise ConfigurationError(
-            f"{where}: provisioned_concurrency_max needs provisioned_concurrency (the minimum it scales from)"
-        )
-    if provisioned_max < provisioned:
-        raise ConfigurationError(
-            f"{where}: provisioned_concurrency_max ({provisioned_max}) must be at least "
-            f"provisioned_concurrency ({provisioned})"
-        )
-    if reserved is not None and provisioned_max > reserved:
-        raise ConfigurationError(
-            f"{where}: provisioned_concurrency_max ({provisioned_max}) cannot exceed "
-            f"reserved_concurrency ({reserved})"
-        )
-
-
-def _validate_snap_start(where: str, runtime: lambda_.Runtime, provisioned: int | None) -> None:
-    # Lambda's own limits, checked here so that they fail the synth rather than the deployment.
-    if not runtime.supports_snap_start:
-        raise ConfigurationError(
-            f"{where}: snap_start needs a runtime with SnapStart (Python 3.12 or newer); {runtime.name} has none"
-        )
-    if provisioned is not None:
-        raise ConfigurationError(
-            f"{where}: snap_start and provisioned_concurrency cannot be combined (Lambda supports one or the "
-            "other on a version); choose SnapStart for cheaper, provisioned concurrency for the lowest latency"
-        )
 
 
 def _vpc_access() -> Permission:
@@ -172,31 +133,21 @@ class ServerlessFunction(Construct):
         package = code if hasattr(code, "code") and hasattr(code, "runtime") else None
         runtime = runtime or (package.runtime if package else defaults.RUNTIME)
         architecture = architecture or (package.architecture if package else defaults.ARCHITECTURE)
-        if package is not None and (
-            package.runtime.name != runtime.name or package.architecture.name != architecture.name
-        ):
-            raise ConfigurationError(
-                f"{where}: the package was built for {package.runtime.name}/{package.architecture.name} "
-                f"but the function runs {runtime.name}/{architecture.name}"
+        if package is not None:
+            check_package_target(
+                where, package.runtime.name, package.architecture.name, runtime.name, architecture.name
             )
         check_timeout(timeout, where)
         check_memory(memory_size, where)
-        _validate_concurrency(where, reserved_concurrency, provisioned_concurrency)
-        _validate_scaling(where, reserved_concurrency, provisioned_concurrency, provisioned_concurrency_max)
-        if snap_start:
-            _validate_snap_start(where, runtime, provisioned_concurrency)
-        if alarm_topic is not None and not alarms:
-            raise ConfigurationError(f"{where}: alarm_topic has no use with alarms=False")
-        if async_failure not in ASYNC_FAILURE_MODES:
-            raise ConfigurationError(
-                f"{where}: async_failure must be one of {ASYNC_FAILURE_MODES}, got {async_failure!r}"
-            )
-        if async_failure == "none" and existing_failure_queue is not None:
-            raise ConfigurationError(f"{where}: existing_failure_queue has no use with async_failure='none'")
-        if not 0 <= retry_attempts <= 2:
-            raise ConfigurationError(f"{where}: retry_attempts must be 0, 1 or 2, got {retry_attempts}")
-        if vpc is None and (vpc_subnets is not None or security_groups is not None):
-            raise ConfigurationError(f"{where}: vpc_subnets and security_groups need vpc")
+        check_concurrency(where, reserved_concurrency, provisioned_concurrency)
+        check_provisioned_scaling(
+            where, reserved_concurrency, provisioned_concurrency, provisioned_concurrency_max
+        )
+        check_snap_start(where, snap_start, runtime, provisioned_concurrency)
+        check_alarm_topic(where, alarm_topic, alarms)
+        check_async_failure(where, async_failure, existing_failure_queue)
+        check_async_retries(where, retry_attempts)
+        check_vpc_placement(where, vpc, vpc_subnets, security_groups)
 
         # Build.
         self._role = role or FunctionRole(self, "Role")

@@ -20,6 +20,12 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.checks.duplicate_files import check_unique_files
+from lambda_patterns.checks.empty_entry import check_entry_not_empty
+from lambda_patterns.checks.overwrite import check_no_overwrite
+from lambda_patterns.checks.package_paths import check_path
+from lambda_patterns.checks.package_runtime import check_package_runtime
+from lambda_patterns.checks.wheel_platform import check_wheel_platform
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.platforms import architecture_name, machine, pip_platform_args, runtime_python_version
 from lambda_patterns.wheels import find_incompatibilities, missing_requirement
@@ -68,18 +74,9 @@ def package_sources(
 
     Two folders providing the same path is an error rather than a silent overwrite.
     """
-    sources = source_files(entry, exclude)
-    origin = dict.fromkeys(sources, entry)
-    for folder in shared:
-        for relative, path in source_files(folder, exclude).items():
-            if relative in sources:
-                raise ConfigurationError(
-                    f"{where}: {relative} comes from both {origin[relative]} and {folder}; "
-                    "rename one so the package has exactly one"
-                )
-            sources[relative] = path
-            origin[relative] = folder
-    return dict(sorted(sources.items()))
+    folders = [(folder, source_files(folder, exclude)) for folder in (entry, *shared)]
+    check_unique_files(where, folders)
+    return dict(sorted(item for _, files in folders for item in files.items()))
 
 
 def compute_asset_hash(
@@ -191,7 +188,10 @@ def install_requirements(plan: BundlePlan, target: Path) -> None:
         env=pip_environment(plan.wheelhouse),
     )
     if result.returncode != 0:
-        raise ConfigurationError(pip_failure_message(plan, result.stderr))
+        # Not a rule of checks/: pip itself refused (no wheel for the target, a conflict, no index).
+        raise ConfigurationError(
+            pip_failure_message(plan, result.stderr), code="LambdaPatterns.Package.PipInstall"
+        )
 
 
 def _copy_file(source: Path, destination: Path) -> None:
@@ -202,27 +202,24 @@ def _copy_file(source: Path, destination: Path) -> None:
 
 def build(plan: BundlePlan, out: Path) -> None:
     """Builds the package into ``out``: wheels first, then the handler's and shared files, then the checks."""
-    if plan.wheelhouse is not None and not plan.wheelhouse.is_dir():
-        raise ConfigurationError(
-            f"{plan.where}: the wheelhouse {plan.wheelhouse} does not exist; create it with python -m "
-            f"lambda_patterns.wheelhouse --source <your lambda source folder> --dest {plan.wheelhouse}"
+    if plan.wheelhouse is not None:
+        check_path(
+            plan.where,
+            "the wheelhouse",
+            plan.wheelhouse,
+            plan.wheelhouse.is_dir(),
+            "does not exist",
+            hint=f"create it with python -m lambda_patterns.wheelhouse --source <your lambda source folder> "
+            f"--dest {plan.wheelhouse}",
         )
     if plan.requirements is not None and requirement_lines(plan.requirements.read_text()):
         install_requirements(plan, out)
-    for relative, source in plan.sources.items():
-        if (out / relative).exists():
-            raise ConfigurationError(
-                f"{plan.where}: {relative} from {source.parent} would overwrite a file that "
-                f"{plan.requirements} installed; rename the module"
-            )
+    installed = {relative for relative in plan.sources if (out / relative).exists()}
+    check_no_overwrite(plan.where, plan.sources, installed, plan.requirements)
     for relative, source in plan.sources.items():
         _copy_file(source, out / relative)
     problems = find_incompatibilities(out, plan.python_version, plan.architecture)
-    if problems:
-        raise ConfigurationError(
-            f"{plan.where}: the package does not run on {plan.target}:\n"
-            + "\n".join(f"  - {problem}" for problem in problems)
-        )
+    check_wheel_platform(plan.where, plan.target, problems)
 
 
 @jsii.implements(ILocalBundling)
@@ -374,31 +371,27 @@ class FunctionPackage(Construct):
     ) -> None:
         super().__init__(scope, id)
         where = f"FunctionPackage {self.node.path}"
-        try:
-            python_version = runtime_python_version(runtime)
-            arch = architecture_name(architecture)
-        except ValueError as error:
-            raise ConfigurationError(f"{where}: {error}") from error
+        check_package_runtime(where, runtime, architecture)
+        python_version = runtime_python_version(runtime)
+        arch = architecture_name(architecture)
         self._entry = Path(entry).resolve()
-        if not self._entry.is_dir():
-            raise ConfigurationError(f"{where}: entry {self._entry} is not a folder")
+        check_path(where, "entry", self._entry, self._entry.is_dir())
         shared_folders = tuple(Path(folder).resolve() for folder in shared)
         for folder in shared_folders:
-            if not folder.is_dir():
-                raise ConfigurationError(f"{where}: shared folder {folder} is not a folder")
+            check_path(where, "shared folder", folder, folder.is_dir())
         if requirements is None:
             self._requirements = _default_requirements(self._entry)
         else:
             self._requirements = Path(requirements).resolve()
-            if not self._requirements.is_file():
-                raise ConfigurationError(f"{where}: requirements file {self._requirements} does not exist")
-        if wheelhouse is not None and not Path(wheelhouse).is_dir():
-            raise ConfigurationError(f"{where}: wheelhouse {Path(wheelhouse).resolve()} is not a folder")
+            check_path(
+                where, "requirements file", self._requirements, self._requirements.is_file(), "does not exist"
+            )
+        if wheelhouse is not None:
+            check_path(where, "wheelhouse", Path(wheelhouse).resolve(), Path(wheelhouse).is_dir())
         wheelhouse_path = Path(wheelhouse).resolve() if wheelhouse is not None else _default_wheelhouse()
 
         sources = package_sources(self._entry, shared_folders, tuple(exclude), where)
-        if not sources:
-            raise ConfigurationError(f"{where}: entry {self._entry} has no files to package")
+        check_entry_not_empty(where, self._entry, sources)
         plan = BundlePlan(
             where=where,
             entry=self._entry,

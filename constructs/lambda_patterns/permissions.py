@@ -1,15 +1,15 @@
 """Step 1's vocabulary: least-privilege permissions named by intent, not by IAM action lists.
 
-Each function returns a ``Permission``: the exact actions and resources, what it reads or writes (so the
-recursion check can see a trigger loop), and, where AWS offers no narrower form, the cdk-nag
+Each function returns a ``Permission``: the exact actions and resources, whether it reads, writes or
+deletes (so the recursion check can see a trigger loop), and, where AWS offers no narrower form, the cdk-nag
 acknowledgement with its reason. ``FunctionPolicy`` turns a list of them into one inline policy.
 
 Prefer the narrow intents, one per action family and resource, so a role holds exactly what its code
 calls: ``get_items``/``batch_get_items``, ``put_items``, ``update_items``, ``delete_items``, ``check_items``,
-``query_items`` and ``scan_items`` per table; ``read_objects``, ``put_objects`` and ``list_objects`` per
-bucket and prefix; ``send_messages`` per queue. ``read_table``, ``write_table``, ``write_objects`` and
-``send`` grant whole families (every write of a table, multipart uploads, queue lookups) for code that
-needs them all.
+``query_items`` and ``scan_items`` per table; ``read_objects``, ``put_objects``, ``delete_objects`` and
+``list_objects`` per bucket and prefix; ``send_messages`` per queue. ``read_table``, ``write_table``,
+``write_objects`` and ``send`` grant whole families (every write of a table, multipart uploads, queue
+lookups) for code that needs them all.
 """
 
 from __future__ import annotations
@@ -28,12 +28,24 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.literal_scope import (
+    check_literal_index,
+    check_literal_namespace,
+    check_literal_prefix,
+)
+from lambda_patterns.checks.table_stream import check_table_stream
+from lambda_patterns.checks.wildcard_reason import check_wildcard_reason
 
 
 class Access(enum.Enum):
+    """What a grant does to its resource, for the trigger-recursion check (``checks.recursion``)."""
+
     READ = "read"
+    #: Creates or changes data: S3 reports it as ObjectCreated, a stream or queue as a new record.
     WRITE = "write"
+    #: Removes S3 objects: S3 reports it as ObjectRemoved, not ObjectCreated, so it loops only under a
+    #: removal trigger. (A table's deletes stay ``WRITE``: its stream reports every change alike.)
+    DELETE = "delete"
     OTHER = "other"
 
 
@@ -94,6 +106,7 @@ def _with_key(permission: Permission, key: Any, actions: Sequence[str]) -> Permi
 _S3_READ_KEY = ("kms:Decrypt",)
 _S3_WRITE_KEY = ("kms:GenerateDataKey", "kms:Decrypt")  # Decrypt: multipart uploads read the data key
 _S3_PUT_KEY = ("kms:GenerateDataKey",)  # a single PutObject only asks for a new data key
+_S3_DELETE_KEY = ()  # a delete neither encrypts nor decrypts: S3 asks nothing of the bucket's key
 _TABLE_READ_KEY = ("kms:Decrypt", "kms:DescribeKey")
 _TABLE_WRITE_KEY = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 _PRODUCER_KEY = ("kms:GenerateDataKey", "kms:Decrypt")  # SQS SendMessage, SNS Publish
@@ -105,15 +118,10 @@ def _object_ack(bucket: s3.IBucket, pattern: str, reason: str) -> Acknowledgemen
     return Acknowledgement("AwsSolutions-IAM5", f"Resource::{bucket.arn_for_objects(pattern)}", reason)
 
 
-def _check_prefix(prefix: str | None) -> None:
-    if prefix is not None and ("*" in prefix or "?" in prefix):
-        raise ConfigurationError(f"S3 key prefix {prefix!r} must be literal: wildcards would widen the grant")
-
-
 def _objects(
     bucket: s3.IBucket, prefix: str | None, actions: tuple[str, ...], access: Access, verb: str, key_actions
 ) -> Permission:
-    _check_prefix(prefix)
+    check_literal_prefix(prefix)
     pattern = f"{prefix or ''}*"
     permission = Permission(
         actions=actions,
@@ -158,6 +166,17 @@ def write_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
     )
 
 
+def delete_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
+    """Delete objects (DeleteObject) under ``prefix`` of ``bucket``: the current version, which in a
+    versioned bucket leaves a delete marker (deleting a given version needs DeleteObjectVersion, not granted).
+
+    S3 reports a delete as ObjectRemoved, so the recursion check refuses it under a trigger on removals of
+    the same prefix, and lets it pass under a trigger on creations. A bucket's customer managed key is not
+    involved: a delete reads and writes no object data.
+    """
+    return _objects(bucket, prefix, ("s3:DeleteObject",), Access.DELETE, "deletes", _S3_DELETE_KEY)
+
+
 def list_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
     """List the keys of ``bucket`` under ``prefix`` (ListBucket on the bucket itself, no key wildcard;
     with a prefix, an ``s3:prefix`` condition limits it to listings of that prefix). Default: every key.
@@ -168,7 +187,7 @@ def list_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
     requested key as ``s3:prefix``, so a grant limited to the prefix the function reads still gets 404s
     there, and lists nothing else.
     """
-    _check_prefix(prefix)
+    check_literal_prefix(prefix)
     return Permission(
         actions=("s3:ListBucket",),
         resources=(bucket.bucket_arn,),
@@ -277,8 +296,7 @@ def check_items(table: dynamodb.ITable) -> Permission:
 def query_items(table: dynamodb.ITable, indexes: Sequence[str] = ()) -> Permission:
     """Query ``table`` and, by name, some of its indexes (no index wildcard, so nothing to acknowledge)."""
     for name in indexes:
-        if not name or "*" in name or "?" in name:
-            raise ConfigurationError(f"query_items(): index name {name!r} must be literal")
+        check_literal_index(name)
     permission = Permission(
         actions=("dynamodb:Query",),
         resources=(table.table_arn, *(f"{table.table_arn}/index/{name}" for name in indexes)),
@@ -328,8 +346,7 @@ def consume_stream(source: kinesis.IStream | dynamodb.ITable) -> list[Permission
             resource_id=source.node.path,
         )
         return [_with_key(permission, source.encryption_key, _KINESIS_READ_KEY)]
-    if source.table_stream_arn is None:
-        raise ConfigurationError(f"consume_stream(): table {source.node.path} has no stream")
+    check_table_stream("consume_stream()", source.node.path, source.table_stream_arn)
     return [
         Permission(
             actions=_DYNAMODB_STREAM_CONSUME,
@@ -398,8 +415,7 @@ def send(queue: sqs.IQueue) -> Permission:
 
 def put_metrics(namespace: str) -> Permission:
     """PutMetricData in one namespace. (Handlers here prefer Embedded Metric Format, which needs none.)"""
-    if not namespace or "*" in namespace:
-        raise ConfigurationError(f"metrics namespace {namespace!r} must be a literal name")
+    check_literal_namespace(namespace)
     return Permission(
         actions=("cloudwatch:PutMetricData",),
         resources=("*",),
@@ -428,11 +444,7 @@ def allow(actions: Sequence[str], resources: Sequence[str], reason: str | None =
     acknowledgement."""
     wildcards = [f"Action::{a}" for a in actions if "*" in a]
     wildcards += [f"Resource::{r}" for r in resources if not Token.is_unresolved(r) and "*" in r]
-    if wildcards and not reason:
-        raise ConfigurationError(
-            f"allow(): {', '.join(w.split('::', 1)[1] for w in wildcards)} contains a wildcard; "
-            "pass reason='...' to say why it is needed"
-        )
+    check_wildcard_reason(wildcards, reason)
     return Permission(
         actions=tuple(actions),
         resources=tuple(resources),

@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.throttle import check_throttle
 from lambda_patterns.nag import acknowledge_rule
 
 #: Context key naming (by stack name) the one stack of the app that holds the account-level setting
@@ -85,8 +85,7 @@ class SecureRestApi(Construct):
         create_cloudwatch_role: bool = True,
     ) -> None:
         super().__init__(scope, id)
-        if throttle_rate_limit <= 0 or throttle_burst_limit <= 0:
-            raise ConfigurationError(f"SecureRestApi {self.node.path}: throttle limits must be positive")
+        check_throttle(f"SecureRestApi {self.node.path}", throttle_rate_limit, throttle_burst_limit)
         self._access_logs = logs.LogGroup(
             self,
             "AccessLogs",

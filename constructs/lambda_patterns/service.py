@@ -12,8 +12,8 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.exactly_one import check_exactly_one
+from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.package import FunctionPackage
 from lambda_patterns.permissions import Permission
@@ -78,8 +78,7 @@ class LambdaService(Construct):
         where = f"LambdaService {self.node.path}"
         check_exclusive(where, "existing_code", existing_code, "package_props", package_props)
         check_exclusive(where, "existing_role", existing_role, "permissions_boundary", permissions_boundary)
-        if (entry is None) == (existing_code is None):
-            raise ConfigurationError(f"{where}: give exactly one of entry or existing_code")
+        check_exactly_one(where, "entry", entry, "existing_code", existing_code)
 
         self._policy = existing_role.policy if existing_role else FunctionPolicy(self, "Policy")
         self._role = existing_role or FunctionRole(

@@ -8,39 +8,16 @@ authority, the models only save an invocation on the common mistakes.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import sys
 from collections.abc import Iterator, Mapping
-from types import ModuleType
 from typing import Any
 
-from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.handlers import common_path, handler_path
+# The rule on item schemas lives with the other synth-time checks; both names stay importable from here.
+from lambda_patterns.checks.item_schema import VERSION_ATTRIBUTE, check_item_schema
 
-#: The attribute the handler keeps each item's optimistic-concurrency version in.
-VERSION_ATTRIBUTE = "version"
+__all__ = ["VERSION_ATTRIBUTE", "body_models", "check_item_schema", "draft04", "subschemas", "without_key"]
+
 # Draft-04 has no $id (it says ``id``), $comment or examples; API Gateway rejects models it cannot parse.
 _NOT_IN_DRAFT4 = frozenset({"$schema", "$id", "$comment", "examples"})
-
-
-@functools.cache
-def _handler_validation() -> ModuleType:
-    # The handler's own validator, loaded from its file: the schema it would refuse at cold start is
-    # refused at synth, by the same code. It imports only the shared lambda_common, as it does in Lambda.
-    path = handler_path("web_api") / "api_validation.py"
-    spec = importlib.util.spec_from_file_location("lambda_patterns._web_api_validation", path)
-    module = importlib.util.module_from_spec(spec)
-    common = str(common_path())
-    added = common not in sys.path
-    if added:
-        sys.path.insert(0, common)
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        if added:
-            sys.path.remove(common)
-    return module
 
 
 def subschemas(schema: Any, path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -54,32 +31,6 @@ def subschemas(schema: Any, path: str = "") -> Iterator[tuple[str, Mapping[str, 
         yield from subschemas(schema["additionalProperties"], f"{path}.*" if path else "*")
     if "items" in schema:
         yield from subschemas(schema["items"], f"{path}[]")
-
-
-def check_item_schema(where: str, schema: Any, key_name: str) -> None:
-    """Raise ConfigurationError unless the handler would load ``schema`` for items keyed by ``key_name``."""
-    if not isinstance(schema, Mapping) or schema.get("type") != "object":
-        raise ConfigurationError(
-            f'{where}: item_schema must be an object schema ({{"type": "object", ...}}): items are JSON objects'
-        )
-    validation = _handler_validation()
-    try:
-        validation.check_schema(schema)
-    except validation.SchemaError as error:
-        raise ConfigurationError(f"{where}: item_schema: {error}") from None
-    properties = schema.get("properties") or {}
-    if VERSION_ATTRIBUTE in properties:
-        raise ConfigurationError(
-            f"{where}: item_schema must not define '{VERSION_ATTRIBUTE}': the handler sets it on every write"
-        )
-    key_schema = properties.get(key_name)
-    if isinstance(key_schema, Mapping) and "type" in key_schema:
-        kinds = key_schema["type"] if isinstance(key_schema["type"], list) else [key_schema["type"]]
-        if "string" not in kinds:
-            raise ConfigurationError(
-                f"{where}: item_schema gives '{key_name}' the type {key_schema['type']!r}, but it is the "
-                "table's partition key, a string"
-            )
 
 
 def draft04(schema: Any) -> dict[str, Any]:

@@ -1,17 +1,38 @@
-"""Synth-time checks, one per module, each a small pure function that raises ``ConfigurationError``."""
+"""Synth-time checks, one rule per module: a small pure function that takes plain values and raises
+``ConfigurationError`` with the rule's stable ``CODE`` (``LambdaPatterns.<Area>.<Rule>``). docs/checks.md
+lists every code, what it refuses and how to fix it.
 
-from lambda_patterns.checks.exclusive import check_exclusive
-from lambda_patterns.checks.memory import check_memory
-from lambda_patterns.checks.overrides import check_function_props
-from lambda_patterns.checks.prefixes import prefixes_overlap
-from lambda_patterns.checks.recursion import check_no_self_trigger
-from lambda_patterns.checks.timeout import check_timeout
+Import a check from its module (``lambda_patterns.checks.timeout``); the names below are also importable
+from ``lambda_patterns.checks`` itself, on first use (PEP 562), so that a construct importing one check does
+not load every other, and ``permissions`` can use a check that the recursion check, which reads
+permissions, sits beside.
+"""
 
-__all__ = [
-    "check_exclusive",
-    "check_function_props",
-    "check_memory",
-    "check_no_self_trigger",
-    "check_timeout",
-    "prefixes_overlap",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "check_exclusive": "exclusive",
+    "check_function_props": "overrides",
+    "check_memory": "memory",
+    "check_no_self_trigger": "recursion",
+    "check_timeout": "timeout",
+    "prefixes_overlap": "prefixes",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lambda_patterns.checks' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"lambda_patterns.checks.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

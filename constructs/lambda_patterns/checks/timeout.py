@@ -7,6 +7,8 @@ from aws_cdk import Duration, Token
 from lambda_patterns import defaults
 from lambda_patterns.errors import ConfigurationError
 
+CODE = "LambdaPatterns.Function.Timeout"
+
 
 def check_timeout(timeout: Duration, where: str) -> None:
     if Token.is_unresolved(timeout.to_seconds()):
@@ -15,5 +17,6 @@ def check_timeout(timeout: Duration, where: str) -> None:
     if not defaults.TIMEOUT_MIN_S <= seconds <= defaults.TIMEOUT_MAX_S:
         raise ConfigurationError(
             f"{where}: timeout must be between {defaults.TIMEOUT_MIN_S} and {defaults.TIMEOUT_MAX_S} seconds "
-            f"(Lambda's limit), got {seconds:g} seconds"
+            f"(Lambda's limit), got {seconds:g} seconds",
+            code=CODE,
         )

@@ -13,8 +13,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.authorization_scopes import check_authorization_scopes
+from lambda_patterns.checks.exclusive import check_exclusive
+from lambda_patterns.checks.request_schemas import check_request_schemas
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.rest_api import SecureRestApi
@@ -73,8 +74,7 @@ class ApiGatewayTrigger(Construct):
         check_exclusive(
             where, "existing_rest_api_obj", existing_rest_api_obj, "rest_api_props", rest_api_props
         )
-        if authorization_scopes and user_pool is None:
-            raise ConfigurationError(f"{where}: authorization_scopes need user_pool")
+        check_authorization_scopes(where, authorization_scopes, user_pool)
         schemas = _route_schemas(where, routes, request_schemas or {}, request_content_types)
 
         self._access_logs: logs.LogGroup | None = None
@@ -203,11 +203,5 @@ def _route_schemas(
     """``schemas`` keyed as the routes are, after checking that each names a route of this API."""
     known = {_route_key(method, path) for path, methods in routes.items() for method in methods}
     keyed = {_route_key(*_split_route(key)): schema for key, schema in schemas.items()}
-    unknown = sorted(set(keyed) - known)
-    if unknown:
-        raise ConfigurationError(
-            f"{where}: request_schemas names {unknown}, which are not among the routes {sorted(known)}"
-        )
-    if keyed and not content_types:
-        raise ConfigurationError(f"{where}: request_schemas need at least one request_content_types entry")
+    check_request_schemas(where, known, keyed, content_types)
     return keyed

@@ -7,7 +7,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.table_stream import check_table_stream
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.triggers.stream import StreamOptions, wire_stream_source
@@ -39,12 +39,7 @@ class DynamoDBStreamTrigger(Construct):
     ) -> None:
         super().__init__(scope, id)
         where = f"DynamoDBStreamTrigger {self.node.path}"
-        # Table reports a missing stream as None; TableV2 exposes a token either way, and CloudFormation
-        # reports that case at deploy time.
-        if table.table_stream_arn is None:
-            raise ConfigurationError(
-                f"{where}: table {table.node.path} has no stream; set stream= on the table"
-            )
+        check_table_stream(where, table.node.path, table.table_stream_arn, "set stream= on the table")
         self._failure_queue, self._source = wire_stream_source(
             self,
             where,

@@ -9,7 +9,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.exactly_one import check_exactly_one
+from lambda_patterns.checks.schedule_bus import check_schedule_bus
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.queue import failure_queue
 
@@ -43,12 +44,8 @@ class EventBridgeTrigger(Construct):
     ) -> None:
         super().__init__(scope, id)
         where = f"EventBridgeTrigger {self.node.path}"
-        if (event_pattern is None) == (schedule is None):
-            raise ConfigurationError(f"{where}: give exactly one of event_pattern or schedule")
-        if schedule is not None and event_bus is not None:
-            raise ConfigurationError(
-                f"{where}: a schedule runs on the default bus; event_bus has no use with it"
-            )
+        check_exactly_one(where, "event_pattern", event_pattern, "schedule", schedule)
+        check_schedule_bus(where, schedule, event_bus)
         self._dead_letter_queue = existing_dead_letter_queue or failure_queue(
             self, "DeadLetterQueue", f"undeliverable events of {self.node.path}"
         )

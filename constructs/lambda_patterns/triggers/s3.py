@@ -1,4 +1,4 @@
-"""``S3Trigger``: objects created in a bucket invoke a function."""
+"""``S3Trigger``: objects created (or removed, or any other S3 event) in a bucket invoke a function."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as notifications
 from constructs import Construct
 
-from lambda_patterns.checks import check_no_self_trigger
+from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.nag import acknowledge_rule
 
@@ -18,10 +18,13 @@ _NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3d
 
 
 class S3Trigger(Construct):
-    """Invokes ``function`` asynchronously for each object created in ``bucket`` that matches the filters.
+    """Invokes ``function`` asynchronously for each event of ``events`` (by default, each object created) in
+    ``bucket`` that matches the filters.
 
     S3 invokes asynchronously, so retries and the on-failure queue of the ``ServerlessFunction`` apply.
-    A synth-time error stops a trigger whose function writes where it is triggered.
+    A synth-time error stops a trigger whose function causes the events it is triggered by: a write
+    (``put_objects``, ``write_objects``) under the prefix of an ``OBJECT_CREATED*`` trigger, or a delete
+    (``delete_objects``) under the prefix of an ``OBJECT_REMOVED*`` one.
 
     :param function: the function to invoke.
     :param bucket: the bucket to watch.
@@ -43,7 +46,7 @@ class S3Trigger(Construct):
     ) -> None:
         super().__init__(scope, id)
         where = f"S3Trigger {self.node.path}"
-        check_no_self_trigger(where, function.policy.permissions, bucket.node.path, prefix, suffix)
+        check_no_self_trigger(where, function.policy.permissions, bucket.node.path, prefix, suffix, events)
         filters = [s3.NotificationKeyFilter(prefix=prefix, suffix=suffix)] if prefix or suffix else []
         destination = notifications.LambdaDestination(function.target)
         for event in events:

@@ -11,7 +11,8 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambda_patterns.checks import check_exclusive, check_no_self_trigger
+from lambda_patterns.checks.exclusive import check_exclusive
+from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.queue import failure_queue
 

@@ -11,8 +11,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive, check_no_self_trigger
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.batch_size import check_batch_size
+from lambda_patterns.checks.batching_window import check_batching_window
+from lambda_patterns.checks.exclusive import check_exclusive
+from lambda_patterns.checks.max_concurrency import check_max_concurrency
+from lambda_patterns.checks.max_receive_count import check_max_receive_count
+from lambda_patterns.checks.recursion import check_no_self_trigger
+from lambda_patterns.checks.visibility_timeout import check_visibility_timeout
 from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.queue import failure_queue
 
@@ -52,21 +57,10 @@ class SqsTrigger(Construct):
         super().__init__(scope, id)
         where = f"SqsTrigger {self.node.path}"
         check_exclusive(where, "existing_queue_obj", existing_queue_obj, "queue_props", queue_props)
-        if not 1 <= batch_size <= 10_000:
-            raise ConfigurationError(f"{where}: batch_size must be between 1 and 10,000, got {batch_size}")
-        if not 1 <= max_receive_count <= 1000:
-            raise ConfigurationError(
-                f"{where}: max_receive_count must be between 1 and 1,000, got {max_receive_count}"
-            )
-        if batch_size > 10 and max_batching_window.to_seconds() < 1:
-            raise ConfigurationError(
-                f"{where}: batch_size {batch_size} needs a max_batching_window of at least 1 second "
-                f"(Lambda refuses a larger batch than 10 without one), got {max_batching_window.to_seconds():g} s"
-            )
-        if max_concurrency is not None and not 2 <= max_concurrency <= 1000:
-            raise ConfigurationError(
-                f"{where}: max_concurrency must be between 2 and 1,000, got {max_concurrency}"
-            )
+        check_batch_size(where, batch_size)
+        check_max_receive_count(where, max_receive_count)
+        check_batching_window(where, batch_size, max_batching_window)
+        check_max_concurrency(where, max_concurrency)
 
         self._dead_letter_queue: sqs.IQueue | None = None
         if existing_queue_obj is not None:
@@ -85,13 +79,7 @@ class SqsTrigger(Construct):
             }
             props.update(queue_props or {})
             self._queue = sqs.Queue(self, "Queue", **props)
-        visibility = _visibility_timeout_s(self._queue)
-        if visibility is not None and visibility < function.timeout.to_seconds():
-            raise ConfigurationError(
-                f"{where}: the queue's visibility timeout ({visibility:g} s) is shorter than the function's "
-                f"timeout ({function.timeout.to_seconds():g} s): messages would be delivered twice, and Lambda "
-                "refuses such an event source mapping at deploy time"
-            )
+        check_visibility_timeout(where, _visibility_timeout_s(self._queue), function.timeout.to_seconds())
         check_no_self_trigger(where, function.policy.permissions, self._queue.node.path)
         self._source = sources.SqsEventSource(
             self._queue,

@@ -14,8 +14,11 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_no_self_trigger
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.batch_size import check_batch_size
+from lambda_patterns.checks.recursion import check_no_self_trigger
+from lambda_patterns.checks.stream_parallelization import check_parallelization_factor
+from lambda_patterns.checks.stream_retries import check_stream_retries
+from lambda_patterns.checks.stream_tumbling_window import check_tumbling_window
 from lambda_patterns.queue import failure_queue
 
 if TYPE_CHECKING:
@@ -38,23 +41,10 @@ class StreamOptions:
     tumbling_window: Duration | None = None
 
     def validate(self, where: str) -> None:
-        if not 1 <= self.batch_size <= 10_000:
-            raise ConfigurationError(
-                f"{where}: batch_size must be between 1 and 10,000, got {self.batch_size}"
-            )
-        if not -1 <= self.retry_attempts <= 10_000:
-            raise ConfigurationError(
-                f"{where}: retry_attempts must be between -1 and 10,000, got {self.retry_attempts}"
-            )
-        if self.retry_attempts == -1:
-            raise ConfigurationError(
-                f"{where}: retry_attempts=-1 retries a poison record until it expires and blocks its shard; "
-                "give a bound"
-            )
-        if not 1 <= self.parallelization_factor <= 10:
-            raise ConfigurationError(f"{where}: parallelization_factor must be between 1 and 10")
-        if self.tumbling_window is not None and not 0 <= self.tumbling_window.to_seconds() <= 900:
-            raise ConfigurationError(f"{where}: tumbling_window must be at most 900 seconds")
+        check_batch_size(where, self.batch_size)
+        check_stream_retries(where, self.retry_attempts)
+        check_parallelization_factor(where, self.parallelization_factor)
+        check_tumbling_window(where, self.tumbling_window)
 
     def source_kwargs(self, on_failure: lambda_.IEventSourceDlq) -> dict:
         return {

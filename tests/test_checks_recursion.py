@@ -1,0 +1,151 @@
+"""checks.recursion: a trigger never fires on what its own function does to the triggering resource.
+
+Event-aware for S3: a write loops under an ObjectCreated trigger, a delete under an ObjectRemoved one, and
+neither under the other; a stream, queue or topic (``events=None``) fires on every write or delete.
+"""
+
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from lambda_patterns.checks.recursion import check_no_self_trigger
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.permissions import Access, Permission
+from test_checks_support import refusal
+
+CODE = "LambdaPatterns.Trigger.Recursion"
+BUCKET = "S/Bucket"
+CREATED, REMOVED = s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED
+WRITE_ADVICE = "Use another bucket/table/queue for the output, or disjoint key prefixes for input and output."
+DELETE_ADVICE = "Watch ObjectCreated events only, or keep the keys it deletes out of the trigger's prefix."
+
+
+def _grant(access, prefix=None, resource_id=BUCKET):
+    return Permission(
+        actions=("x:Y",), resources=("arn",), access=access, resource_id=resource_id, prefix=prefix
+    )
+
+
+@pytest.mark.parametrize(
+    ("events", "grant", "trigger_prefix"),
+    [
+        # A delete under a creation trigger, a write under a removal trigger: not what the trigger fires on.
+        ([CREATED], _grant(Access.DELETE, "in/"), "in/"),
+        ([s3.EventType.OBJECT_CREATED_PUT], _grant(Access.DELETE), None),
+        ([REMOVED], _grant(Access.WRITE, "in/"), "in/"),
+        ([s3.EventType.OBJECT_REMOVED_DELETE], _grant(Access.WRITE), None),
+        # The right kind of change, but elsewhere.
+        ([CREATED], _grant(Access.WRITE, "out/"), "in/"),
+        ([REMOVED], _grant(Access.DELETE, "archive/"), "in/"),
+        ([CREATED, REMOVED], _grant(Access.WRITE, resource_id="S/Other"), None),
+        (None, _grant(Access.WRITE, resource_id="S/Other"), None),
+        # Grants that change nothing, and events that no put or delete makes S3 report.
+        ([CREATED], _grant(Access.READ, "in/"), "in/"),
+        ([CREATED], _grant(Access.OTHER), None),
+        (None, _grant(Access.READ), None),
+        ([s3.EventType.OBJECT_TAGGING, s3.EventType.OBJECT_RESTORE_COMPLETED], _grant(Access.WRITE), None),
+        ([s3.EventType.LIFECYCLE_EXPIRATION], _grant(Access.DELETE), None),
+        ([], _grant(Access.WRITE), None),
+    ],
+)
+def test_accepts_a_function_that_causes_nothing_its_trigger_fires_on(events, grant, trigger_prefix):
+    check_no_self_trigger("W", [grant], BUCKET, trigger_prefix, None, events)
+
+
+@pytest.mark.parametrize(
+    ("events", "grant", "trigger_prefix", "suffix", "message"),
+    [
+        (
+            [CREATED],
+            _grant(Access.WRITE, "uploads/thumbs/"),
+            "uploads/",
+            None,
+            "W: the function writes to S/Bucket under prefix 'uploads/thumbs/', which triggers it with prefix "
+            f"'uploads/': every write would invoke it again. {WRITE_ADVICE}",
+        ),
+        (
+            [s3.EventType.OBJECT_CREATED_COPY],
+            _grant(Access.WRITE),
+            "in/",
+            ".jpg",
+            f"W: the function writes to S/Bucket, which triggers it with prefix 'in/': every write would invoke "
+            f"it again. {WRITE_ADVICE}",
+        ),
+        (
+            [s3.EventType.OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD],
+            _grant(Access.WRITE, "in/"),
+            None,
+            None,
+            "W: the function writes to S/Bucket under prefix 'in/', which triggers it: every write would invoke "
+            f"it again. {WRITE_ADVICE}",
+        ),
+        (
+            [REMOVED],
+            _grant(Access.DELETE, "in/"),
+            "in/",
+            None,
+            "W: the function deletes from S/Bucket under prefix 'in/', which triggers it with prefix 'in/': "
+            f"every delete would invoke it again. {DELETE_ADVICE}",
+        ),
+        (
+            [s3.EventType.OBJECT_REMOVED_DELETE_MARKER_CREATED],
+            _grant(Access.DELETE),
+            "in/",
+            None,
+            "W: the function deletes from S/Bucket, which triggers it with prefix 'in/': every delete would "
+            f"invoke it again. {DELETE_ADVICE}",
+        ),
+        (
+            [CREATED, REMOVED],
+            _grant(Access.DELETE, "in/a/"),
+            "in/",
+            None,
+            "W: the function deletes from S/Bucket under prefix 'in/a/', which triggers it with prefix 'in/': "
+            f"every delete would invoke it again. {DELETE_ADVICE}",
+        ),
+        (
+            None,
+            _grant(Access.WRITE),
+            None,
+            None,
+            f"W: the function writes to S/Bucket, which triggers it: every write would invoke it again. {WRITE_ADVICE}",
+        ),
+        (
+            None,
+            _grant(Access.DELETE),
+            None,
+            None,
+            "W: the function deletes from S/Bucket, which triggers it: every delete would invoke it again. "
+            f"{DELETE_ADVICE}",
+        ),
+    ],
+)
+def test_refuses_a_function_that_causes_what_its_trigger_fires_on(
+    events, grant, trigger_prefix, suffix, message
+):
+    harmless = [_grant(Access.READ, "in/"), _grant(Access.WRITE, resource_id="S/Other")]
+
+    error = refusal(check_no_self_trigger, "W", [*harmless, grant], BUCKET, trigger_prefix, suffix, events)
+
+    assert (error.code, str(error)) == (CODE, message)
+
+
+@pytest.mark.parametrize("event", list(s3.EventType), ids=lambda event: event.value)
+def test_a_put_loops_on_object_created_events_and_a_delete_on_object_removed_ones(event):
+    loops = set()
+    for access in (Access.WRITE, Access.DELETE):
+        try:
+            check_no_self_trigger("W", [_grant(access)], BUCKET, events=(event,))
+        except ConfigurationError as error:
+            assert error.code == CODE
+            loops.add(access)
+
+    expected = {Access.WRITE} if event.value.startswith("OBJECT_CREATED") else set()
+    expected |= {Access.DELETE} if event.value.startswith("OBJECT_REMOVED") else set()
+    assert loops == expected
+
+
+def test_events_may_be_any_iterable_read_once():
+    events = iter([CREATED])
+
+    with pytest.raises(ConfigurationError, match="every write would invoke it again"):
+        check_no_self_trigger("W", [_grant(Access.READ), _grant(Access.WRITE)], BUCKET, events=events)
