@@ -722,7 +722,7 @@ def test_role_grants_exactly_the_data_actions_the_handler_calls(name, app_stacks
     stacks, templates = app_stacks
     case = _cases(stacks)[name]
     template = templates[next(k for k, s in stacks.items() if s is case.stack)]
-    role_grants = granted(template, _logical_id(case.stack, case.function.role.role))
+    role_grants = granted(template, _logical_id(case.stack, case.function.function_role.role))
     service = _grants(case.stack, case.lambda_service)
     missing = [f"{g} ({why})" for g, why in service.items() if g not in role_grants]
     assert not missing, "listed as used by the Lambda service but not granted:\n" + "\n".join(missing)

@@ -68,7 +68,7 @@ _PUT_RECORD_TEMPLATE = {
 def _mark_ttl_seconds(
     stream_retention: Duration | None,
     existing_stream_obj: kinesis.IStream | None,
-    stream_props: Mapping[str, Any] | None,
+    stream_props: Mapping[str, Any] | kinesis.StreamProps | None,
 ) -> int:
     if stream_retention is None:
         # An imported stream's retention cannot be read: assume Kinesis' longest.
@@ -115,9 +115,9 @@ class ClickstreamAnalytics(Construct):
         id: str,
         *,
         existing_stream_obj: kinesis.IStream | None = None,
-        stream_props: Mapping[str, Any] | None = None,
+        stream_props: Mapping[str, Any] | kinesis.StreamProps | None = None,
         existing_counts_table_obj: dynamodb.ITable | None = None,
-        counts_table_props: Mapping[str, Any] | None = None,
+        counts_table_props: Mapping[str, Any] | dynamodb.TablePropsV2 | None = None,
         retention_days: int = 0,
         stream_retention: Duration | None = None,
         create_ingest_api: bool = True,

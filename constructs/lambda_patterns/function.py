@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
+import jsii
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -30,6 +31,7 @@ from lambda_patterns.checks.vpc_placement import check_vpc_placement
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.permissions import Permission, allow, write_logs
 from lambda_patterns.policy import FunctionPolicy
+from lambda_patterns.props import as_mapping
 from lambda_patterns.queue import failure_queue
 from lambda_patterns.role import FunctionRole
 
@@ -52,9 +54,23 @@ def _vpc_access() -> Permission:
     )
 
 
-class ServerlessFunction(Construct):
+if TYPE_CHECKING:
+    # Type checkers see what the function is at run time: a ``lambda_.IFunction`` (``_implement_ifunction``
+    # below adds every member of the interface to the class, which no checker can follow).
+    _FunctionBase = lambda_.Function
+else:
+    _FunctionBase = Construct
+
+
+@jsii.implements(lambda_.IFunction)
+class ServerlessFunction(_FunctionBase):
     """A Lambda function with safe defaults: arm64, the newest Python runtime, an explicit log group with
     retention, active X-Ray tracing, a role without managed policies, and a queue for failed async events.
+
+    It is an ``aws_lambda.IFunction``: pass it wherever aws-cdk-lib takes a function or a grantee
+    (``table.grant_read_write_data(fn)``, ``fn.add_event_source(...)``, ``fn.grant_invoke(...)``,
+    ``LambdaIntegration(fn)``, ``targets.LambdaFunction(fn)``, ``fn.metric_errors()``). Those members act on
+    ``target``: the ``live`` alias when there is one, else the function.
 
     :param code: the function's code: a ``FunctionPackage`` (whose runtime and architecture then apply) or
         any ``lambda_.Code``.
@@ -204,7 +220,7 @@ class ServerlessFunction(Construct):
                 or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
                 security_groups=security_groups,
             )
-        props.update(function_props or {})
+        props.update(as_mapping(function_props, "function_props"))
         self._function = lambda_.Function(self, "Function", **props)
         # CDK makes the function wait for its role's default policy only. Lambda checks the VPC permissions
         # (in this inline policy) when it creates the function, so without this ordering CloudFormation may
@@ -272,8 +288,9 @@ class ServerlessFunction(Construct):
         return self._function
 
     @property
-    def role(self) -> FunctionRole:
-        """The execution role (``FunctionRole``)."""
+    def function_role(self) -> FunctionRole:
+        """The execution role's construct (``FunctionRole``: the role and its least-privilege policy).
+        ``role`` is the ``iam.IRole`` itself, as on any ``IFunction``."""
         return self._role
 
     @property
@@ -337,3 +354,51 @@ class ServerlessFunction(Construct):
         """What triggers should invoke: the alias when there is one (provisioned concurrency or SnapStart),
         else the function."""
         return self._alias or self._function
+
+
+def _ifunction_members() -> dict[str, tuple[str, str]]:
+    """Python name -> (kind, jsii name) of every member of aws-cdk-lib's ``IFunction`` in the installed
+    release (the interface grows between releases; reading it here keeps the delegation complete)."""
+    members: dict[str, tuple[str, str]] = {}
+    for klass in lambda_.IFunction.__jsii_proxy_class__().__mro__:
+        for name, item in vars(klass).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(item, property) and hasattr(item.fget, "__jsii_name__"):
+                members.setdefault(name, ("property", item.fget.__jsii_name__))
+            elif callable(item) and hasattr(item, "__jsii_name__"):
+                members.setdefault(name, ("method", item.__jsii_name__))
+    return members
+
+
+def _delegate_method(name: str, jsii_name: str) -> Callable[..., Any]:
+    def call(self: ServerlessFunction, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            # A Python caller: keyword props are flattened structs, which the target's own method builds.
+            return getattr(self.target, name)(*args, **kwargs)
+        # aws-cdk-lib calling back through the interface passes structs positionally, as JavaScript does.
+        return jsii.invoke(self.target, jsii_name, list(args))
+
+    call.__name__ = name
+    call.__doc__ = f"``IFunction.{name}`` of ``target``."
+    return call
+
+
+def _implement_ifunction(cls: type) -> None:
+    """Give ``cls`` every ``IFunction`` member, acting on ``self.target``. jsii registers a Python member
+    whose name matches the interface's as its implementation, so aws-cdk-lib's calls reach these."""
+    own = {"node", *vars(cls)} - {"role"}
+    for name, (kind, jsii_name) in _ifunction_members().items():
+        if name in own:
+            continue
+        if kind == "property":
+            setattr(
+                cls,
+                name,
+                property(lambda self, _name=name: getattr(self.target, _name), doc=f"``IFunction.{name}``."),
+            )
+        else:
+            setattr(cls, name, _delegate_method(name, jsii_name))
+
+
+_implement_ifunction(ServerlessFunction)

@@ -15,6 +15,7 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.throttle import check_throttle
 from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.props import as_mapping
 
 #: Context key naming (by stack name) the one stack of the app that holds the account-level setting
 #: ``AWS::ApiGateway::Account`` and its CloudWatch role. Default: the first stack that builds a
@@ -81,7 +82,7 @@ class SecureRestApi(Construct):
         throttle_rate_limit: int = defaults.API_THROTTLE_RATE,
         throttle_burst_limit: int = defaults.API_THROTTLE_BURST,
         cors_allow_origins: Sequence[str] | None = None,
-        rest_api_props: Mapping[str, Any] | None = None,
+        rest_api_props: Mapping[str, Any] | apigw.RestApiProps | None = None,
         create_cloudwatch_role: bool = True,
     ) -> None:
         super().__init__(scope, id)
@@ -121,7 +122,7 @@ class SecureRestApi(Construct):
             props["default_cors_preflight_options"] = apigw.CorsOptions(
                 allow_origins=list(cors_allow_origins), allow_methods=apigw.Cors.ALL_METHODS
             )
-        props.update(rest_api_props or {})
+        props.update(as_mapping(rest_api_props, "rest_api_props"))
         self._api = apigw.RestApi(self, "Api", **props)
         self._validator = apigw.RequestValidator(
             self,

@@ -18,6 +18,7 @@ from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.package import FunctionPackage
 from lambda_patterns.permissions import Permission
 from lambda_patterns.policy import FunctionPolicy
+from lambda_patterns.props import as_mapping
 from lambda_patterns.role import FunctionRole
 
 T = TypeVar("T", bound=Construct)
@@ -93,7 +94,7 @@ class LambdaService(Construct):
                 runtime=runtime,
                 architecture=architecture,
                 shared=shared,
-                **dict(package_props or {}),
+                **as_mapping(package_props, "package_props"),
             )
         self._function = ServerlessFunction(
             self,
@@ -107,7 +108,7 @@ class LambdaService(Construct):
             environment={"SERVICE_NAME": id, **dict(environment or {})},
             permissions=permissions,
             role=self._role,
-            **dict(function_props or {}),
+            **as_mapping(function_props, "function_props"),
         )
         self._triggers: list[Construct] = []
 

@@ -125,7 +125,7 @@ class WebApiBackend(Construct):
         id: str,
         *,
         existing_table_obj: dynamodb.ITable | dynamodb.ITableV2 | None = None,
-        table_props: Mapping[str, Any] | None = None,
+        table_props: Mapping[str, Any] | dynamodb.TablePropsV2 | None = None,
         resource_name: str = defaults.WEB_API_RESOURCE,
         key_name: str = defaults.WEB_API_KEY_NAME,
         item_schema: Mapping[str, Any] | None = None,
@@ -141,7 +141,7 @@ class WebApiBackend(Construct):
         timeout: Duration = defaults.WEB_API_TIMEOUT,
         alarm_topic: sns.ITopic | None = None,
         function_props: Mapping[str, Any] | None = None,
-        rest_api_props: Mapping[str, Any] | None = None,
+        rest_api_props: Mapping[str, Any] | apigw.RestApiProps | None = None,
         create_cloudwatch_role: bool = True,
     ) -> None:
         super().__init__(scope, id)

@@ -63,7 +63,7 @@ class ApiGatewayTrigger(Construct):
         throttle_rate_limit: int = defaults.API_THROTTLE_RATE,
         throttle_burst_limit: int = defaults.API_THROTTLE_BURST,
         cors_allow_origins: Sequence[str] | None = None,
-        rest_api_props: Mapping[str, Any] | None = None,
+        rest_api_props: Mapping[str, Any] | apigw.RestApiProps | None = None,
         existing_rest_api_obj: apigw.RestApi | None = None,
         create_cloudwatch_role: bool = True,
         request_schemas: Mapping[str, Mapping[str, Any]] | None = None,

@@ -51,7 +51,7 @@ class DynamoDBStreamTrigger(Construct):
             lambda **kwargs: sources.DynamoEventSource(table, filters=filters, **kwargs),
         )
         acknowledge_rule(
-            function.role,
+            function.function_role,
             "AwsSolutions-IAM5",
             "dynamodb:ListStreams supports no resource-level permissions (CDK's grantStreamRead)",
             applies_to=["Resource::*"],

@@ -14,6 +14,7 @@ from constructs import Construct
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.props import as_mapping
 from lambda_patterns.queue import failure_queue
 
 
@@ -35,7 +36,7 @@ class SnsTrigger(Construct):
         *,
         function: ServerlessFunction,
         existing_topic_obj: sns.ITopic | None = None,
-        topic_props: Mapping[str, Any] | None = None,
+        topic_props: Mapping[str, Any] | sns.TopicProps | None = None,
         filter_policy: Mapping[str, sns.SubscriptionFilter] | None = None,
         existing_dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
@@ -49,7 +50,7 @@ class SnsTrigger(Construct):
                 "master_key": kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
                 "enforce_ssl": True,
             }
-            props.update(topic_props or {})
+            props.update(as_mapping(topic_props, "topic_props"))
             self._topic = sns.Topic(self, "Topic", **props)
         check_no_self_trigger(where, function.policy.permissions, self._topic.node.path)
         self._dead_letter_queue = existing_dead_letter_queue or failure_queue(

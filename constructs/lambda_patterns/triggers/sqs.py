@@ -19,6 +19,7 @@ from lambda_patterns.checks.max_receive_count import check_max_receive_count
 from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.checks.visibility_timeout import check_visibility_timeout
 from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.props import as_mapping
 from lambda_patterns.queue import failure_queue
 
 
@@ -47,7 +48,7 @@ class SqsTrigger(Construct):
         *,
         function: ServerlessFunction,
         existing_queue_obj: sqs.IQueue | None = None,
-        queue_props: Mapping[str, Any] | None = None,
+        queue_props: Mapping[str, Any] | sqs.QueueProps | None = None,
         batch_size: int = defaults.SQS_BATCH_SIZE,
         max_batching_window: Duration = defaults.MAX_BATCHING_WINDOW,
         max_concurrency: int | None = None,
@@ -77,7 +78,7 @@ class SqsTrigger(Construct):
                     queue=self._dead_letter_queue, max_receive_count=max_receive_count
                 ),
             }
-            props.update(queue_props or {})
+            props.update(as_mapping(queue_props, "queue_props"))
             self._queue = sqs.Queue(self, "Queue", **props)
         check_visibility_timeout(where, _visibility_timeout_s(self._queue), function.timeout.to_seconds())
         check_no_self_trigger(where, function.policy.permissions, self._queue.node.path)
