@@ -24,8 +24,9 @@ click DynamoDB would refuse on every attempt (a sort key over 1,024 bytes, a lon
 Quarantine once: each report carries ``quarantine_id`` (``<stream ARN>/<shard>/<sequence number>``, the
 same for every delivery of the record), and a per-shard quarantine mark (an item in the counts table) holds
 the highest sequence number up to which every malformed record was reported, so a replayed or re-sent batch
-does not report them again (``MalformedAlreadyQuarantined``). Only a crash between the send and the mark's
-write can repeat a report; a reader de-duplicates on ``quarantine_id``.
+does not report them again (``MalformedAlreadyQuarantined``). Only a failure between the send and the
+mark's write (a crash, or that write throttled) repeats a report; a reader de-duplicates on
+``quarantine_id``.
 
 Exactly once: one guarded ``UpdateItem`` (``ADD count``) per count item and shard per batch, the shard's
 high-water mark of sequence numbers kept on the item (``lambda_common.dynamo``). A replayed, bisected or
