@@ -113,6 +113,7 @@ def _import_us(code: str, module: str, path: list[Path]) -> int:
         TABLE_NAME="benchmark",
         COUNTS_TABLE="benchmark",
         MALFORMED_QUEUE_URL="http://127.0.0.1:9/queue/benchmark",
+        REJECTED_QUEUE_URL="http://127.0.0.1:9/queue/benchmark-rejected",
         PURCHASES_TABLE="benchmark",
         AGGREGATES_TABLE="benchmark",
         DIMENSIONS="category",
