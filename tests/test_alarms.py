@@ -12,10 +12,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
-from lambda_patterns.alarms import alarm_topic, duration_threshold_ms
-from lambda_patterns.dashboard import CustomMetrics, ServiceDashboard
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.operations.alarms import alarm_topic, duration_threshold_ms
+from lambda_patterns.operations.dashboard import CustomMetrics, ServiceDashboard
+from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers import DynamoDBStreamTrigger, KinesisTrigger, SqsTrigger
 from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
 

@@ -10,9 +10,9 @@ from aws_cdk.assertions import Match, Template
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from lambda_patterns import ConfigurationError, StreamOptions
-from lambda_patterns.clickstream import ClickstreamAnalytics
-from lambda_patterns.purchase_processor import PurchaseEventProcessor
-from lambda_patterns.stream_aggregator import StreamAggregator
+from lambda_patterns.patterns.clickstream import ClickstreamAnalytics
+from lambda_patterns.patterns.purchase_processor import PurchaseEventProcessor
+from lambda_patterns.patterns.stream_aggregator import StreamAggregator
 from stacks.analytics_stack import AnalyticsStack
 from synth_helpers import cfn_lint_errors, new_app, normalized, synth_with_nag
 

@@ -32,8 +32,8 @@ from lambda_patterns import (
     defaults,
 )
 from lambda_patterns.checks import thumbnail_quality, thumbnail_sizes, web_api_body_size, web_api_page_size
-from lambda_patterns.streams import mark_ttl_seconds
-from lambda_patterns.web_api_schema import VERSION_ATTRIBUTE
+from lambda_patterns.patterns.web_api_schema import VERSION_ATTRIBUTE
+from lambda_patterns.resources.streams import mark_ttl_seconds
 from synth_helpers import new_app
 
 thumbnailer = load_handler("thumbnail", "thumbnailer")

@@ -7,9 +7,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 
-from lambda_patterns import cost
-from lambda_patterns.cli import main
-from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.operations import cost
+from lambda_patterns.operations.cli import main
+from lambda_patterns.steps.function import ServerlessFunction
 from synth_helpers import CDK_CONTEXT, FIXTURES, NO_BUNDLING
 
 # Hand-computed, us-east-1 prices (docs/operations.md):

@@ -8,7 +8,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.steps.function import ServerlessFunction
 from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
 
 

@@ -30,9 +30,13 @@ from lambda_patterns.checks.web_api_page_size import check_page_size
 from lambda_patterns.checks.web_api_resource import check_resource_name
 from lambda_patterns.checks.web_api_routes import check_routes
 from lambda_patterns.checks.web_api_table_key import check_table_key
-from lambda_patterns.pattern_function import MAPPING_INVOKED, build_pattern_function, function_environment
-from lambda_patterns.streams import mark_ttl_seconds, secure_stream, stream_retention_period
-from lambda_patterns.topics import secure_topic
+from lambda_patterns.patterns.pattern_function import (
+    MAPPING_INVOKED,
+    build_pattern_function,
+    function_environment,
+)
+from lambda_patterns.resources.streams import mark_ttl_seconds, secure_stream, stream_retention_period
+from lambda_patterns.resources.topics import secure_topic
 from synth_helpers import new_app
 
 WHERE = "Pattern S/P"

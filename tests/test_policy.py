@@ -31,8 +31,8 @@ from lambda_patterns.permissions import (
     write_objects,
     write_table,
 )
-from lambda_patterns.policy import FunctionPolicy
-from lambda_patterns.role import FunctionRole
+from lambda_patterns.steps.policy import FunctionPolicy
+from lambda_patterns.steps.role import FunctionRole
 from synth_helpers import new_app, synth_with_nag
 
 

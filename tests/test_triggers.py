@@ -12,9 +12,9 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.permissions import delete_objects, put_objects, read_objects, write_objects, write_table
-from lambda_patterns.service import LambdaService
+from lambda_patterns.steps.function import ServerlessFunction
+from lambda_patterns.steps.service import LambdaService
 from lambda_patterns.triggers import (
     ApiGatewayTrigger,
     DynamoDBStreamTrigger,

@@ -16,7 +16,7 @@ from aws_cdk.assertions import Match, Template
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from lambda_patterns import ApiGatewayTrigger, ConfigurationError, ServerlessFunction, WebApiBackend
-from lambda_patterns.web_api_schema import body_models, draft04
+from lambda_patterns.patterns.web_api_schema import body_models, draft04
 from stacks.web_backend_stack import ITEM_SCHEMA, WebBackendStack
 from synth_helpers import FIXTURES, cfn_lint_errors, new_app, normalized, synth_with_nag
 

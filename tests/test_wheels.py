@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_patterns.platforms import max_glibc
-from lambda_patterns.wheels import (
+from lambda_patterns.steps.platforms import max_glibc
+from lambda_patterns.steps.wheels import (
     elf_machine,
     find_incompatibilities,
     missing_requirement,

@@ -14,12 +14,12 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.exactly_one import check_exactly_one
 from lambda_patterns.checks.exclusive import check_exclusive
-from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.package import FunctionPackage
 from lambda_patterns.permissions import Permission
-from lambda_patterns.policy import FunctionPolicy
 from lambda_patterns.props import as_mapping
-from lambda_patterns.role import FunctionRole
+from lambda_patterns.steps.function import ServerlessFunction
+from lambda_patterns.steps.package import FunctionPackage
+from lambda_patterns.steps.policy import FunctionPolicy
+from lambda_patterns.steps.role import FunctionRole
 
 T = TypeVar("T", bound=Construct)
 

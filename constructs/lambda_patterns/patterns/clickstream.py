@@ -19,15 +19,15 @@ from lambda_patterns import defaults
 from lambda_patterns.checks import check_exclusive
 from lambda_patterns.checks.retention_days import check_retention_days
 from lambda_patterns.checks.shard_order import check_shard_order
-from lambda_patterns.dashboard import CustomMetrics
-from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.nag import acknowledge_rule
-from lambda_patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
+from lambda_patterns.operations.dashboard import CustomMetrics
+from lambda_patterns.patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
 from lambda_patterns.permissions import get_items, send_messages, update_items
-from lambda_patterns.queue import failure_queue
-from lambda_patterns.rest_api import SecureRestApi
-from lambda_patterns.streams import mark_ttl_seconds, secure_stream, stream_retention_period
-from lambda_patterns.tables import secure_table
+from lambda_patterns.resources.queue import failure_queue
+from lambda_patterns.resources.rest_api import SecureRestApi
+from lambda_patterns.resources.streams import mark_ttl_seconds, secure_stream, stream_retention_period
+from lambda_patterns.resources.tables import secure_table
+from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.kinesis import KinesisTrigger
 from lambda_patterns.triggers.stream import StreamOptions
 

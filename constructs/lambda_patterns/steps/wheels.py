@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lambda_patterns.platforms import architecture_name, machine, max_glibc
+from lambda_patterns.steps.platforms import architecture_name, machine, max_glibc
 
 #: ELF ``e_machine`` values of the two Lambda architectures.
 ELF_MACHINES = {"arm64": 183, "x86_64": 62}

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks.custom_metrics import check_custom_metrics
-from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.steps.function import ServerlessFunction
 
 
 @dataclass(frozen=True)

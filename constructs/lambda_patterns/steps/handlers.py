@@ -11,8 +11,8 @@ def handlers_root() -> Path:
     spec = importlib.util.find_spec("lambda_patterns._lambda_src")
     if spec is not None and spec.submodule_search_locations:
         return Path(next(iter(spec.submodule_search_locations)))
-    # A checkout used without installing: the package sits in constructs/lambda_patterns.
-    return Path(__file__).resolve().parents[2] / "lambda_src"
+    # A checkout used without installing: this module sits in constructs/lambda_patterns/steps.
+    return Path(__file__).resolve().parents[3] / "lambda_src"
 
 
 def handler_path(name: str) -> Path:

@@ -17,12 +17,12 @@ from lambda_patterns.checks.aggregator_dimensions import check_dimensions
 from lambda_patterns.checks.aggregator_window import check_aggregator_window
 from lambda_patterns.checks.retention_days import check_retention_days
 from lambda_patterns.checks.shard_order import check_shard_order
-from lambda_patterns.dashboard import CustomMetrics
-from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
+from lambda_patterns.operations.dashboard import CustomMetrics
+from lambda_patterns.patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
 from lambda_patterns.permissions import get_items, update_items
-from lambda_patterns.streams import mark_ttl_seconds
-from lambda_patterns.tables import secure_table
+from lambda_patterns.resources.streams import mark_ttl_seconds
+from lambda_patterns.resources.tables import secure_table
+from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.dynamodb import DynamoDBStreamTrigger
 from lambda_patterns.triggers.stream import StreamOptions
 

@@ -13,12 +13,12 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks import check_exclusive
-from lambda_patterns.dashboard import CustomMetrics
-from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
+from lambda_patterns.operations.dashboard import CustomMetrics
+from lambda_patterns.patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
 from lambda_patterns.permissions import batch_get_items, put_items, send_messages, update_items
-from lambda_patterns.tables import secure_table
-from lambda_patterns.topics import secure_topic
+from lambda_patterns.resources.tables import secure_table
+from lambda_patterns.resources.topics import secure_topic
+from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.sqs import SqsTrigger
 
 #: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from lambda_patterns.policy import FunctionPolicy
+from lambda_patterns.steps.policy import FunctionPolicy
 
 
 class FunctionRole(Construct):

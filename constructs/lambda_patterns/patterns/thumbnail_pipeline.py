@@ -12,18 +12,18 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.buckets import access_log_bucket, secure_bucket
 from lambda_patterns.checks import check_exclusive
 from lambda_patterns.checks.thumbnail_caps import check_input_caps
 from lambda_patterns.checks.thumbnail_format import check_output_format
 from lambda_patterns.checks.thumbnail_prefix import check_destination_prefix
 from lambda_patterns.checks.thumbnail_quality import check_thumbnail_quality
 from lambda_patterns.checks.thumbnail_sizes import check_thumbnail_sizes
-from lambda_patterns.dashboard import CustomMetrics, ServiceDashboard
-from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.package import FunctionPackage
-from lambda_patterns.pattern_function import build_pattern_function
+from lambda_patterns.operations.dashboard import CustomMetrics, ServiceDashboard
+from lambda_patterns.patterns.pattern_function import build_pattern_function
 from lambda_patterns.permissions import list_objects, put_objects, read_objects
+from lambda_patterns.resources.buckets import access_log_bucket, secure_bucket
+from lambda_patterns.steps.function import ServerlessFunction
+from lambda_patterns.steps.package import FunctionPackage
 from lambda_patterns.triggers.s3 import S3Trigger
 
 #: What the thumbnail handler counts (EMF), per ``service``.

@@ -27,8 +27,13 @@ from lambda_patterns.checks.package_paths import check_path
 from lambda_patterns.checks.package_runtime import check_package_runtime
 from lambda_patterns.checks.wheel_platform import check_wheel_platform
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.platforms import architecture_name, machine, pip_platform_args, runtime_python_version
-from lambda_patterns.wheels import find_incompatibilities, missing_requirement
+from lambda_patterns.steps.platforms import (
+    architecture_name,
+    machine,
+    pip_platform_args,
+    runtime_python_version,
+)
+from lambda_patterns.steps.wheels import find_incompatibilities, missing_requirement
 
 #: Part of every asset hash: bump it whenever the bundler's output changes for the same inputs.
 BUNDLER_FORMAT_VERSION = "1"

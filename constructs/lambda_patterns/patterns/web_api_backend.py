@@ -24,14 +24,14 @@ from lambda_patterns.checks.web_api_page_size import check_page_size
 from lambda_patterns.checks.web_api_resource import check_resource_name
 from lambda_patterns.checks.web_api_routes import check_routes
 from lambda_patterns.checks.web_api_table_key import check_table_key
-from lambda_patterns.dashboard import CustomMetrics
-from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.package import FunctionPackage
-from lambda_patterns.pattern_function import build_pattern_function, function_environment
+from lambda_patterns.operations.dashboard import CustomMetrics
+from lambda_patterns.patterns.pattern_function import build_pattern_function, function_environment
+from lambda_patterns.patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 from lambda_patterns.permissions import crud_items
-from lambda_patterns.tables import secure_table
+from lambda_patterns.resources.tables import secure_table
+from lambda_patterns.steps.function import ServerlessFunction
+from lambda_patterns.steps.package import FunctionPackage
 from lambda_patterns.triggers.api import ApiGatewayTrigger
-from lambda_patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 
 #: The error envelope of the handler (``{"error": {"code", "message", "field"}}``) for API Gateway's own
 #: answers. Gateway response templates substitute variables only (no VTL); messageString comes quoted.

@@ -17,11 +17,11 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns.checks import check_function_props
-from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.handlers import common_path, handler_path
-from lambda_patterns.package import FunctionPackage
 from lambda_patterns.permissions import Permission
 from lambda_patterns.props import as_mapping
+from lambda_patterns.steps.function import ServerlessFunction
+from lambda_patterns.steps.handlers import common_path, handler_path
+from lambda_patterns.steps.package import FunctionPackage
 
 #: What every pattern's function gets unless ``function_props`` says otherwise: CloudWatch alarms on
 #: errors, throttles, duration near the timeout and events waiting in its failure queues.

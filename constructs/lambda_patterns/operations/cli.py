@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lambda_patterns import cost
+from lambda_patterns.operations import cost
 
 
 def _parser() -> argparse.ArgumentParser:

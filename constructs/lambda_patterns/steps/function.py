@@ -17,7 +17,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.alarms import FunctionAlarms
 from lambda_patterns.checks.alarm_topic import check_alarm_topic
 from lambda_patterns.checks.async_failure import check_async_failure
 from lambda_patterns.checks.async_retries import check_async_retries
@@ -29,11 +28,12 @@ from lambda_patterns.checks.snap_start import check_snap_start
 from lambda_patterns.checks.timeout import check_timeout
 from lambda_patterns.checks.vpc_placement import check_vpc_placement
 from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.operations.alarms import FunctionAlarms
 from lambda_patterns.permissions import Permission, allow, write_logs
-from lambda_patterns.policy import FunctionPolicy
 from lambda_patterns.props import as_mapping
-from lambda_patterns.queue import failure_queue
-from lambda_patterns.role import FunctionRole
+from lambda_patterns.resources.queue import failure_queue
+from lambda_patterns.steps.policy import FunctionPolicy
+from lambda_patterns.steps.role import FunctionRole
 
 
 def _vpc_access() -> Permission:
