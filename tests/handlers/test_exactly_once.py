@@ -18,7 +18,7 @@ function, yet Lambda's discarded range runs from the poison record to the end of
 Only items whose keys do not start with ``mark#`` are aggregates (the handlers keep idempotency marks as
 items of their own in the same tables).
 
-Run: ``.venv/bin/python -m pytest -q -p no:cacheprovider tests/test_exactly_once.py`` (a few dozen examples
+Run: ``.venv/bin/python -m pytest -q -p no:cacheprovider tests/handlers/test_exactly_once.py`` (a few dozen examples
 per property, ~30 s); ``HYPOTHESIS_PROFILE=thorough`` runs 400 per property (~8 minutes). A failing
 property shrinks for up to 90 s in the fast profile; Hypothesis keeps the failing example in .hypothesis/
 and replays it first on the next run. ``--hypothesis-show-statistics`` shows how often faults, discarded

@@ -25,8 +25,8 @@ from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.steps.package import BundlePlan, FunctionPackage, docker_command
 from lambda_patterns.steps.wheels import elf_machine
 
-ROOT = Path(__file__).resolve().parent.parent
-HANDLER = Path(__file__).resolve().parent / "fixtures" / "package" / "handler"
+ROOT = Path(__file__).resolve().parents[2]
+HANDLER = Path(__file__).resolve().parents[1] / "fixtures" / "package" / "handler"
 COMMON = ROOT / "lambda_src" / "common"
 THUMBNAIL_REQUIREMENTS = ROOT / "lambda_src" / "thumbnail" / "requirements.txt"
 SKIP_BUNDLING = {"aws:cdk:bundling-stacks": []}

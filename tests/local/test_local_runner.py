@@ -52,7 +52,7 @@ from lambda_patterns.local.vtl import (
     escape_javascript,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_S = 60
 
 

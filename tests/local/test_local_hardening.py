@@ -26,7 +26,7 @@ from lambda_patterns.local.functions import Outcome
 from lambda_patterns.local.validation import BodyValidator
 from lambda_patterns.local.vtl import compile_template
 
-# The real app, synthesized and run as tests/test_local_runner.py does (its module-scoped fixtures).
+# The real app, synthesized and run as tests/local/test_local_runner.py does (its module-scoped fixtures).
 from test_local_runner import app, assembly  # noqa: F401
 
 # The API ----------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 # As in a Lambda package: the function's folder and the shared lambda_common, whichever test file ran first.
 for _folder in ("common", "web_api"):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambda_src" / _folder))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / _folder))
 
 from api_config import load_settings  # noqa: E402
 from api_cursor import decode_cursor, encode_cursor  # noqa: E402

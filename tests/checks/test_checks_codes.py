@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "constructs" / "lambda_patterns"
 DOCS = ROOT / "docs" / "checks.md"
 CODE = re.compile(r"^LambdaPatterns\.[A-Z][A-Za-z]+\.[A-Z][A-Za-z]+$")
