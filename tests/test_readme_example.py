@@ -46,7 +46,9 @@ def test_the_readme_usage_example_is_cdk_nag_clean_as_shown(tmp_path, monkeypatc
     monkeypatch.setattr(cdk, "App", app_with_repo_context)
     namespace = {"__name__": "__main__"}
     exec(
-        compile(source.replace("from aws_cdk import App, Stack", "from aws_cdk import Stack"), "README.md", "exec"),
+        compile(
+            source.replace("from aws_cdk import App, Stack", "from aws_cdk import Stack"), "README.md", "exec"
+        ),
         {**namespace, "App": app_with_repo_context},
     )
 

@@ -353,7 +353,9 @@ def test_fifo_queue_reports_every_message_after_the_first_failure(processor, lam
     try:
         response = processor.handler({"Records": batch}, lambda_context)
     finally:
-        processor.dynamodb.meta.events.unregister("before-parameter-build.dynamodb.TransactWriteItems", throttle_p2)
+        processor.dynamodb.meta.events.unregister(
+            "before-parameter-build.dynamodb.TransactWriteItems", throttle_p2
+        )
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "msg-2"}, {"itemIdentifier": "msg-3"}]}
     assert [p["pk"] for p in everything()[0]] == ["p-1"]
