@@ -5,11 +5,11 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from lambda_patterns.alarms import alarm_topic
-from lambda_patterns.clickstream import CLICKSTREAM_METRICS, ClickstreamAnalytics
-from lambda_patterns.dashboard import ServiceDashboard
-from lambda_patterns.purchase_processor import PURCHASE_METRICS, PurchaseEventProcessor
-from lambda_patterns.stream_aggregator import AGGREGATOR_METRICS, StreamAggregator
+from lambda_patterns.operations.alarms import alarm_topic
+from lambda_patterns.operations.dashboard import ServiceDashboard
+from lambda_patterns.patterns.clickstream import CLICKSTREAM_METRICS, ClickstreamAnalytics
+from lambda_patterns.patterns.purchase_processor import PURCHASE_METRICS, PurchaseEventProcessor
+from lambda_patterns.patterns.stream_aggregator import AGGREGATOR_METRICS, StreamAggregator
 
 
 class AnalyticsStack(Stack):

@@ -6,7 +6,7 @@ from aws_cdk import Stack
 from constructs import Construct
 
 from lambda_patterns import LambdaService, SqsTrigger
-from lambda_patterns.handlers import common_path, handler_path
+from lambda_patterns.steps.handlers import common_path, handler_path
 
 
 class ExampleServiceStack(Stack):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from lambda_patterns.alarms import alarm_topic
-from lambda_patterns.thumbnail_pipeline import ThumbnailPipeline
+from lambda_patterns.operations.alarms import alarm_topic
+from lambda_patterns.patterns.thumbnail_pipeline import ThumbnailPipeline
 
 
 class FileProcessingStack(Stack):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from lambda_patterns.alarms import alarm_topic
-from lambda_patterns.dashboard import ServiceDashboard
-from lambda_patterns.web_api_backend import WEB_API_METRICS, WebApiBackend
+from lambda_patterns.operations.alarms import alarm_topic
+from lambda_patterns.operations.dashboard import ServiceDashboard
+from lambda_patterns.patterns.web_api_backend import WEB_API_METRICS, WebApiBackend
 
 #: A shop's catalogue entry: what a client must send, and what nothing may exceed.
 ITEM_SCHEMA = {

@@ -33,7 +33,7 @@ import pytest
 from PIL import Image
 
 from conftest import LambdaContext, load_event, load_handler
-from lambda_patterns.rest_api import ACCOUNT_STACK_CONTEXT, SecureRestApi
+from lambda_patterns.resources.rest_api import ACCOUNT_STACK_CONTEXT, SecureRestApi
 from stacks.analytics_stack import AnalyticsStack
 from stacks.example_stack import ExampleServiceStack
 from stacks.file_processing_stack import FileProcessingStack

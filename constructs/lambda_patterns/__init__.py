@@ -14,27 +14,27 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "ApiGatewayTrigger": "lambda_patterns.triggers.api",
-    "ClickstreamAnalytics": "lambda_patterns.clickstream",
+    "ClickstreamAnalytics": "lambda_patterns.patterns.clickstream",
     "ConfigurationError": "lambda_patterns.errors",
-    "CustomMetrics": "lambda_patterns.dashboard",
+    "CustomMetrics": "lambda_patterns.operations.dashboard",
     "DynamoDBStreamTrigger": "lambda_patterns.triggers.dynamodb",
     "EventBridgeTrigger": "lambda_patterns.triggers.eventbridge",
-    "FunctionAlarms": "lambda_patterns.alarms",
-    "FunctionPackage": "lambda_patterns.package",
-    "FunctionPolicy": "lambda_patterns.policy",
-    "FunctionRole": "lambda_patterns.role",
+    "FunctionAlarms": "lambda_patterns.operations.alarms",
+    "FunctionPackage": "lambda_patterns.steps.package",
+    "FunctionPolicy": "lambda_patterns.steps.policy",
+    "FunctionRole": "lambda_patterns.steps.role",
     "KinesisTrigger": "lambda_patterns.triggers.kinesis",
-    "LambdaService": "lambda_patterns.service",
-    "PurchaseEventProcessor": "lambda_patterns.purchase_processor",
+    "LambdaService": "lambda_patterns.steps.service",
+    "PurchaseEventProcessor": "lambda_patterns.patterns.purchase_processor",
     "S3Trigger": "lambda_patterns.triggers.s3",
-    "ServerlessFunction": "lambda_patterns.function",
-    "ServiceDashboard": "lambda_patterns.dashboard",
+    "ServerlessFunction": "lambda_patterns.steps.function",
+    "ServiceDashboard": "lambda_patterns.operations.dashboard",
     "SnsTrigger": "lambda_patterns.triggers.sns",
     "SqsTrigger": "lambda_patterns.triggers.sqs",
-    "StreamAggregator": "lambda_patterns.stream_aggregator",
+    "StreamAggregator": "lambda_patterns.patterns.stream_aggregator",
     "StreamOptions": "lambda_patterns.triggers.stream",
-    "ThumbnailPipeline": "lambda_patterns.thumbnail_pipeline",
-    "WebApiBackend": "lambda_patterns.web_api_backend",
+    "ThumbnailPipeline": "lambda_patterns.patterns.thumbnail_pipeline",
+    "WebApiBackend": "lambda_patterns.patterns.web_api_backend",
 }
 
 __all__ = [
@@ -88,18 +88,19 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs, which do not run __getattr__
     from lambda_patterns import permissions
-    from lambda_patterns.alarms import FunctionAlarms
-    from lambda_patterns.clickstream import ClickstreamAnalytics
-    from lambda_patterns.dashboard import CustomMetrics, ServiceDashboard
     from lambda_patterns.errors import ConfigurationError
-    from lambda_patterns.function import ServerlessFunction
-    from lambda_patterns.package import FunctionPackage
-    from lambda_patterns.policy import FunctionPolicy
-    from lambda_patterns.purchase_processor import PurchaseEventProcessor
-    from lambda_patterns.role import FunctionRole
-    from lambda_patterns.service import LambdaService
-    from lambda_patterns.stream_aggregator import StreamAggregator
-    from lambda_patterns.thumbnail_pipeline import ThumbnailPipeline
+    from lambda_patterns.operations.alarms import FunctionAlarms
+    from lambda_patterns.operations.dashboard import CustomMetrics, ServiceDashboard
+    from lambda_patterns.patterns.clickstream import ClickstreamAnalytics
+    from lambda_patterns.patterns.purchase_processor import PurchaseEventProcessor
+    from lambda_patterns.patterns.stream_aggregator import StreamAggregator
+    from lambda_patterns.patterns.thumbnail_pipeline import ThumbnailPipeline
+    from lambda_patterns.patterns.web_api_backend import WebApiBackend
+    from lambda_patterns.steps.function import ServerlessFunction
+    from lambda_patterns.steps.package import FunctionPackage
+    from lambda_patterns.steps.policy import FunctionPolicy
+    from lambda_patterns.steps.role import FunctionRole
+    from lambda_patterns.steps.service import LambdaService
     from lambda_patterns.triggers import (
         ApiGatewayTrigger,
         DynamoDBStreamTrigger,
@@ -110,4 +111,3 @@ if TYPE_CHECKING:  # for type checkers and IDEs, which do not run __getattr__
         SqsTrigger,
     )
     from lambda_patterns.triggers.stream import StreamOptions
-    from lambda_patterns.web_api_backend import WebApiBackend

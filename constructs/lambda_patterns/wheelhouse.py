@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from lambda_patterns import defaults
-from lambda_patterns.platforms import pip_platform_args, runtime_python_version
+from lambda_patterns.steps.platforms import pip_platform_args, runtime_python_version
 
 ARCHITECTURES = ("arm64", "x86_64")
 

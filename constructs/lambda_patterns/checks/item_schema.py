@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any
 
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.handlers import common_path, handler_path
+from lambda_patterns.steps.handlers import common_path, handler_path
 
 CODE = "LambdaPatterns.WebApi.ItemSchema"
 #: The attribute the handler keeps each item's optimistic-concurrency version in.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import aws_lambda as lambda_
 
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.platforms import architecture_name, runtime_python_version
+from lambda_patterns.steps.platforms import architecture_name, runtime_python_version
 
 CODE = "LambdaPatterns.Package.Runtime"
 

@@ -16,9 +16,9 @@ from lambda_patterns import defaults
 from lambda_patterns.checks.authorization_scopes import check_authorization_scopes
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.checks.request_schemas import check_request_schemas
-from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.nag import acknowledge_rule
-from lambda_patterns.rest_api import SecureRestApi
+from lambda_patterns.resources.rest_api import SecureRestApi
+from lambda_patterns.steps.function import ServerlessFunction
 
 DEFAULT_ROUTES: Mapping[str, Sequence[str]] = {"/": ("ANY",), "/{proxy+}": ("ANY",)}
 #: API Gateway models are JSON Schema draft 4.

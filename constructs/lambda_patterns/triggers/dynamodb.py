@@ -8,8 +8,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns.checks.table_stream import check_table_stream
-from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.stream import StreamOptions, wire_stream_source
 
 

@@ -11,8 +11,8 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.exactly_one import check_exactly_one
 from lambda_patterns.checks.schedule_bus import check_schedule_bus
-from lambda_patterns.function import ServerlessFunction
-from lambda_patterns.queue import failure_queue
+from lambda_patterns.resources.queue import failure_queue
+from lambda_patterns.steps.function import ServerlessFunction
 
 
 class EventBridgeTrigger(Construct):

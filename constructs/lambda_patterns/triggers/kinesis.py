@@ -7,7 +7,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from lambda_patterns.function import ServerlessFunction
+from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.stream import StreamOptions, wire_stream_source
 
 

@@ -10,8 +10,8 @@ from aws_cdk import aws_s3_notifications as notifications
 from constructs import Construct
 
 from lambda_patterns.checks.recursion import check_no_self_trigger
-from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.steps.function import ServerlessFunction
 
 # CDK's singleton that writes bucket notification configurations; its id is fixed by aws-cdk-lib.
 _NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"

@@ -13,9 +13,9 @@ from constructs import Construct
 
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.checks.recursion import check_no_self_trigger
-from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.props import as_mapping
-from lambda_patterns.queue import failure_queue
+from lambda_patterns.resources.queue import failure_queue
+from lambda_patterns.steps.function import ServerlessFunction
 
 
 class SnsTrigger(Construct):

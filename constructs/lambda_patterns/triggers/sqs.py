@@ -18,9 +18,9 @@ from lambda_patterns.checks.max_concurrency import check_max_concurrency
 from lambda_patterns.checks.max_receive_count import check_max_receive_count
 from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.checks.visibility_timeout import check_visibility_timeout
-from lambda_patterns.function import ServerlessFunction
 from lambda_patterns.props import as_mapping
-from lambda_patterns.queue import failure_queue
+from lambda_patterns.resources.queue import failure_queue
+from lambda_patterns.steps.function import ServerlessFunction
 
 
 class SqsTrigger(Construct):

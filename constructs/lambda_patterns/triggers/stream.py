@@ -19,10 +19,10 @@ from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.checks.stream_parallelization import check_parallelization_factor
 from lambda_patterns.checks.stream_retries import check_stream_retries
 from lambda_patterns.checks.stream_tumbling_window import check_tumbling_window
-from lambda_patterns.queue import failure_queue
+from lambda_patterns.resources.queue import failure_queue
 
 if TYPE_CHECKING:
-    from lambda_patterns.function import ServerlessFunction
+    from lambda_patterns.steps.function import ServerlessFunction
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Operations: alarms, dashboards, and the cost report with its command line."""

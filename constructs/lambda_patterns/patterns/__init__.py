@@ -1,0 +1,1 @@
+"""The patterns: complete serverless applications built from the steps, triggers and resources."""

@@ -1,0 +1,95 @@
+"""The function of a use-case construct: one of this library's handlers, packaged and deployed the same way
+by every pattern (as AWS Solutions Constructs' ``buildLambdaFunction`` does for theirs).
+
+Props are merged in three layers, lowest first: what every pattern does (:data:`PATTERN_DEFAULTS`: alarms
+on), what this pattern defaults (``default_props``, e.g. no async failure queue for a function only an event
+source mapping invokes), then the user's ``function_props``. What the pattern sets itself (the code, its
+description, permissions and environment, and ``fixed_props`` such as ``memory_size``) cannot come from
+``function_props``: that is refused with a clear message rather than silently overridden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from lambda_patterns.checks import check_function_props
+from lambda_patterns.permissions import Permission
+from lambda_patterns.props import as_mapping
+from lambda_patterns.steps.function import ServerlessFunction
+from lambda_patterns.steps.handlers import common_path, handler_path
+from lambda_patterns.steps.package import FunctionPackage
+
+#: What every pattern's function gets unless ``function_props`` says otherwise: CloudWatch alarms on
+#: errors, throttles, duration near the timeout and events waiting in its failure queues.
+PATTERN_DEFAULTS: Mapping[str, Any] = {"alarms": True}
+#: The ``default_props`` of a function that only an event source mapping (stream, queue) invokes: it is
+#: invoked synchronously, failures are handled by the mapping, so an async failure queue would stay empty.
+MAPPING_INVOKED: Mapping[str, Any] = {"async_failure": "none"}
+#: What a pattern always sets itself, whatever else it fixes.
+PATTERN_OWNED = ("code", "description", "permissions", "environment")
+
+
+class PatternFunction(NamedTuple):
+    """What :func:`build_pattern_function` creates."""
+
+    function: ServerlessFunction
+    package: FunctionPackage
+
+
+def function_environment(service_name: str, environment: Mapping[str, str]) -> dict[str, str]:
+    """The environment a pattern function gets: ``SERVICE_NAME`` (the ``service`` of its logs and metrics),
+    then the pattern's own variables."""
+    return {"SERVICE_NAME": service_name, **environment}
+
+
+def build_pattern_function(
+    scope: Construct,
+    id: str = "Function",
+    *,
+    where: str,
+    handler: str,
+    description: str,
+    permissions: Sequence[Permission | Sequence[Permission]],
+    environment: Mapping[str, str],
+    function_props: Mapping[str, Any] | None,
+    alarm_topic: sns.ITopic | None = None,
+    fixed_props: Mapping[str, Any] | None = None,
+    default_props: Mapping[str, Any] | None = None,
+    package_id: str = "Package",
+) -> PatternFunction:
+    """Check ``function_props``, then package ``lambda_src/<handler>`` with the shared ``lambda_common`` (as
+    ``package_id`` in ``scope``) and create the ``ServerlessFunction`` ``id`` in ``scope``.
+
+    :param where: the pattern and its path, e.g. ``ThumbnailPipeline Stack/Thumbs``, for error messages.
+    :param handler: the handler folder under ``lambda_src/``.
+    :param environment: the pattern's variables; ``SERVICE_NAME`` is set to ``scope``'s id.
+    :param function_props: the user's other ``ServerlessFunction`` props, merged over the defaults.
+    :param alarm_topic: where the alarms notify. Default: none (alarms without actions).
+    :param fixed_props: other props this pattern sets itself (``memory_size``...): ``function_props`` may
+        not set them. Default: none.
+    :param default_props: this pattern's defaults that ``function_props`` may override. Default: none.
+    """
+    fixed = dict(fixed_props or {})
+    function_props = as_mapping(function_props, "function_props")
+    check_function_props(where, function_props, (*PATTERN_OWNED, *fixed))
+    package = FunctionPackage(scope, package_id, entry=handler_path(handler), shared=[common_path()])
+    function = ServerlessFunction(
+        scope,
+        id,
+        code=package,
+        description=description,
+        permissions=permissions,
+        environment=function_environment(scope.node.id, environment),
+        **fixed,
+        **{
+            **PATTERN_DEFAULTS,
+            "alarm_topic": alarm_topic,
+            **dict(default_props or {}),
+            **function_props,
+        },
+    )
+    return PatternFunction(function, package)

@@ -1,0 +1,163 @@
+"""``PurchaseEventProcessor``: purchase events on SNS -> stored purchases and product/customer aggregates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from lambda_patterns import defaults
+from lambda_patterns.checks import check_exclusive
+from lambda_patterns.operations.dashboard import CustomMetrics
+from lambda_patterns.patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
+from lambda_patterns.permissions import batch_get_items, put_items, send_messages, update_items
+from lambda_patterns.resources.tables import secure_table
+from lambda_patterns.resources.topics import secure_topic
+from lambda_patterns.steps.function import ServerlessFunction
+from lambda_patterns.triggers.sqs import SqsTrigger
+
+#: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.
+PURCHASE_METRICS = CustomMetrics(
+    namespace="LambdaPatterns/Purchases",
+    names=("PurchasesRecorded", "DuplicatePurchases", "InvalidPurchases", "PurchaseWriteFailures"),
+    title="Purchases recorded, duplicate, invalid; write failures",
+)
+
+
+class PurchaseEventProcessor(Construct):
+    """An encrypted SNS topic for purchase events, an SQS queue subscribed to it (a buffer that absorbs
+    bursts, with a dead-letter queue), and a function that stores each purchase once and updates per-product
+    and per-customer aggregates a recommendation feature can read, in one transaction.
+
+    :param existing_topic_obj: the purchase topic. Default: a new topic encrypted with the AWS-managed SNS
+        key, SSL-only.
+    :param topic_props: overrides for the new topic. Default: none.
+    :param existing_purchases_table_obj: keyed ``pk`` (S) = purchase id. Default: a new table.
+    :param purchases_table_props: overrides for the new purchases table. Default: none.
+    :param existing_aggregates_table_obj: keyed ``pk`` (S) + ``sk`` (S). Default: a new table.
+    :param aggregates_table_props: overrides for the new aggregates table. Default: none.
+    :param batch_size: messages per invocation. Default: 10.
+    :param max_receive_count: receives before a message moves to the dead-letter queue. Default: 3.
+    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
+        iterator age, failed records waiting in a queue). Default: none (alarms without actions).
+    :param function_props: other ``ServerlessFunction`` props. Default: none.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        existing_topic_obj: sns.ITopic | None = None,
+        topic_props: Mapping[str, Any] | sns.TopicProps | None = None,
+        existing_purchases_table_obj: dynamodb.ITable | None = None,
+        purchases_table_props: Mapping[str, Any] | dynamodb.TablePropsV2 | None = None,
+        existing_aggregates_table_obj: dynamodb.ITable | None = None,
+        aggregates_table_props: Mapping[str, Any] | dynamodb.TablePropsV2 | None = None,
+        batch_size: int = defaults.SQS_BATCH_SIZE,
+        max_receive_count: int = defaults.PURCHASE_MAX_RECEIVE_COUNT,
+        alarm_topic: sns.ITopic | None = None,
+        function_props: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        where = f"PurchaseEventProcessor {self.node.path}"
+        # Validate.
+        check_exclusive(where, "existing_topic_obj", existing_topic_obj, "topic_props", topic_props)
+        check_exclusive(
+            where,
+            "existing_purchases_table_obj",
+            existing_purchases_table_obj,
+            "purchases_table_props",
+            purchases_table_props,
+        )
+        check_exclusive(
+            where,
+            "existing_aggregates_table_obj",
+            existing_aggregates_table_obj,
+            "aggregates_table_props",
+            aggregates_table_props,
+        )
+
+        # Build.
+        self._topic = existing_topic_obj or secure_topic(self, "Purchases", overrides=topic_props)
+        self._purchases = existing_purchases_table_obj or secure_table(
+            self, "PurchasesTable", partition_key="pk", overrides=purchases_table_props
+        )
+        self._aggregates = existing_aggregates_table_obj or secure_table(
+            self, "AggregatesTable", partition_key="pk", sort_key="sk", overrides=aggregates_table_props
+        )
+        self._function = build_pattern_function(
+            self,
+            where=where,
+            handler="purchases",
+            description="Stores purchases once and updates product and customer aggregates",
+            # One consistent BatchGetItem over both tables, then one transaction: the purchase is Put once
+            # (never updated or deleted: a recorded purchase cannot be rewritten), aggregates are Updated,
+            # and a product's first buyer marker is Put.
+            permissions=[
+                batch_get_items(self._purchases),
+                put_items(self._purchases),
+                batch_get_items(self._aggregates),
+                update_items(self._aggregates),
+                put_items(self._aggregates),
+            ],
+            environment={
+                "PURCHASES_TABLE": self._purchases.table_name,
+                "AGGREGATES_TABLE": self._aggregates.table_name,
+                "METRICS_NAMESPACE": PURCHASE_METRICS.namespace,
+            },
+            alarm_topic=alarm_topic,
+            function_props=function_props,
+            default_props=MAPPING_INVOKED,
+        ).function
+
+        # Wire: SNS -> buffer queue (with its dead-letter queue) -> function, failures reported per message.
+        self._trigger = SqsTrigger(
+            self,
+            "OnPurchase",
+            function=self._function,
+            batch_size=batch_size,
+            max_receive_count=max_receive_count,
+        )
+        self._topic.add_subscription(subscriptions.SqsSubscription(self._trigger.queue))
+        # An invalid purchase can never succeed: the function moves it to the dead-letter queue itself at
+        # once (sending it there by URL) instead of failing it until SQS moves it after max_receive_count.
+        rejected = self._trigger.dead_letter_queue
+        if rejected is not None:
+            self._function.function.add_environment("REJECTED_QUEUE_URL", rejected.queue_url)
+            self._function.policy.add(send_messages(rejected))
+
+    @property
+    def topic(self) -> sns.ITopic:
+        """The topic producers publish purchase events to."""
+        return self._topic
+
+    @property
+    def queue(self) -> sqs.IQueue:
+        """The buffer queue subscribed to the topic."""
+        return self._trigger.queue
+
+    @property
+    def dead_letter_queue(self) -> sqs.IQueue:
+        """Where messages go after ``max_receive_count`` failed receives."""
+        return self._trigger.dead_letter_queue
+
+    @property
+    def purchases_table(self) -> dynamodb.ITable:
+        """One item per purchase, keyed by purchase id."""
+        return self._purchases
+
+    @property
+    def aggregates_table(self) -> dynamodb.ITable:
+        """Per-product and per-customer aggregates."""
+        return self._aggregates
+
+    @property
+    def function(self) -> ServerlessFunction:
+        """The function storing purchases."""
+        return self._function
