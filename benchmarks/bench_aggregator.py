@@ -188,24 +188,11 @@ def _simulated_rates(aggregation, config) -> tuple[float, float, int]:
     return handler_rate, baseline_rate, counted
 
 
-def item_size(item: dict) -> int:
-    """An item's size as DynamoDB counts it: attribute names, string values in UTF-8, numbers at about one
-    byte per two significant digits plus one."""
-    size = 0
-    for name, value in item.items():
-        size += len(name.encode())
-        if isinstance(value, str):
-            size += len(value.encode())
-        else:
-            digits = len(str(abs(value)).replace(".", "").strip("0")) or 1
-            size += (digits + 1) // 2 + 1
-    return size
-
-
 def _item_size_after_many_shards(client, handler, aggregation, config) -> tuple[int, int]:
     """One record from each of SHARDS shards into one aggregate item, through the handler's writer: the
     item's size after the first shard and after all of them."""
     from boto3.dynamodb.types import TypeDeserializer
+    from lambda_common.dynamo import item_size  # on the path once _load has imported a handler
 
     records = [
         record for batch in range(99, 99 - -(-SHARDS // RECORDS), -1) for record in stream_batch(batch)

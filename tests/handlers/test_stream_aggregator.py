@@ -423,17 +423,9 @@ def test_sums_keep_the_38_significant_digits_dynamodb_stores():
 
 
 def item_size(item: dict) -> int:
-    """An item's size as DynamoDB bills it: attribute names plus values (strings in UTF-8 bytes, numbers
-    at about one byte per two significant digits plus one)."""
-    size = 0
-    for name, value in item.items():
-        size += len(name.encode())
-        if isinstance(value, str):
-            size += len(value.encode())
-        else:
-            digits = len(str(abs(value)).replace(".", "").strip("0")) or 1
-            size += (digits + 1) // 2 + 1
-    return size
+    from lambda_common.dynamo import item_size as size
+
+    return size(item)
 
 
 def raw_items() -> list[dict]:
