@@ -13,13 +13,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import sysconfig
 from pathlib import Path
 
 import pytest
 
 from compat.floors import floors
+from compat.venvs import build_wheel, site_packages, user_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 OLDEST = ROOT / ".compat" / "oldest"
@@ -33,48 +33,7 @@ PROBE = (
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    # Built by this environment's setuptools (pinned in requirements-dev.txt): build isolation would download one.
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(out),
-            str(ROOT),
-        ],
-        check=True,
-        cwd=out,
-    )
-    (built,) = out.glob("lambda_patterns-*.whl")
-    return built
-
-
-def _site_packages(python: Path) -> str:
-    return subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
-def _user_venv(tmp_path: Path, dependencies: str, wheel: Path) -> Path:
-    """A fresh virtualenv that reaches ``dependencies`` (a site-packages folder) through a .pth line and
-    holds the wheel itself: nothing is downloaded, and this checkout is not importable from it."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    Path(_site_packages(python), "dependencies-under-test.pth").write_text(dependencies + "\n")
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True
-    )
-    return python
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 LOCAL_RUN = """
@@ -119,7 +78,7 @@ def test_a_user_app_synthesizes_and_runs_locally_with_the_oldest_declared_versio
         if os.environ.get("CI"):
             pytest.fail("make compat-env did not install the oldest declared versions into .compat/oldest")
         pytest.skip("the oldest declared versions are not installed: run make compat-env (make test does)")
-    python = _user_venv(tmp_path, _site_packages(OLDEST / "bin" / "python"), wheel)
+    python = user_venv(tmp_path, site_packages(OLDEST / "bin" / "python"), wheel)
 
     versions, templates = _synth(python, tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -139,7 +98,7 @@ def test_a_user_app_synthesizes_and_runs_locally_with_the_oldest_declared_versio
 
 @pytest.mark.slow
 def test_a_user_app_synthesizes_with_the_newest_pinned_versions(wheel, tmp_path):
-    python = _user_venv(tmp_path, sysconfig.get_paths()["purelib"], wheel)
+    python = user_venv(tmp_path, sysconfig.get_paths()["purelib"], wheel)
 
     versions, templates = _synth(python, tmp_path)
 

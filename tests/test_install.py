@@ -3,12 +3,13 @@
 import json
 import os
 import subprocess
-import sys
 import sysconfig
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from compat.venvs import build_wheel, site_packages, user_venv
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,40 +34,11 @@ def test_pip_install_gives_an_outside_app_a_working_library(tmp_path):
     """The fresh virtualenv reaches aws-cdk-lib and the other dependencies through a .pth line naming this
     repository's site-packages, so the test downloads nothing; that folder's own .pth files (the editable
     install of lambda_patterns among them) are not processed from there, so only the fresh install of
-    lambda_patterns is importable."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    site = subprocess.run(
-        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    Path(site, "outer-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    # Built by this environment's setuptools (pinned in requirements-dev.txt): build isolation would
-    # download one.
+    lambda_patterns is importable (tests/compat/venvs.py)."""
     wheels = tmp_path / "wheels"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(wheels),
-            str(ROOT),
-        ],
-        check=True,
-        cwd=tmp_path,
-    )
-    (wheel,) = wheels.glob("lambda_patterns-*.whl")
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)], check=True
-    )
+    wheels.mkdir()
+    python = user_venv(tmp_path, sysconfig.get_paths()["purelib"], build_wheel(wheels))
+    venv, site = python.parent.parent, site_packages(python)
     project = tmp_path / "third-party-app"
     (project / "orders").mkdir(parents=True)
     (project / "orders" / "handler.py").write_text(
