@@ -16,7 +16,6 @@ writes logs and reads none.
 
 from __future__ import annotations
 
-import base64
 import copy
 import fnmatch
 import io
@@ -34,6 +33,7 @@ from PIL import Image
 
 from conftest import LambdaContext, load_event, load_handler
 from lambda_patterns.resources.rest_api import ACCOUNT_STACK_CONTEXT, SecureRestApi
+from records import kinesis_record, sqs_message
 from stacks.analytics_stack import AnalyticsStack
 from stacks.example_stack import ExampleServiceStack
 from stacks.file_processing_stack import FileProcessingStack
@@ -439,25 +439,8 @@ def aggregator_scenarios(run: Run) -> None:
     run.invoke({"Records": [_change(_FIRST + 40, "INSERT", new=_order(6, "games", "5"))]})
 
 
-_KINESIS_SEQ = 49590338271490256608559692538361571095921575989136588898
-
-
 def _click(i: int, data: dict | bytes, shard: str = "shardId-000000000000") -> dict:
-    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    sequence = str(_KINESIS_SEQ + i)
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": f"user-{i}",
-            "sequenceNumber": sequence,
-            "data": base64.b64encode(raw).decode(),
-            "approximateArrivalTimestamp": 1795867205.123,
-        },
-        "eventSource": "aws:kinesis",
-        "eventID": f"{shard}:{sequence}",
-        "eventName": "aws:kinesis:record",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
-    }
+    return kinesis_record(i, data, shard)
 
 
 def _tap(screen: str = "home", minute: str = "12:00") -> dict:
@@ -480,26 +463,7 @@ def clickstream_scenarios(run: Run) -> None:
 
 
 def _purchase_message(body: dict | str, n: int) -> dict:
-    if isinstance(body, dict):
-        body = json.dumps(
-            {
-                "Type": "Notification",
-                "MessageId": f"sns-{n}",
-                "TopicArn": "arn:aws:sns:us-east-1:123456789012:purchases",
-                "Message": json.dumps(body),
-                "Timestamp": "2026-11-28T12:00:06.000Z",
-            }
-        )
-    return {
-        "messageId": f"msg-{n}",
-        "receiptHandle": f"handle-{n}",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:purchases",
-        "awsRegion": "us-east-1",
-    }
+    return sqs_message(body, n)
 
 
 def _purchase(pid: str, customer: str = "c-1", at: str = "2026-11-28T12:00:00Z") -> dict:

@@ -10,30 +10,14 @@ import boto3
 import pytest
 
 from conftest import load_event, load_handler
+from records import KINESIS_SEQ, kinesis_record
 
 TABLE = "click-counts"
-SEQ = 49590338271490256608559692538361571095921575989136588898
+SEQ = KINESIS_SEQ
 
 
 def click_record(i: int, click: dict | bytes, shard: str = "shardId-000000000000") -> dict:
-    """A Kinesis record as Lambda delivers it: base64 data, sequence number, shard in the eventID."""
-    data = click if isinstance(click, bytes) else json.dumps(click).encode()
-    sequence = str(SEQ + i)
-    return {
-        "kinesis": {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": f"user-{i}",
-            "sequenceNumber": sequence,
-            "data": base64.b64encode(data).decode(),
-            "approximateArrivalTimestamp": 1795867205.123,
-        },
-        "eventSource": "aws:kinesis",
-        "eventVersion": "1.0",
-        "eventID": f"{shard}:{sequence}",
-        "eventName": "aws:kinesis:record",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
-    }
+    return kinesis_record(i, click, shard)
 
 
 def taps(count: int, start: int = 0, shard: str = "shardId-000000000000") -> list[dict]:

@@ -58,6 +58,7 @@ from lambda_delivery import (
     drain_queue,
     sequence_number,
 )
+from records import sns_envelope
 
 THOROUGH = os.environ.get("HYPOTHESIS_PROFILE", "").lower() == "thorough"
 
@@ -868,15 +869,7 @@ class Buy:
             data.pop("currency")
         elif self.invalid == "not-json":
             return f"this is not JSON ({sns_id})"
-        return json.dumps(
-            {
-                "Type": "Notification",
-                "MessageId": sns_id,
-                "TopicArn": "arn:aws:sns:us-east-1:123456789012:purchases",
-                "Message": json.dumps(data),
-                "Timestamp": "2026-11-28T12:00:06.000Z",
-            }
-        )
+        return sns_envelope(json.dumps(data), sns_id)
 
 
 valid_buys = st.builds(

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import load_event, load_handler
+from records import sqs_message
 
 PURCHASES = "purchases"
 AGGREGATES = "purchase-aggregates"
@@ -32,27 +33,7 @@ def purchase(
 
 
 def message(body: dict | str, n: int, queue: str = "purchases") -> dict:
-    """An SQS record whose body is an SNS notification envelope (raw strings are passed as the body)."""
-    if isinstance(body, dict):
-        body = json.dumps(
-            {
-                "Type": "Notification",
-                "MessageId": f"sns-{n}",
-                "TopicArn": "arn:aws:sns:us-east-1:123456789012:purchases",
-                "Message": json.dumps(body),
-                "Timestamp": "2026-11-28T12:00:06.000Z",
-            }
-        )
-    return {
-        "messageId": f"msg-{n}",
-        "receiptHandle": f"handle-{n}",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{queue}",
-        "awsRegion": "us-east-1",
-    }
+    return sqs_message(body, n, queue)
 
 
 @pytest.fixture
