@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-THUMBNAIL_SRC = ROOT / "lambda_src" / "thumbnail"
+THUMBNAIL_SRC = ROOT / "lambda_src" / "thumbnail_pipeline"
 SIZES = (128, 256, 1024)
 SOURCE_SIZE = (6000, 4000)
 RUNS = 5

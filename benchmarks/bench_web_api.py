@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WEB_API = ROOT / "lambda_src" / "web_api"
+WEB_API = ROOT / "lambda_src" / "web_api_backend"
 COMMON = ROOT / "lambda_src" / "common"
 REQUESTS = 500
 WARMUP = 25

@@ -630,15 +630,15 @@ def _cases(stacks: dict) -> dict[str, Case]:
             ],
             clickstream_scenarios,
         ),
-        "purchases": Case(
-            "purchases",
+        "purchase_processor": Case(
+            "purchase_processor",
             stacks["analytics"],
             purchases.function,
             [*_for_every_function(purchases.function), (_SQS_POLL, purchases.queue, "", _POLL_WHY)],
             purchases_scenarios,
         ),
-        "thumbnail": Case(
-            "thumbnail",
+        "thumbnail_pipeline": Case(
+            "thumbnail_pipeline",
             stacks["files"],
             pipeline.function,
             [
@@ -650,8 +650,8 @@ def _cases(stacks: dict) -> dict[str, Case]:
             ),
             extra_resources=(pipeline.source_bucket,),
         ),
-        "web_api": Case(
-            "web_api",
+        "web_api_backend": Case(
+            "web_api_backend",
             stacks["web"],
             backend.function,
             _for_every_function(backend.function),
@@ -680,7 +680,15 @@ def _grants(stack: cdk.Stack, entries) -> dict[Grant, str]:
 
 
 @pytest.mark.parametrize(
-    "name", ["stream_aggregator", "clickstream", "purchases", "thumbnail", "web_api", "hello"]
+    "name",
+    [
+        "stream_aggregator",
+        "clickstream",
+        "purchase_processor",
+        "thumbnail_pipeline",
+        "web_api_backend",
+        "hello",
+    ],
 )
 def test_role_grants_exactly_the_data_actions_the_handler_calls(name, app_stacks, aws, monkeypatch):
     stacks, templates = app_stacks

@@ -907,7 +907,7 @@ def purchase_environments(aws, monkeypatch, no_sdk_retries):
     monkeypatch.setenv("PURCHASES_TABLE", PURCHASES)
     monkeypatch.setenv("AGGREGATES_TABLE", PURCHASE_AGGREGATES)
     monkeypatch.setenv("REJECTED_QUEUE_URL", f"{aws}/123456789012/{REJECTED_QUEUE}")
-    return [load_handler("purchases") for _ in range(3)]
+    return [load_handler("purchase_processor") for _ in range(3)]
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ def env(aws, monkeypatch):
 @pytest.fixture
 def fn(env, s3):
     """The handler module, imported after moto and the environment are in place, as Lambda would."""
-    return load_handler("thumbnail")
+    return load_handler("thumbnail_pipeline")
 
 
 @pytest.fixture
@@ -283,7 +283,7 @@ def test_thumbnail_rejects_bad_input_with_a_logged_counted_reason(
 
 def test_thumbnail_rejects_object_over_max_bytes_without_downloading_it(env, s3, lambda_context):
     env.setenv("MAX_BYTES", "1000")
-    fn = load_handler("thumbnail")
+    fn = load_handler("thumbnail_pipeline")
     s3.put_object(Bucket=SOURCE, Key="huge.jpg", Body=images.jpeg((600, 400)))
 
     summary = fn.handler(event_for("huge.jpg"), lambda_context)
@@ -468,7 +468,7 @@ def test_thumbnail_raises_after_processing_other_records_when_s3_throttles(env, 
     503 SlowDown S3 sends. The response still goes through botocore's real parsing and retry logic."""
     env.setenv("AWS_RETRY_MODE", "standard")
     env.setenv("AWS_MAX_ATTEMPTS", "2")
-    fn = load_handler("thumbnail")
+    fn = load_handler("thumbnail_pipeline")
     s3.put_object(Bucket=SOURCE, Key="first.jpg", Body=images.jpeg())
     s3.put_object(Bucket=SOURCE, Key="busy.jpg", Body=images.jpeg())
     s3.put_object(Bucket=SOURCE, Key="last.jpg", Body=images.jpeg())
@@ -505,7 +505,7 @@ def test_thumbnail_raises_when_the_destination_bucket_is_missing(fn, s3, lambda_
 
 def test_thumbnail_refuses_to_start_without_dest_bucket(aws):
     with pytest.raises(RuntimeError, match="DEST_BUCKET is required"):
-        load_handler("thumbnail")
+        load_handler("thumbnail_pipeline")
 
 
 def test_thumbnail_unexpected_error_on_one_image_still_processes_the_others_then_raises(

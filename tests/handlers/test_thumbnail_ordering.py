@@ -49,7 +49,7 @@ def handlers(aws, s3, monkeypatch):
     """A factory of handler modules: each call is a new execution environment with its own S3 client."""
     monkeypatch.setenv("DEST_BUCKET", DEST)
     monkeypatch.setenv("METRICS_NAMESPACE", "Test/Thumbnails")
-    return lambda: load_handler("thumbnail")
+    return lambda: load_handler("thumbnail_pipeline")
 
 
 def photo(colour) -> bytes:

@@ -10,7 +10,7 @@ from PIL import Image
 import thumbnail_images as images
 from conftest import load_handler
 
-thumbnailer = load_handler("thumbnail", "thumbnailer")
+thumbnailer = load_handler("thumbnail_pipeline", "thumbnailer")
 Rejected = thumbnailer.Rejected
 DEFAULTS = thumbnailer.Settings()
 

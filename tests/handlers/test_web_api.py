@@ -53,7 +53,7 @@ def make_api(dynamodb, monkeypatch):
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        return load_handler("web_api")
+        return load_handler("web_api_backend")
 
     return make
 

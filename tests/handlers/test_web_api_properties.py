@@ -50,7 +50,7 @@ def api(moto_server):
         }.items():
             patch.setenv(name, value)
         create_table(boto3.client("dynamodb"))
-        module = load_handler("web_api")
+        module = load_handler("web_api_backend")
         seeded = module.handler(
             rest_event("POST", "/items", body={"name": "seed", "price": 1}), LambdaContext()
         )

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 # As in a Lambda package: the function's folder and the shared lambda_common, whichever test file ran first.
-for _folder in ("common", "web_api"):
+for _folder in ("common", "web_api_backend"):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / _folder))
 
 from api_config import load_settings  # noqa: E402

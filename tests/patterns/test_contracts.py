@@ -36,8 +36,8 @@ from lambda_patterns.patterns.web_api_schema import VERSION_ATTRIBUTE
 from lambda_patterns.resources.streams import mark_ttl_seconds
 from synth_helpers import new_app
 
-thumbnailer = load_handler("thumbnail", "thumbnailer")
-api_config = load_handler("web_api", "api_config")
+thumbnailer = load_handler("thumbnail_pipeline", "thumbnailer")
+api_config = load_handler("web_api_backend", "api_config")
 aggregation = load_handler("stream_aggregator", "aggregation")
 
 
@@ -97,8 +97,8 @@ def _names_read_at_cold_start(monkeypatch, handler: str, environment: dict[str, 
 
 
 PATTERNS = {
-    "thumbnail": (lambda stack: ThumbnailPipeline(stack, "Thumbs"), "Thumbs"),
-    "web_api": (lambda stack: WebApiBackend(stack, "Api", cors_allow_origin="*"), "Api"),
+    "thumbnail_pipeline": (lambda stack: ThumbnailPipeline(stack, "Thumbs"), "Thumbs"),
+    "web_api_backend": (lambda stack: WebApiBackend(stack, "Api", cors_allow_origin="*"), "Api"),
     "clickstream": (lambda stack: ClickstreamAnalytics(stack, "Clicks"), "Clicks"),
     "stream_aggregator": (
         lambda stack: StreamAggregator(
@@ -106,7 +106,7 @@ PATTERNS = {
         ),
         "Orders",
     ),
-    "purchases": (lambda stack: PurchaseEventProcessor(stack, "Purchases"), "Purchases"),
+    "purchase_processor": (lambda stack: PurchaseEventProcessor(stack, "Purchases"), "Purchases"),
 }
 
 
@@ -125,7 +125,7 @@ def test_every_variable_a_construct_sets_is_read_by_its_handler(monkeypatch, han
 
 @pytest.fixture(scope="module")
 def thumbnail_environment() -> dict[str, str]:
-    return _environment(PATTERNS["thumbnail"][0], "Thumbs")
+    return _environment(PATTERNS["thumbnail_pipeline"][0], "Thumbs")
 
 
 def test_thumbnail_defaults_are_the_handlers():
@@ -143,7 +143,7 @@ def test_thumbnail_destination_prefix_default_is_the_handlers(monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(os, "environ", recorder)
         patch.setattr(boto3, "DEFAULT_SESSION", None)
-        handler = load_handler("thumbnail")
+        handler = load_handler("thumbnail_pipeline")
 
     assert handler.DEST_PREFIX == defaults.THUMBNAIL_PREFIX
 

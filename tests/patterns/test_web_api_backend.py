@@ -22,7 +22,7 @@ from synth_helpers import FIXTURES, cfn_lint_errors, new_app, normalized, synth_
 
 # The handler's validator imports lambda_common, as it does in the function package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / "common"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / "web_api"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "lambda_src" / "web_api_backend"))
 
 from api_config import load_settings  # noqa: E402
 from api_responses import error_body  # noqa: E402

@@ -28,7 +28,7 @@ from lambda_patterns.steps.wheels import elf_machine
 ROOT = Path(__file__).resolve().parents[2]
 HANDLER = Path(__file__).resolve().parents[1] / "fixtures" / "package" / "handler"
 COMMON = ROOT / "lambda_src" / "common"
-THUMBNAIL_REQUIREMENTS = ROOT / "lambda_src" / "thumbnail" / "requirements.txt"
+THUMBNAIL_REQUIREMENTS = ROOT / "lambda_src" / "thumbnail_pipeline" / "requirements.txt"
 SKIP_BUNDLING = {"aws:cdk:bundling-stacks": []}
 
 

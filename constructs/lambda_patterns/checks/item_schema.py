@@ -22,7 +22,7 @@ VERSION_ATTRIBUTE = "version"
 def _handler_validation() -> ModuleType:
     # The handler's own validator, loaded from its file. It imports only the shared lambda_common, as it
     # does in Lambda.
-    path = handler_path("web_api") / "api_validation.py"
+    path = handler_path("web_api_backend") / "api_validation.py"
     spec = importlib.util.spec_from_file_location("lambda_patterns._web_api_validation", path)
     module = importlib.util.module_from_spec(spec)
     common = str(common_path())

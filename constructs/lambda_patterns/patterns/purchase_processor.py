@@ -94,7 +94,7 @@ class PurchaseEventProcessor(Construct):
         self._function = build_pattern_function(
             self,
             where=where,
-            handler="purchases",
+            handler="purchase_processor",
             description="Stores purchases once and updates product and customer aggregates",
             # One consistent BatchGetItem over both tables, then one transaction: the purchase is Put once
             # (never updated or deleted: a recorded purchase cannot be rewritten), aggregates are Updated,

@@ -128,7 +128,7 @@ class ThumbnailPipeline(Construct):
         self._function, self._package = build_pattern_function(
             self,
             where=where,
-            handler="thumbnail",
+            handler="thumbnail_pipeline",
             description="Writes thumbnails of images uploaded to the source bucket",
             permissions=[
                 # The version an event names (GetObject with VersionId) in a versioned bucket, else the object.

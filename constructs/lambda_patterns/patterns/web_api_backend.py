@@ -180,7 +180,7 @@ class WebApiBackend(Construct):
         self._function, self._package = build_pattern_function(
             self,
             where=where,
-            handler="web_api",
+            handler="web_api_backend",
             description=f"Serves the /{resource_name} REST API from its DynamoDB table",
             permissions=[crud_items(self._table)],
             environment=environment,

@@ -344,7 +344,7 @@ class FunctionPackage(Construct):
     Bundling is skipped, as CDK does for every asset, for stacks left out of the
     ``aws:cdk:bundling-stacks`` context; the custom asset hash needs only the source files.
 
-    :param entry: the handler's folder, e.g. ``lambda_src/thumbnail``.
+    :param entry: the handler's folder, e.g. ``lambda_src/thumbnail_pipeline``.
     :param runtime: a Python runtime. Default: ``defaults.RUNTIME`` (the newest Python).
     :param architecture: Default: ``defaults.ARCHITECTURE`` (arm64).
     :param shared: folders whose contents are copied into the package root. Default: none.

@@ -67,7 +67,7 @@ def rejected_queue(aws, monkeypatch):
 def processor(aws, tables, rejected_queue, monkeypatch):
     monkeypatch.setenv("PURCHASES_TABLE", PURCHASES)
     monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
-    return load_handler("purchases")
+    return load_handler("purchase_processor")
 
 
 def rejected(queue_url: str) -> list[dict]:
@@ -130,7 +130,7 @@ def test_redelivered_batch_neither_duplicates_purchases_nor_double_counts(proces
 
 
 def test_transaction_for_an_already_stored_purchase_is_cancelled_as_a_whole(processor):
-    records = load_handler("purchases", "purchase_records")
+    records = load_handler("purchase_processor", "purchase_records")
     p = records.parse_purchase(json.dumps(purchase("p-1", quantity=2)))
     items = records.transaction(
         p, records.Observed(False, None), PURCHASES, AGGREGATES, "2026-11-28T12:00:00.000Z"
@@ -227,7 +227,7 @@ def test_an_invalid_message_is_reported_rather_than_lost_when_the_rejected_queue
     monkeypatch.setenv("PURCHASES_TABLE", PURCHASES)
     monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
     monkeypatch.setenv("REJECTED_QUEUE_URL", f"{aws}/123456789012/no-such-queue")
-    handler = load_handler("purchases")
+    handler = load_handler("purchase_processor")
 
     response = handler.handler(
         {"Records": [message("not json", 1), message(purchase("p-2"), 2)]}, lambda_context
@@ -238,7 +238,7 @@ def test_an_invalid_message_is_reported_rather_than_lost_when_the_rejected_queue
 
 
 def test_amount_is_exact_beyond_the_default_decimal_precision():
-    records = load_handler("purchases", "purchase_records")
+    records = load_handler("purchase_processor", "purchase_records")
     price = "1.000000000000000000000000000001"  # 31 significant digits
 
     parsed = records.parse_purchase(json.dumps(purchase("p-1", price=price, quantity=3)))
@@ -258,7 +258,7 @@ def test_amount_is_exact_beyond_the_default_decimal_precision():
     ],
 )
 def test_purchase_with_an_invalid_field_is_rejected(field, value):
-    records = load_handler("purchases", "purchase_records")
+    records = load_handler("purchase_processor", "purchase_records")
 
     with pytest.raises(records.InvalidPurchase, match=field):
         records.parse_purchase(json.dumps(purchase("p-1", **{field: value})))
@@ -299,7 +299,7 @@ def test_revenue_is_kept_per_currency(processor, lambda_context):
 def test_transaction_built_on_a_stale_read_is_cancelled_and_the_handler_rebuilds_it(
     processor, lambda_context
 ):
-    records = load_handler("purchases", "purchase_records")
+    records = load_handler("purchase_processor", "purchase_records")
     processor.handler({"Records": [message(purchase("p-1"), 1)]}, lambda_context)
     second = records.parse_purchase(json.dumps(purchase("p-2")))
     stale = records.transaction(second, records.Observed(False, None), PURCHASES, AGGREGATES, "now")
@@ -351,7 +351,7 @@ def test_an_invalid_message_on_a_fifo_queue_is_rejected_without_holding_back_its
     monkeypatch.setenv("PURCHASES_TABLE", PURCHASES)
     monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
     monkeypatch.setenv("REJECTED_QUEUE_URL", url)
-    handler = load_handler("purchases")
+    handler = load_handler("purchase_processor")
     batch = [message(purchase("p-1"), 1, "purchases.fifo"), message("not json", 2, "purchases.fifo")]
     batch.append(message(purchase("p-3"), 3, "purchases.fifo"))
 
@@ -367,7 +367,7 @@ def test_unreachable_table_reports_the_message_without_raising(
 ):
     monkeypatch.setenv("PURCHASES_TABLE", "missing-table")
     monkeypatch.setenv("AGGREGATES_TABLE", AGGREGATES)
-    handler = load_handler("purchases")
+    handler = load_handler("purchase_processor")
 
     response = handler.handler({"Records": [message(purchase("p-1"), 1)]}, lambda_context)
 
