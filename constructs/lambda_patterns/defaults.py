@@ -62,6 +62,8 @@ MANYLINUX_TAGS = ("manylinux_2_28", "manylinux2014")
 PACKAGE_EXCLUDES = ("__pycache__", "*.pyc", "tests", ".pytest_cache", "requirements.txt")
 #: Where the install step keeps wheels for synth; unset means pip asks its configured index.
 WHEELHOUSE_ENV = "LAMBDA_PATTERNS_WHEELHOUSE"
+#: Where built packages are kept between synths (``off``: nowhere). Unset: under the user's cache folder.
+CACHE_ENV = "LAMBDA_PATTERNS_CACHE"
 
 #: What happens to an async event that failed every retry: kept in an SQS queue with the error.
 ASYNC_FAILURE = "destination"

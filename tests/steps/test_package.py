@@ -22,7 +22,8 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_lambda as lambda_
 
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.steps.package import BundlePlan, FunctionPackage, docker_command
+from lambda_patterns.steps.docker_bundling import docker_command
+from lambda_patterns.steps.package import BundlePlan, FunctionPackage
 from lambda_patterns.steps.wheels import elf_machine
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, BundlingOutput, DockerImage, DockerVolume, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, BundlingOutput, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -27,6 +26,8 @@ from lambda_patterns.checks.package_paths import check_path
 from lambda_patterns.checks.package_runtime import check_package_runtime
 from lambda_patterns.checks.wheel_platform import check_wheel_platform
 from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.steps import bundle_cache
+from lambda_patterns.steps.docker_bundling import docker_bundling
 from lambda_patterns.steps.platforms import (
     architecture_name,
     machine,
@@ -36,13 +37,10 @@ from lambda_patterns.steps.platforms import (
 from lambda_patterns.steps.wheels import find_incompatibilities, missing_requirement
 
 #: Part of every asset hash: bump it whenever the bundler's output changes for the same inputs.
-BUNDLER_FORMAT_VERSION = "1"
+BUNDLER_FORMAT_VERSION = "2"
 #: BundlingOptions needs an image even for local bundling. Local bundling never returns False, so CDK never
 #: runs it; the name makes any such run fail loudly instead of quietly building something else.
 _LOCAL_ONLY_IMAGE = "lambda-patterns/local-bundling-only"
-_DOCKER_SHARED = "/asset-shared"
-_DOCKER_REQUIREMENTS = "/asset-requirements"
-_DOCKER_WHEELHOUSE = "/asset-wheelhouse"
 
 
 def requirement_lines(text: str) -> list[str]:
@@ -84,11 +82,39 @@ def package_sources(
     return dict(sorted(item for _, files in folders for item in files.items()))
 
 
+_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file, remembered for the process by path, size and mtime: a wheelhouse's wheels are hashed
+    once per synth, not once per package."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _FILE_DIGESTS:
+        with path.open("rb") as handle:
+            _FILE_DIGESTS[key] = hashlib.file_digest(handle, "sha256").hexdigest()
+    return _FILE_DIGESTS[key]
+
+
+def wheel_digests(wheelhouse: Path | None) -> dict[str, str]:
+    """The wheels pip may install from: file name to sha256. Every wheel counts, not only the ones this
+    package's requirements name, since their dependencies are known only once pip has run."""
+    if wheelhouse is None or not wheelhouse.is_dir():
+        return {}
+    return {path.name: file_digest(path) for path in sorted(wheelhouse.glob("*.whl"))}
+
+
 def compute_asset_hash(
-    sources: Mapping[str, Path], requirements_text: str, runtime_name: str, architecture: str, bundler: str
+    sources: Mapping[str, Path],
+    requirements_text: str,
+    runtime_name: str,
+    architecture: str,
+    bundler: str,
+    wheels: Mapping[str, str] | None = None,
 ) -> str:
     """sha256 over everything that decides the package's bytes, each part length-prefixed so that no two
-    different inputs can produce the same stream."""
+    different inputs can produce the same stream. It is also the bundle cache's key (``bundle_cache``), so a
+    new input that can change the bytes must be fed here."""
     digest = hashlib.sha256()
 
     def feed(label: str, data: bytes) -> None:
@@ -99,6 +125,8 @@ def compute_asset_hash(
     feed("architecture", architecture.encode())
     feed("bundler", bundler.encode())
     feed("requirements", requirements_text.encode())
+    for name, wheel_hash in sorted((wheels or {}).items()):
+        feed(f"wheel:{name}", wheel_hash.encode())
     for relative, path in sorted(sources.items()):
         feed(f"file:{relative}", path.read_bytes())
     return digest.hexdigest()
@@ -117,6 +145,9 @@ class BundlePlan:
     runtime_name: str
     python_version: str
     architecture: str
+    #: The asset hash, and the bundle cache's key when ``cacheable``.
+    asset_hash: str = ""
+    cacheable: bool = False
 
     @property
     def target(self) -> str:
@@ -243,63 +274,14 @@ class LocalBundler:
         aws-cdk #26581: the generated Python signature takes the bundling options as keywords, but jsii passes
         one positional ``BundlingOptions``; ``*args``/``**kwargs`` accept either, and neither is needed.
         """
-        build(self.plan, Path(output_dir))
+        out = Path(output_dir)
+        root = bundle_cache.cache_root() if self.plan.cacheable else None
+        if root is not None and bundle_cache.restore(root, self.plan.asset_hash, out):
+            return True
+        build(self.plan, out)
+        if root is not None:
+            bundle_cache.store(root, self.plan.asset_hash, out)
         return True
-
-
-def docker_command(plan: BundlePlan, exclude: Sequence[str]) -> list[str]:
-    """The shell command that builds the package inside the runtime's bundling image: copy the sources,
-    drop the excluded paths, then let the image's own pip install the requirements."""
-    steps = ["cp -R /asset-input/. /asset-output/"]
-    steps += [f"cp -R {_DOCKER_SHARED}/{index}/. /asset-output/" for index in range(len(plan.shared))]
-    if exclude:
-        tests: list[str] = []
-        for pattern in exclude:
-            test = ["-path", f"/asset-output/{pattern}"] if "/" in pattern else ["-name", pattern]
-            tests += (["-o"] if tests else []) + [shlex.quote(word) for word in test]
-        steps.append(
-            "find /asset-output -mindepth 1 \\( " + " ".join(tests) + " \\) -prune -exec rm -rf {} +"
-        )
-    if plan.requirements is not None:
-        pip = [
-            "python",
-            "-m",
-            "pip",
-            "install",
-            "--no-compile",
-            "--no-cache-dir",
-            "--disable-pip-version-check",
-            "--quiet",
-            "--requirement",
-            f"{_DOCKER_REQUIREMENTS}/{plan.requirements.name}",
-            "--target",
-            "/asset-output",
-        ]
-        if plan.wheelhouse is not None:
-            pip += ["--no-index", "--find-links", _DOCKER_WHEELHOUSE]
-        steps.append(shlex.join(pip))
-    return ["bash", "-c", " && ".join(steps)]
-
-
-def docker_bundling(plan: BundlePlan, runtime: lambda_.Runtime, exclude: Sequence[str]) -> BundlingOptions:
-    """BundlingOptions that run pip in the runtime's own image, on the target's platform."""
-    volumes = [
-        DockerVolume(host_path=str(folder), container_path=f"{_DOCKER_SHARED}/{index}")
-        for index, folder in enumerate(plan.shared)
-    ]
-    if plan.requirements is not None:
-        volumes.append(
-            DockerVolume(host_path=str(plan.requirements.parent), container_path=_DOCKER_REQUIREMENTS)
-        )
-    if plan.wheelhouse is not None:
-        volumes.append(DockerVolume(host_path=str(plan.wheelhouse), container_path=_DOCKER_WHEELHOUSE))
-    return BundlingOptions(
-        image=runtime.bundling_image,
-        command=docker_command(plan, exclude),
-        platform="linux/arm64" if plan.architecture == "arm64" else "linux/amd64",
-        output_type=BundlingOutput.NOT_ARCHIVED,
-        volumes=volumes,
-    )
 
 
 def local_bundling(plan: BundlePlan) -> BundlingOptions:
@@ -342,7 +324,10 @@ class FunctionPackage(Construct):
     eagerly, as a ``ConfigurationError``.
 
     Bundling is skipped, as CDK does for every asset, for stacks left out of the
-    ``aws:cdk:bundling-stacks`` context; the custom asset hash needs only the source files.
+    ``aws:cdk:bundling-stacks`` context; the custom asset hash needs only the source files. A package built
+    once is kept in a cache folder keyed by its asset hash (``LAMBDA_PATTERNS_CACHE``, default
+    ``~/.cache/lambda-patterns/bundles``; ``off`` turns it off) and copied from there by the next synth into
+    any output folder, with no pip run; see ``steps/bundle_cache.py`` for what the key covers.
 
     :param entry: the handler's folder, e.g. ``lambda_src/thumbnail_pipeline``.
     :param runtime: a Python runtime. Default: ``defaults.RUNTIME`` (the newest Python).
@@ -397,6 +382,16 @@ class FunctionPackage(Construct):
 
         sources = package_sources(self._entry, shared_folders, tuple(exclude), where)
         check_entry_not_empty(where, self._entry, sources)
+        requirements_text = self._requirements.read_text() if self._requirements else ""
+        wanted = requirement_lines(requirements_text)
+        self._asset_hash = compute_asset_hash(
+            sources,
+            requirements_text,
+            runtime.name,
+            arch,
+            "docker" if use_docker else "local",
+            wheel_digests(wheelhouse_path) if wanted else None,
+        )
         plan = BundlePlan(
             where=where,
             entry=self._entry,
@@ -407,10 +402,8 @@ class FunctionPackage(Construct):
             runtime_name=runtime.name,
             python_version=python_version,
             architecture=arch,
-        )
-        requirements_text = self._requirements.read_text() if self._requirements else ""
-        self._asset_hash = compute_asset_hash(
-            sources, requirements_text, runtime.name, arch, "docker" if use_docker else "local"
+            asset_hash=self._asset_hash,
+            cacheable=bundle_cache.is_cacheable(wanted, wheelhouse_path),
         )
         bundling = docker_bundling(plan, runtime, tuple(exclude)) if use_docker else local_bundling(plan)
         self._code = lambda_.Code.from_asset(
@@ -430,8 +423,9 @@ class FunctionPackage(Construct):
 
     @property
     def asset_hash(self) -> str:
-        """sha256 of the package's inputs: files after excludes, requirements text, runtime, architecture
-        and bundler; the same inputs give the same hash on every machine."""
+        """sha256 of the package's inputs: files after excludes, requirements text, the wheelhouse's wheels
+        (when there are requirements), runtime, architecture and bundler; the same inputs give the same hash
+        on every machine."""
         return self._asset_hash
 
     @property
