@@ -8,16 +8,16 @@ core (decode + fold, no I/O) is timed as well. Both writers use the same thread 
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import logging
 import os
-import socket
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+
+from benchmarks.common import environment, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = 1_000
@@ -37,26 +37,6 @@ ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "METRICS_NAMESPACE": "Bench",
 }
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _load(folder: str, module: str):
@@ -226,13 +206,13 @@ def run() -> list[dict]:
 
     # The server's request log would drown the harness output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    port = _free_port()
+    port = free_port()
     # Serialized: conditional writes and transactions must be atomic, as in DynamoDB.
     server = SerializedMotoServer(port=port)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        with _environment({**ENV, "AWS_ENDPOINT_URL": endpoint}):
+        with environment({**ENV, "AWS_ENDPOINT_URL": endpoint}):
             aggregation = _load("stream_aggregator", "aggregation")
             handler = _load("stream_aggregator", "handler")
             config = aggregation.parse_config(os.environ)

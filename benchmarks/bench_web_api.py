@@ -13,13 +13,14 @@ import importlib.util
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+
+from benchmarks.common import environment, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 WEB_API = ROOT / "lambda_src" / "web_api_backend"
@@ -39,12 +40,6 @@ class _Context:
 
     def __init__(self) -> None:
         self.aws_request_id = str(uuid.uuid4())
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _event(method: str, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
@@ -152,38 +147,21 @@ def _row(name: str, value: float, unit: str, baseline_name: str, baseline: float
 
 def _latency_rows(label: str, handler_s: list[float], base_label: str, base_s: list[float]) -> list[dict]:
     note = f"{len(handler_s)} sequential requests after {WARMUP} warm-up, moto server on 127.0.0.1"
+    measures = (
+        ("requests/s", "req/s", lambda latencies: len(latencies) / sum(latencies)),
+        ("p50 latency", "ms", lambda latencies: _percentile(latencies, 0.5) * 1000),
+        ("p99 latency", "ms", lambda latencies: _percentile(latencies, 0.99) * 1000),
+    )
     return [
-        _row(
-            f"{label} requests/s",
-            len(handler_s) / sum(handler_s),
-            "req/s",
-            base_label,
-            len(base_s) / sum(base_s),
-            note,
-        ),
-        _row(
-            f"{label} p50 latency",
-            _percentile(handler_s, 0.5) * 1000,
-            "ms",
-            base_label,
-            _percentile(base_s, 0.5) * 1000,
-            note,
-        ),
-        _row(
-            f"{label} p99 latency",
-            _percentile(handler_s, 0.99) * 1000,
-            "ms",
-            base_label,
-            _percentile(base_s, 0.99) * 1000,
-            note,
-        ),
+        _row(f"{label} {measure}", of(handler_s), unit, base_label, of(base_s), note)
+        for measure, unit, of in measures
     ]
 
 
 def _http_rows() -> list[dict]:
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     overrides = {
@@ -202,31 +180,25 @@ def _http_rows() -> list[dict]:
             }
         ),
     }
-    saved = {name: os.environ.get(name) for name in overrides}
-    os.environ.update(overrides)
     try:
-        import boto3
+        with environment(overrides):
+            import boto3
 
-        client = boto3.client("dynamodb")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        api = _load_handler()
-        # Quiet the per-request log lines and EMF documents: a benchmark measures, it does not log.
-        with open(os.devnull, "w") as sink:
-            for log_handler in api.logger.handlers:
-                log_handler.stream = sink
-            api.metrics._stream = sink
-            return _measure(api, client)
+            client = boto3.client("dynamodb")
+            client.create_table(
+                TableName=TABLE,
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            api = _load_handler()
+            # Quiet the per-request log lines and EMF documents: a benchmark measures, it does not log.
+            with open(os.devnull, "w") as sink:
+                for log_handler in api.logger.handlers:
+                    log_handler.stream = sink
+                api.metrics._stream = sink
+                return _measure(api, client)
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
         server.stop()
 
 

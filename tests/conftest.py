@@ -58,6 +58,40 @@ def aws(moto_server, monkeypatch):
     requests.post(f"{moto_server}/moto-api/reset", timeout=10)
 
 
+#: The stream aggregator's table in the handler tests (``aggregator_settings`` points the handler at it).
+AGGREGATES_TABLE = "aggregates"
+
+
+@pytest.fixture
+def aggregator_settings(monkeypatch) -> str:
+    """The stream aggregator's environment as the handler tests configure it: one series per category,
+    summing ``amount``, in hourly buckets of ``created_at``. Returns the table's name; it is not created."""
+    for name, value in {
+        "AGGREGATES_TABLE": AGGREGATES_TABLE,
+        "DIMENSIONS": "category",
+        "VALUE_ATTRIBUTE": "amount",
+        "TIME_ATTRIBUTE": "created_at",
+        "BUCKET": "hour",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return AGGREGATES_TABLE
+
+
+def create_pk_table(name: str, sort_key: bool = True) -> None:
+    """An on-demand table keyed by the string ``pk`` and, unless ``sort_key`` is false, the string ``sk``:
+    the key schema of every table the stream and queue handlers write to."""
+    import boto3
+
+    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if sort_key:
+        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
+        attributes.append({"AttributeName": "sk", "AttributeType": "S"})
+    boto3.client("dynamodb").create_table(
+        TableName=name, KeySchema=schema, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
+    )
+
+
 @dataclass
 class LambdaContext:
     """Stands in for the context object Lambda passes to a handler: no emulator provides one.

@@ -32,6 +32,7 @@ record expires, which is what Lambda really does with MaximumRetryAttempts -1).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -39,7 +40,7 @@ import random
 import threading
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -356,6 +357,32 @@ def _environments(function: Any, slots: int, plan: FaultPlan) -> list[_Environme
     return [shared] * slots
 
 
+class _EventSourceMapping:
+    """What the stream and the SQS mapping share: the function, its configuration, the faults to inject,
+    and the execution environments, created at the first run and kept (module globals survive) after it."""
+
+    def __init__(self, function: Any, config: Any, faults: FaultPlan) -> None:
+        self.function = function
+        self.config = config
+        self.faults = faults
+        self._environments: list[_Environment] | None = None
+
+    @contextlib.contextmanager
+    def _installed(self, slots: int) -> Iterator[list[_Environment]]:
+        """At least ``slots`` environments, their fault injectors installed until the run ends."""
+        if self._environments is None or len(self._environments) < slots:
+            self._environments = _environments(self.function, slots, self.faults)
+        # A single target serves every slot through one environment: install its injector once.
+        distinct = list({id(env): env for env in self._environments}.values())
+        for env in distinct:
+            env.injector.install()
+        try:
+            yield self._environments
+        finally:
+            for env in distinct:
+                env.injector.uninstall()
+
+
 def _batch_item_failures(response: Any, valid: Sequence[str]) -> tuple[str, list[str]]:
     """Classify a partial batch response: ("success", []), ("partial", identifiers) or ("invalid", []).
 
@@ -551,7 +578,7 @@ class StreamRun:
     stuck: dict[str, tuple[int, int]]
 
 
-class StreamMapping:
+class StreamMapping(_EventSourceMapping):
     """A Kinesis / DynamoDB Streams event source mapping, ParallelizationFactor 1.
 
     Per shard [KIN-ERR, KIN-PBR]:
@@ -582,15 +609,14 @@ class StreamMapping:
     ParallelizationFactor > 1, event filtering, throttled invocations (they never reach the function).
     """
 
+    config: StreamConfig
+
     def __init__(self, function: Any, config: StreamConfig, faults: FaultPlan = NO_FAULTS) -> None:
-        self.function = function
-        self.config = config
-        self.faults = faults
+        super().__init__(function, config, faults)
         self.shards: dict[str, StreamShard] = {}
         self.invocations: list[StreamInvocation] = []
         self.on_failure: list[OnFailureRecord] = []
         self._lock = threading.Lock()
-        self._environments: list[_Environment] | None = None
 
     def put(self, shard_id: str, records: Iterable[Mapping[str, Any]]) -> StreamShard:
         """Append records to a shard (creating it). Records appended after a run are read by the next run."""
@@ -601,18 +627,13 @@ class StreamMapping:
     def run(self) -> StreamRun:
         """Deliver every record of every shard (concurrently across shards) until drained or out of budget."""
         shard_ids = list(self.shards)
-        if self._environments is None or len(self._environments) < len(shard_ids):
-            self._environments = _environments(self.function, max(1, len(shard_ids)), self.faults)
         budget = _Budget(self.config.max_invocations)
-        installed = {id(env): env for env in self._environments}
-        for env in installed.values():
-            env.injector.install()
         errors: list[BaseException] = []
-        try:
+        with self._installed(max(1, len(shard_ids))) as environments:
             threads = [
                 threading.Thread(
                     target=self._drain_guarded,
-                    args=(self.shards[shard_id], self._environments[slot], budget, errors),
+                    args=(self.shards[shard_id], environments[slot], budget, errors),
                     name=f"shard-{shard_id}",
                     daemon=True,
                 )
@@ -622,9 +643,6 @@ class StreamMapping:
                 thread.start()
             for thread in threads:
                 thread.join()
-        finally:
-            for env in installed.values():
-                env.injector.uninstall()
         if errors:
             raise errors[0]
         stuck = {s.shard_id: s.pending[0] for s in self.shards.values() if s.pending}
@@ -749,7 +767,7 @@ class StreamMapping:
                 shard.attempts = 0
                 self._record(shard, number, first, end, False, outcome, "bisected")
                 return
-            self._retry_or_discard(shard, number, first, end, outcome, function_error=True)
+            self._retry_or_discard(shard, invoked, "function-error", delivered=first)
             return
         if config.tumbling_window:
             shard.window_state = dict(outcome.response["state"])
@@ -763,22 +781,14 @@ class StreamMapping:
                 if verdict != "partial" or sequences[i - first] not in identifiers
             ]
             shard.acknowledged.update(claimed)
-            shard.pending.popleft()
-            shard.checkpoint = end
-            shard.attempts = 0
-            self._record(shard, number, first, end, False, outcome, "success (response ignored)")
+            self._checkpoint_batch(shard, invoked, "success (response ignored)", delivered=first)
             return
         if verdict == "success":
             shard.acknowledged.update(range(first, end))
-            shard.pending.popleft()
-            shard.checkpoint = end
-            shard.attempts = 0
-            self._record(shard, number, first, end, False, outcome, "success")
+            self._checkpoint_batch(shard, invoked, "success", delivered=first)
             return
         if verdict == "invalid":
-            self._retry_or_discard(
-                shard, number, first, end, outcome, function_error=False, action="invalid-response"
-            )
+            self._retry_or_discard(shard, invoked, "invalid-response", delivered=first)
             return
         reported = set(identifiers)
         shard.acknowledged.update(
@@ -788,25 +798,17 @@ class StreamMapping:
         restart = first + sequences.index(lowest)
         shard.checkpoint = restart
         shard.pending[0] = (restart, end)
-        self._retry_or_discard(
-            shard, number, restart, end, outcome, function_error=False, action="partial", delivered=first
-        )
+        self._retry_or_discard(shard, invoked, "partial", delivered=first)
 
     def _retry_or_discard(
-        self,
-        shard: StreamShard,
-        number: int,
-        first: int,
-        end: int,
-        outcome: Outcome,
-        *,
-        function_error: bool,
-        action: str = "function-error",
-        delivered: int | None = None,
+        self, shard: StreamShard, invoked: tuple[Outcome, int], action: str, delivered: int
     ) -> None:
-        """Count a retry of records [first, end); past the limit, discard them. ``delivered``: where the
-        invocation's batch began, when it began before ``first`` (a partial response moved the checkpoint)."""
-        delivered = first if delivered is None else delivered
+        """Count a retry of the batch at the head of ``shard.pending``; past the limit, discard it.
+        ``delivered``: where the invocation's batch began, which is before the head's first record when a
+        partial response moved the checkpoint. Only an ``action`` of "function-error" is a function error."""
+        outcome, number = invoked
+        first, end = shard.pending[0]
+        function_error = action == "function-error"
         shard.attempts += 1
         limit = self.config.maximum_retry_attempts
         if limit != -1 and shard.attempts > limit:
@@ -823,11 +825,19 @@ class StreamMapping:
                         self.config.arn,
                     )
                 )
-            shard.pending.popleft()
-            shard.checkpoint = end
-            shard.attempts = 0
-            self._record(shard, number, delivered, end, False, outcome, f"{action}; discarded")
+            self._checkpoint_batch(shard, invoked, f"{action}; discarded", delivered)
             return
+        self._record(shard, number, delivered, end, False, outcome, action)
+
+    def _checkpoint_batch(
+        self, shard: StreamShard, invoked: tuple[Outcome, int], action: str, delivered: int
+    ) -> None:
+        """Move the checkpoint past the batch at the head of ``shard.pending`` (done with, or discarded),
+        so that the next batch starts with a fresh retry count; ``delivered`` as for ``_retry_or_discard``."""
+        outcome, number = invoked
+        _, end = shard.pending.popleft()
+        shard.checkpoint = end
+        shard.attempts = 0
         self._record(shard, number, delivered, end, False, outcome, action)
 
     # reading the results --------------------------------------------------------------------------------
@@ -858,24 +868,33 @@ class StreamMapping:
 
     def describe(self, limit: int = 60) -> str:
         """A readable trace of the invocations (for Hypothesis ``note()`` and failure messages)."""
-        lines = []
-        for inv in self.invocations[:limit]:
-            shard = self.shards[inv.shard_id]
-            seqs = [sequence_number(r) for r in shard.records[inv.first : inv.end]]
-            failures = (
-                [f.get("itemIdentifier") for f in inv.response.get("batchItemFailures") or []]
-                if isinstance(inv.response, Mapping)
-                else None
-            )
-            faults = ",".join(f"{f.kind}@{f.operation}" for f in inv.faults)
-            lines.append(
-                f"{inv.shard_id}#{inv.number} [{inv.first}:{inv.end}] seqs={_short(seqs)}"
-                f"{' FINAL' if inv.final_window else ''} -> {inv.error or f'failures={_short(failures)}'}"
-                f"{f' faults={faults}' if faults else ''} => {inv.action}, checkpoint {inv.checkpoint_after}"
-            )
-        if len(self.invocations) > limit:
-            lines.append(f"... {len(self.invocations) - limit} more invocations")
-        return "\n".join(lines)
+        return "\n".join(_trace(self.invocations, limit, self._describe_invocation))
+
+    def _describe_invocation(self, inv: StreamInvocation) -> str:
+        seqs = [sequence_number(r) for r in self.shards[inv.shard_id].records[inv.first : inv.end]]
+        failures = (
+            [f.get("itemIdentifier") for f in inv.response.get("batchItemFailures") or []]
+            if isinstance(inv.response, Mapping)
+            else None
+        )
+        return (
+            f"{inv.shard_id}#{inv.number} [{inv.first}:{inv.end}] seqs={_short(seqs)}"
+            f"{' FINAL' if inv.final_window else ''} -> {inv.error or f'failures={_short(failures)}'}"
+            f"{_faults_note(inv.faults)} => {inv.action}, checkpoint {inv.checkpoint_after}"
+        )
+
+
+def _trace(invocations: Sequence[Any], limit: int, describe: Callable[[Any], str]) -> list[str]:
+    """``describe`` of each of the first ``limit`` invocations, then how many more there were."""
+    lines = [describe(inv) for inv in invocations[:limit]]
+    if len(invocations) > limit:
+        lines.append(f"... {len(invocations) - limit} more invocations")
+    return lines
+
+
+def _faults_note(faults: Sequence[InjectedFault]) -> str:
+    """`` faults=kind@Operation,...`` for a trace line; nothing when no fault was injected."""
+    return f" faults={','.join(f'{f.kind}@{f.operation}' for f in faults)}" if faults else ""
 
 
 def _short(values: Sequence[Any] | None) -> str:
@@ -955,7 +974,7 @@ class SqsRun:
     duplicate_deliveries: int
 
 
-class SqsMapping:
+class SqsMapping(_EventSourceMapping):
     """A standard SQS queue with an event source mapping, in memory.
 
     - Each round, up to ``concurrency`` invocations each receive up to BatchSize visible messages. Receiving
@@ -977,12 +996,12 @@ class SqsMapping:
     concurrency after errors, batching windows, changing visibility from the handler.
     """
 
+    config: SqsConfig
+
     def __init__(self, function: Any, config: SqsConfig, faults: FaultPlan = NO_FAULTS) -> None:
         if config.visibility_timeout < 1:
             raise ValueError("visibility_timeout must be at least one round")
-        self.function = function
-        self.config = config
-        self.faults = faults
+        super().__init__(function, config, faults)
         self.messages: dict[str, SqsMessage] = {}
         self.invocations: list[SqsInvocation] = []
         self.dead_letters: list[SqsMessage] = []
@@ -993,7 +1012,6 @@ class SqsMapping:
         self.duplicate_deliveries = 0
         self.round = 0
         self._random = random.Random(config.seed)
-        self._environments: list[_Environment] | None = None
 
     def send(self, body: str, message_id: str | None = None, attributes: dict[str, Any] | None = None) -> str:
         message_id = message_id or str(uuid.UUID(int=self._random.getrandbits(128)))
@@ -1033,13 +1051,8 @@ class SqsMapping:
     def run(self) -> SqsRun:
         """Poll until the queue is empty (every message deleted or dead-lettered) or the budget is spent."""
         config = self.config
-        if self._environments is None:
-            self._environments = _environments(self.function, config.concurrency, self.faults)
-        installed = {id(env): env for env in self._environments}
-        for env in installed.values():
-            env.injector.install()
         exhausted = False
-        try:
+        with self._installed(config.concurrency):
             while self._live():
                 if len(self.invocations) >= config.max_invocations:
                     exhausted = True
@@ -1052,9 +1065,6 @@ class SqsMapping:
                 if batches:
                     self._deliver(batches)
                 self.round += 1
-        finally:
-            for env in installed.values():
-                env.injector.uninstall()
         return SqsRun(
             list(self.invocations),
             list(self.dead_letters),
@@ -1164,18 +1174,18 @@ class SqsMapping:
         return {i for inv in self.invocations if inv.faults for i in inv.message_ids}
 
     def describe(self, limit: int = 60) -> str:
-        lines = []
-        for inv in self.invocations[:limit]:
-            faults = ",".join(f"{f.kind}@{f.operation}" for f in inv.faults)
-            lines.append(
-                f"round {inv.round} slot {inv.slot} #{inv.number} "
-                f"{[f'{i}(x{c})' for i, c in zip(inv.message_ids, inv.receive_counts, strict=True)]}"
-                f" -> {inv.error or inv.verdict} failed={inv.failed}{f' faults={faults}' if faults else ''}"
-            )
-        if len(self.invocations) > limit:
-            lines.append(f"... {len(self.invocations) - limit} more invocations")
+        """A readable trace of the invocations and the dead letters (for Hypothesis ``note()``)."""
+        lines = _trace(self.invocations, limit, _describe_sqs_invocation)
         lines.append(f"dead letters: {[m.message_id for m in self.dead_letters]}")
         return "\n".join(lines)
+
+
+def _describe_sqs_invocation(inv: SqsInvocation) -> str:
+    receives = [f"{i}(x{c})" for i, c in zip(inv.message_ids, inv.receive_counts, strict=True)]
+    return (
+        f"round {inv.round} slot {inv.slot} #{inv.number} {receives}"
+        f" -> {inv.error or inv.verdict} failed={inv.failed}{_faults_note(inv.faults)}"
+    )
 
 
 def drain_queue(client: Any, queue_url: str) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +24,25 @@ def new_app(bundling: bool = False, **context) -> cdk.App:
     if not bundling:
         ctx.update(NO_BUNDLING)
     return cdk.App(context=ctx)
+
+
+def echo_code() -> lambda_.Code:
+    """The echo fixture as function code, for tests of what surrounds a function rather than its handler."""
+    return lambda_.Code.from_asset(str(FIXTURES / "echo"))
+
+
+def stream_table(stack: cdk.Stack, id: str = "Table") -> dynamodb.TableV2:
+    """A table with a NEW_AND_OLD_IMAGES stream a trigger can read and the point-in-time recovery cdk-nag asks
+    for."""
+    return dynamodb.TableV2(
+        stack,
+        id,
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+    )
 
 
 def synth_with_nag(app: cdk.App):

@@ -30,7 +30,7 @@ class Malformed(ValueError):
 
 @dataclass(frozen=True)
 class CountKey:
-    """One count item."""
+    """One count item: the clicks of one event type on one screen in one minute."""
 
     screen: str
     minute: str
@@ -38,6 +38,8 @@ class CountKey:
 
     @property
     def item_key(self) -> dict[str, str]:
+        """The screen alone as partition key, the minute leading the sort key: the last N minutes of a
+        screen, every event type, are one Query (see the module docstring)."""
         return {"pk": f"screen#{self.screen}", "sk": f"{self.minute}#{self.event_type}"}
 
 

@@ -36,14 +36,13 @@ A count item whose write fails reports the records feeding it; the others are ch
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from clicks import ClickPlan, CountKey, count_update, malformed_report, plan_clicks, position
-from lambda_common import Metrics, get_logger, log_context
+from lambda_common import log_context
 from lambda_common.batch import batch_response, write_each
 from lambda_common.dynamo import (
     DEFAULT_MARK_TTL_SECONDS,
@@ -55,22 +54,18 @@ from lambda_common.dynamo import (
     mark_key,
     to_dynamodb_json,
 )
+from lambda_common.env import integer, required, telemetry
 
-SERVICE = os.environ.get("SERVICE_NAME", "clickstream")
-logger = get_logger(SERVICE)
-metrics = Metrics(service=SERVICE)
-dynamodb = boto3.client("dynamodb")
-sqs = boto3.client("sqs")
-try:
-    TABLE = os.environ["COUNTS_TABLE"]
-    MALFORMED_QUEUE_URL = os.environ["MALFORMED_QUEUE_URL"]
-except KeyError as missing:
-    raise RuntimeError(f"{missing.args[0]} is required (see the module docstring)") from None
-RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "0"))
-CONCURRENCY = max(1, int(os.environ.get("WRITE_CONCURRENCY", "8")))
-MARK_TTL_SECONDS = int(os.environ.get("MARK_TTL_SECONDS", str(DEFAULT_MARK_TTL_SECONDS)))
 #: The aggregate a shard's quarantine mark belongs to (see ``quarantine_mark``).
 QUARANTINE = {"pk": "quarantine", "sk": "malformed"}
+
+logger, metrics = telemetry("clickstream")
+dynamodb = boto3.client("dynamodb")
+sqs = boto3.client("sqs")
+TABLE, MALFORMED_QUEUE_URL = required("COUNTS_TABLE", "MALFORMED_QUEUE_URL")
+RETENTION_DAYS = integer("RETENTION_DAYS", 0)
+CONCURRENCY = integer("WRITE_CONCURRENCY", 8, at_least=1)
+MARK_TTL_SECONDS = integer("MARK_TTL_SECONDS", DEFAULT_MARK_TTL_SECONDS)
 
 
 def write_counts(
@@ -202,9 +197,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             )
             failed.update(plan.sequences[(key, shard)])
         metrics.add("RecordsReceived", plan.records)
+        metrics.add("DuplicateRecords", plan.duplicates)
         metrics.add("MalformedRecords", len(plan.malformed))
         metrics.add("MalformedAlreadyQuarantined", already)
-        metrics.add("DuplicateRecords", plan.duplicates)
         metrics.add("ClicksCounted", sum(r.applied for r in results.values()))
         metrics.add("ClicksAlreadyCounted", sum(r.skipped for r in results.values()))
         metrics.add("CountWrites", sum(r.writes for r in results.values()))

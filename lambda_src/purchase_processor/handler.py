@@ -31,15 +31,15 @@ message groups.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from lambda_common import Metrics, get_logger, log_context
+from lambda_common import log_context
 from lambda_common.batch import batch_response
 from lambda_common.dynamo import from_dynamodb_json, to_dynamodb_json
+from lambda_common.env import required, telemetry
 from purchase_records import (
     InvalidPurchase,
     Observed,
@@ -51,18 +51,14 @@ from purchase_records import (
     transaction,
 )
 
-SERVICE = os.environ.get("SERVICE_NAME", "purchases")
-logger = get_logger(SERVICE)
-metrics = Metrics(service=SERVICE)
+ATTEMPTS = 4
+
+logger, metrics = telemetry("purchases")
 dynamodb = boto3.client("dynamodb")
 sqs = boto3.client("sqs")
-try:
-    PURCHASES_TABLE = os.environ["PURCHASES_TABLE"]
-    AGGREGATES_TABLE = os.environ["AGGREGATES_TABLE"]
-    REJECTED_QUEUE_URL = os.environ["REJECTED_QUEUE_URL"]
-except KeyError as missing:
-    raise RuntimeError(f"{missing.args[0]} is required (see the module docstring)") from None
-ATTEMPTS = 4
+PURCHASES_TABLE, AGGREGATES_TABLE, REJECTED_QUEUE_URL = required(
+    "PURCHASES_TABLE", "AGGREGATES_TABLE", "REJECTED_QUEUE_URL"
+)
 
 
 class WriteConflict(RuntimeError):

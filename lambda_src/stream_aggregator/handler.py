@@ -47,7 +47,7 @@ from typing import Any
 import boto3
 from aggregation import AggregateKey, BatchPlan, Config, parse_config, plan_batch, update_plan
 from botocore.exceptions import BotoCoreError, ClientError
-from lambda_common import Metrics, get_logger, log_context
+from lambda_common import log_context
 from lambda_common.batch import batch_response, write_each
 from lambda_common.dynamo import (
     DEFAULT_MARK_TTL_SECONDS,
@@ -57,19 +57,16 @@ from lambda_common.dynamo import (
     guarded_update,
     mark_key,
 )
+from lambda_common.env import integer, required, telemetry
 
-SERVICE = os.environ.get("SERVICE_NAME", "stream-aggregator")
-logger = get_logger(SERVICE)
-metrics = Metrics(service=SERVICE)
+DEFAULT_LANE = "stream"
+
+logger, metrics = telemetry("stream-aggregator")
 dynamodb = boto3.client("dynamodb")
 CONFIG = parse_config(os.environ)
-try:
-    TABLE = os.environ["AGGREGATES_TABLE"]
-except KeyError:
-    raise RuntimeError("AGGREGATES_TABLE is required: the table aggregates are written to") from None
-CONCURRENCY = max(1, int(os.environ.get("WRITE_CONCURRENCY", "8")))
-MARK_TTL_SECONDS = int(os.environ.get("MARK_TTL_SECONDS", str(DEFAULT_MARK_TTL_SECONDS)))
-DEFAULT_LANE = "stream"
+(TABLE,) = required("AGGREGATES_TABLE", meaning="the table aggregates are written to")
+CONCURRENCY = integer("WRITE_CONCURRENCY", 8, at_least=1)
+MARK_TTL_SECONDS = integer("MARK_TTL_SECONDS", DEFAULT_MARK_TTL_SECONDS)
 
 
 def lane_of(event: dict[str, Any]) -> str:

@@ -65,7 +65,8 @@ from urllib.parse import quote, unquote_plus
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
-from lambda_common import Metrics, get_logger, log_context
+from lambda_common import log_context
+from lambda_common.env import required, telemetry
 from thumbnailer import (
     Rejected,
     Settings,
@@ -100,15 +101,10 @@ _LOST_RACE = {"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey"}
 # next check, so only writers of older versions can exhaust it, and then a retry of the event is cheap.
 WRITE_ATTEMPTS = 5
 
-SERVICE = os.environ.get("SERVICE_NAME", "thumbnail")
-logger = get_logger(SERVICE)
-metrics = Metrics(service=SERVICE)
+logger, metrics = telemetry("thumbnail")
 s3 = boto3.client("s3")
 SETTINGS: Settings = parse_settings(os.environ)
-try:
-    DEST_BUCKET = os.environ["DEST_BUCKET"]
-except KeyError:
-    raise RuntimeError("DEST_BUCKET is required: the bucket thumbnails are written to") from None
+(DEST_BUCKET,) = required("DEST_BUCKET", meaning="the bucket thumbnails are written to")
 DEST_PREFIX = os.environ.get("DEST_PREFIX", "thumbnails/")
 
 

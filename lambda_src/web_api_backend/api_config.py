@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from api_validation import SchemaError, check_schema
+from api_validation import SchemaError, body_schema_for, check_schema
 
 DEFAULT_RESOURCE = "items"
 DEFAULT_KEY_NAME = "id"
@@ -44,19 +44,6 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     if not low <= value <= high:
         raise ValueError(f"{name} must be between {low} and {high}, got {value}")
     return value
-
-
-def body_schema_for(schema: Any, key_name: str) -> Any:
-    """The schema a request body is checked against: the item schema without the key, which the URL or
-    the server supplies, and which is therefore checked on its own."""
-    if not isinstance(schema, dict):
-        return schema
-    trimmed = dict(schema)
-    if isinstance(schema.get("properties"), dict):
-        trimmed["properties"] = {k: v for k, v in schema["properties"].items() if k != key_name}
-    if isinstance(schema.get("required"), list):
-        trimmed["required"] = [name for name in schema["required"] if name != key_name]
-    return trimmed
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:

@@ -9,31 +9,14 @@ silently half-enforced. ``pattern`` uses Python's ``re`` (close to, not identica
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 from lambda_common.dynamo import number_fits
 
-SUPPORTED = frozenset(
-    {
-        "type",
-        "required",
-        "properties",
-        "additionalProperties",
-        "enum",
-        "minLength",
-        "maxLength",
-        "minimum",
-        "maximum",
-        "exclusiveMinimum",
-        "exclusiveMaximum",
-        "pattern",
-        "items",
-        "minItems",
-        "maxItems",
-    }
-)
+# Keywords whose value must be a number (bounds on lengths, values and item counts).
 NUMERIC_KEYWORDS = frozenset(
     {
         "minLength",
@@ -46,6 +29,15 @@ NUMERIC_KEYWORDS = frozenset(
         "maxItems",
     }
 )
+SUPPORTED = NUMERIC_KEYWORDS | {
+    "type",
+    "required",
+    "properties",
+    "additionalProperties",
+    "enum",
+    "pattern",
+    "items",
+}
 # Keywords that only annotate; accepted so that ordinary schemas load, never enforced.
 ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples"})
 TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean", "null"})
@@ -108,6 +100,20 @@ def check_schema(schema: Any, path: str = "") -> None:
     required = schema.get("required", [])
     if not isinstance(required, list) or not all(isinstance(name, str) for name in required):
         raise SchemaError(f"schema at '{path or '/'}': required must be a list of names")
+
+
+def body_schema_for(schema: Any, key_name: str) -> Any:
+    """The schema a request body is checked against: the item schema without the key, which the URL or
+    the server supplies, and which is therefore checked on its own. The construct derives its API Gateway
+    body models from this same function."""
+    if not isinstance(schema, Mapping):
+        return schema
+    trimmed = dict(schema)
+    if isinstance(schema.get("properties"), Mapping):
+        trimmed["properties"] = {k: v for k, v in schema["properties"].items() if k != key_name}
+    if isinstance(schema.get("required"), list):
+        trimmed["required"] = [name for name in schema["required"] if name != key_name]
+    return trimmed
 
 
 @lru_cache(maxsize=256)

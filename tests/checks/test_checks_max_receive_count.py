@@ -3,21 +3,18 @@
 import pytest
 
 from lambda_patterns.checks.max_receive_count import check_max_receive_count
-from test_checks_support import refusal
+from test_checks_support import verdict
 
 CODE = "LambdaPatterns.Sqs.MaxReceiveCount"
 
 
-@pytest.mark.parametrize("count", [1, 3, 1000])
-def test_accepts_sqss_range(count):
-    check_max_receive_count("W", count)
+def _refused(count):
+    return CODE, f"W: max_receive_count must be between 1 and 1,000, got {count}"
 
 
-@pytest.mark.parametrize("count", [0, 1001])
-def test_refuses_outside_sqss_range(count):
-    error = refusal(check_max_receive_count, "W", count)
-
-    assert (error.code, str(error)) == (
-        CODE,
-        f"W: max_receive_count must be between 1 and 1,000, got {count}",
-    )
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(1, None), (3, None), (1000, None), (0, _refused(0)), (1001, _refused(1001))],
+)
+def test_takes_sqss_range_only(count, expected):
+    assert verdict(check_max_receive_count, "W", count) == expected

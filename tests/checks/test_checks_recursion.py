@@ -51,82 +51,81 @@ def test_accepts_a_function_that_causes_nothing_its_trigger_fires_on(events, gra
     check_no_self_trigger("W", [grant], BUCKET, trigger_prefix, None, events)
 
 
+# Grants beside the looping one that must not change the verdict: a read, and a write to another resource.
+HARMLESS = [_grant(Access.READ, "in/"), _grant(Access.WRITE, resource_id="S/Other")]
+
+
 @pytest.mark.parametrize(
-    ("events", "grant", "trigger_prefix", "suffix", "message"),
+    ("events", "grant_prefix", "trigger_prefix", "suffix", "loop"),
     [
         (
             [CREATED],
-            _grant(Access.WRITE, "uploads/thumbs/"),
+            "uploads/thumbs/",
             "uploads/",
             None,
-            "W: the function writes to S/Bucket under prefix 'uploads/thumbs/', which triggers it with prefix "
-            f"'uploads/': every write would invoke it again. {WRITE_ADVICE}",
+            "S/Bucket under prefix 'uploads/thumbs/', which triggers it with prefix 'uploads/'",
         ),
+        # The suffix filter does not help: the function may write keys with any suffix.
         (
             [s3.EventType.OBJECT_CREATED_COPY],
-            _grant(Access.WRITE),
+            None,
             "in/",
             ".jpg",
-            f"W: the function writes to S/Bucket, which triggers it with prefix 'in/': every write would invoke "
-            f"it again. {WRITE_ADVICE}",
+            "S/Bucket, which triggers it with prefix 'in/'",
         ),
         (
             [s3.EventType.OBJECT_CREATED_COMPLETE_MULTIPART_UPLOAD],
-            _grant(Access.WRITE, "in/"),
-            None,
-            None,
-            "W: the function writes to S/Bucket under prefix 'in/', which triggers it: every write would invoke "
-            f"it again. {WRITE_ADVICE}",
-        ),
-        (
-            [REMOVED],
-            _grant(Access.DELETE, "in/"),
             "in/",
             None,
-            "W: the function deletes from S/Bucket under prefix 'in/', which triggers it with prefix 'in/': "
-            f"every delete would invoke it again. {DELETE_ADVICE}",
+            None,
+            "S/Bucket under prefix 'in/', which triggers it",
         ),
+        (None, None, None, None, "S/Bucket, which triggers it"),
+    ],
+)
+def test_refuses_a_function_that_writes_what_its_trigger_fires_on(
+    events, grant_prefix, trigger_prefix, suffix, loop
+):
+    grants = [*HARMLESS, _grant(Access.WRITE, grant_prefix)]
+
+    error = refusal(check_no_self_trigger, "W", grants, BUCKET, trigger_prefix, suffix, events)
+
+    assert (error.code, str(error)) == (
+        CODE,
+        f"W: the function writes to {loop}: every write would invoke it again. {WRITE_ADVICE}",
+    )
+
+
+@pytest.mark.parametrize(
+    ("events", "grant_prefix", "trigger_prefix", "loop"),
+    [
+        ([REMOVED], "in/", "in/", "S/Bucket under prefix 'in/', which triggers it with prefix 'in/'"),
         (
             [s3.EventType.OBJECT_REMOVED_DELETE_MARKER_CREATED],
-            _grant(Access.DELETE),
-            "in/",
             None,
-            "W: the function deletes from S/Bucket, which triggers it with prefix 'in/': every delete would "
-            f"invoke it again. {DELETE_ADVICE}",
+            "in/",
+            "S/Bucket, which triggers it with prefix 'in/'",
         ),
         (
             [CREATED, REMOVED],
-            _grant(Access.DELETE, "in/a/"),
+            "in/a/",
             "in/",
-            None,
-            "W: the function deletes from S/Bucket under prefix 'in/a/', which triggers it with prefix 'in/': "
-            f"every delete would invoke it again. {DELETE_ADVICE}",
+            "S/Bucket under prefix 'in/a/', which triggers it with prefix 'in/'",
         ),
-        (
-            None,
-            _grant(Access.WRITE),
-            None,
-            None,
-            f"W: the function writes to S/Bucket, which triggers it: every write would invoke it again. {WRITE_ADVICE}",
-        ),
-        (
-            None,
-            _grant(Access.DELETE),
-            None,
-            None,
-            "W: the function deletes from S/Bucket, which triggers it: every delete would invoke it again. "
-            f"{DELETE_ADVICE}",
-        ),
+        (None, None, None, "S/Bucket, which triggers it"),
     ],
 )
-def test_refuses_a_function_that_causes_what_its_trigger_fires_on(
-    events, grant, trigger_prefix, suffix, message
+def test_refuses_a_function_that_deletes_what_its_trigger_fires_on(
+    events, grant_prefix, trigger_prefix, loop
 ):
-    harmless = [_grant(Access.READ, "in/"), _grant(Access.WRITE, resource_id="S/Other")]
+    grants = [*HARMLESS, _grant(Access.DELETE, grant_prefix)]
 
-    error = refusal(check_no_self_trigger, "W", [*harmless, grant], BUCKET, trigger_prefix, suffix, events)
+    error = refusal(check_no_self_trigger, "W", grants, BUCKET, trigger_prefix, None, events)
 
-    assert (error.code, str(error)) == (CODE, message)
+    assert (error.code, str(error)) == (
+        CODE,
+        f"W: the function deletes from {loop}: every delete would invoke it again. {DELETE_ADVICE}",
+    )
 
 
 @pytest.mark.parametrize("event", list(s3.EventType), ids=lambda event: event.value)

@@ -3,18 +3,16 @@
 import pytest
 
 from lambda_patterns.checks.stream_parallelization import check_parallelization_factor
-from test_checks_support import refusal
+from test_checks_support import verdict
 
-CODE = "LambdaPatterns.Stream.ParallelizationFactor"
-
-
-@pytest.mark.parametrize("factor", [1, 5, 10])
-def test_accepts_lambdas_range(factor):
-    check_parallelization_factor("W", factor)
+REFUSED = (
+    "LambdaPatterns.Stream.ParallelizationFactor",
+    "W: parallelization_factor must be between 1 and 10",
+)
 
 
-@pytest.mark.parametrize("factor", [0, 11])
-def test_refuses_outside_lambdas_range(factor):
-    error = refusal(check_parallelization_factor, "W", factor)
-
-    assert (error.code, str(error)) == (CODE, "W: parallelization_factor must be between 1 and 10")
+@pytest.mark.parametrize(
+    ("factor", "expected"), [(1, None), (5, None), (10, None), (0, REFUSED), (11, REFUSED)]
+)
+def test_takes_lambdas_range_only(factor, expected):
+    assert verdict(check_parallelization_factor, "W", factor) == expected

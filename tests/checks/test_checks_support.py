@@ -16,3 +16,13 @@ def refusal(check: Callable[..., None], *args: Any, **kwargs: Any) -> Configurat
     with pytest.raises(ConfigurationError) as error:
         check(*args, **kwargs)
     return error.value
+
+
+def verdict(check: Callable[..., None], *args: Any, **kwargs: Any) -> tuple[str, str] | None:
+    """``None`` if ``check(*args, **kwargs)`` accepts, else the refusal's (code, message): one table can then
+    hold compliant and non-compliant cases side by side."""
+    try:
+        check(*args, **kwargs)
+    except ConfigurationError as error:
+        return error.code, str(error)
+    return None

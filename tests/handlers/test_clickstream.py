@@ -9,7 +9,7 @@ import json
 import boto3
 import pytest
 
-from conftest import load_event, load_handler
+from conftest import create_pk_table, load_event, load_handler
 from records import KINESIS_SEQ, kinesis_record
 
 TABLE = "click-counts"
@@ -34,15 +34,7 @@ def queue_url(aws):
 def clickstream(aws, monkeypatch, queue_url):
     monkeypatch.setenv("COUNTS_TABLE", TABLE)
     monkeypatch.setenv("MALFORMED_QUEUE_URL", queue_url)
-    boto3.client("dynamodb").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_pk_table(TABLE)
     return load_handler("clickstream")
 
 

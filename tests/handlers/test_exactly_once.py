@@ -46,7 +46,7 @@ from hypothesis import note as hypothesis_note
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from conftest import load_handler
+from conftest import AGGREGATES_TABLE, create_pk_table, load_handler
 from lambda_delivery import (
     FAULT_KINDS,
     NO_FAULTS,
@@ -98,17 +98,6 @@ def event(text: str) -> None:
 
 def reset_moto(endpoint: str) -> None:
     requests.post(f"{endpoint}/moto-api/reset", timeout=10)
-
-
-def create_table(name: str, sort_key: bool = True) -> None:
-    schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
-    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
-    if sort_key:
-        schema.append({"AttributeName": "sk", "KeyType": "RANGE"})
-        attributes.append({"AttributeName": "sk", "AttributeType": "S"})
-    boto3.client("dynamodb").create_table(
-        TableName=name, KeySchema=schema, AttributeDefinitions=attributes, BillingMode="PAY_PER_REQUEST"
-    )
 
 
 def is_bookkeeping(item: dict) -> bool:
@@ -164,7 +153,6 @@ def within(got: tuple, fixed: list[tuple], options: list[tuple], fold, same) -> 
 # Stream aggregator (DynamoDB Streams)
 # ==========================================================================================================
 
-AGG_TABLE = "aggregates"
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-28T00:00:00.000"
 # Few values, so that records meet on the same aggregate (and cancel out, and replay over each other) often.
 CATEGORIES = ("books", "games")
@@ -378,23 +366,15 @@ sequence_bases = st.sampled_from([500000000000000000001, 999960, 7])
 
 
 @pytest.fixture
-def aggregator_environments(aws, monkeypatch, no_sdk_retries):
+def aggregator_environments(aws, aggregator_settings, no_sdk_retries):
     """Three execution environments of the stream aggregator (one per concurrent shard)."""
-    for name, value in {
-        "AGGREGATES_TABLE": AGG_TABLE,
-        "DIMENSIONS": "category",
-        "VALUE_ATTRIBUTE": "amount",
-        "TIME_ATTRIBUTE": "created_at",
-        "BUCKET": "hour",
-    }.items():
-        monkeypatch.setenv(name, value)
     return [load_handler("stream_aggregator") for _ in range(3)]
 
 
 def aggregate_items() -> dict[tuple[str, str], tuple]:
     """Aggregates in the table, as (count, sum, min, max); items whose sk starts with mark# are bookkeeping."""
     found = {}
-    for item in scan(AGG_TABLE):
+    for item in scan(AGGREGATES_TABLE):
         if is_bookkeeping(item):
             continue
         found[(item["pk"], item["sk"])] = (
@@ -491,16 +471,24 @@ def _in_mapping_order(mapping, changes: list[Change]) -> list[Change]:
     return [change for shard in mapping.shards for change in by_shard[shard]]
 
 
+def assert_aggregated_exactly_once(
+    aws, environments, shards, config, plan, base, unstorable_is_poison: bool = False
+) -> None:
+    """One example of an aggregator property: fresh tables (Hypothesis runs every example within one
+    test, so the ``aws`` fixture's reset comes too late), the records driven through the mapping, and
+    the aggregates compared with the truth."""
+    reset_moto(aws)
+    create_pk_table(AGGREGATES_TABLE)
+    mapping, run, changes = drive_aggregator(environments, shards, config, plan, base)
+    check_aggregates(mapping, run, changes, config, unstorable_is_poison)
+
+
 @profile(fast=30)
 @given(shards=histories(), config=stream_configs(), base=sequence_bases)
 def test_aggregator_applies_each_record_exactly_once_through_retries_and_bisection(
     aws, aggregator_environments, shards, config, base
 ):
-    reset_moto(aws)
-    create_table(AGG_TABLE)
-    mapping, run, changes = drive_aggregator(aggregator_environments, shards, config, NO_FAULTS, base)
-
-    check_aggregates(mapping, run, changes, config)
+    assert_aggregated_exactly_once(aws, aggregator_environments, shards, config, NO_FAULTS, base)
 
 
 @profile(fast=30)
@@ -508,11 +496,7 @@ def test_aggregator_applies_each_record_exactly_once_through_retries_and_bisecti
 def test_aggregator_applies_each_record_exactly_once_under_injected_faults(
     aws, aggregator_environments, shards, config, plan, base
 ):
-    reset_moto(aws)
-    create_table(AGG_TABLE)
-    mapping, run, changes = drive_aggregator(aggregator_environments, shards, config, plan, base)
-
-    check_aggregates(mapping, run, changes, config)
+    assert_aggregated_exactly_once(aws, aggregator_environments, shards, config, plan, base)
 
 
 @profile(fast=25)
@@ -524,11 +508,7 @@ def test_aggregator_applies_each_record_exactly_once_under_injected_faults(
 def test_aggregator_counts_a_record_delivered_twice_in_one_batch_once(
     aws, aggregator_environments, shards, config, base
 ):
-    reset_moto(aws)
-    create_table(AGG_TABLE)
-    mapping, run, changes = drive_aggregator(aggregator_environments, shards, config, NO_FAULTS, base)
-
-    check_aggregates(mapping, run, changes, config)
+    assert_aggregated_exactly_once(aws, aggregator_environments, shards, config, NO_FAULTS, base)
 
 
 @profile(fast=15)
@@ -541,11 +521,9 @@ def test_aggregator_counts_a_record_delivered_twice_in_one_batch_once(
 def test_aggregator_treats_a_dimension_value_dynamodb_cannot_store_as_poison_not_a_stall(
     aws, aggregator_environments, shards, config, base
 ):
-    reset_moto(aws)
-    create_table(AGG_TABLE)
-    mapping, run, changes = drive_aggregator(aggregator_environments, shards, config, NO_FAULTS, base)
-
-    check_aggregates(mapping, run, changes, config, unstorable_is_poison=True)
+    assert_aggregated_exactly_once(
+        aws, aggregator_environments, shards, config, NO_FAULTS, base, unstorable_is_poison=True
+    )
 
 
 def test_regression_cancelling_contributions_then_a_restart_between_them_count_once(
@@ -554,7 +532,7 @@ def test_regression_cancelling_contributions_then_a_restart_between_them_count_o
     """The reported case: books has 1 and 10; then one batch [INSERT r3 books 5, a row without amount,
     REMOVE r3 books 5]. The poison row is reported, Lambda restarts at it, and the REMOVE must not be
     applied a second time: books stays count 2, sum 11."""
-    create_table(AGG_TABLE)
+    create_pk_table(AGGREGATES_TABLE)
     config = StreamConfig(
         batch_size=10,
         report_batch_item_failures=True,
@@ -700,7 +678,7 @@ def clickstream_environments(aws, monkeypatch, no_sdk_retries):
 
 def drive_clickstream(aws, environments, streams, config, plan):
     reset_moto(aws)
-    create_table(COUNTS_TABLE)
+    create_pk_table(COUNTS_TABLE)
     queue_url = boto3.client("sqs").create_queue(QueueName=MALFORMED_QUEUE)["QueueUrl"]
     assert queue_url == environments[0].MALFORMED_QUEUE_URL
     mapping = StreamMapping(environments[: len(streams)], config, plan)
@@ -758,14 +736,23 @@ def check_clicks(mapping, run, clicks: dict[str, Click], reports: list[dict], qu
     assert not problems, "\n".join(problems)
 
 
+def assert_clicks_counted_exactly_once(
+    aws, environments, streams, config, plan, quarantine_kinds=MALFORMED_KINDS
+) -> tuple:
+    """One example of a clickstream property: the clicks driven through the mapping, then the counts and
+    the quarantine compared with the truth. Returns the mapping, the clicks by eventID and the quarantine
+    messages, for a property that checks more."""
+    mapping, run, clicks, reports = drive_clickstream(aws, environments, streams, config, plan)
+    check_clicks(mapping, run, clicks, reports, quarantine_kinds)
+    return mapping, clicks, reports
+
+
 @profile(fast=30)
 @given(streams=click_streams(), config=kinesis_configs(), plan=fault_plans)
 def test_clickstream_counts_each_click_exactly_once_and_quarantines_every_malformed_record(
     aws, clickstream_environments, streams, config, plan
 ):
-    mapping, run, clicks, reports = drive_clickstream(aws, clickstream_environments, streams, config, plan)
-
-    check_clicks(mapping, run, clicks, reports, MALFORMED_KINDS)
+    assert_clicks_counted_exactly_once(aws, clickstream_environments, streams, config, plan)
 
 
 @profile(fast=20)
@@ -773,8 +760,9 @@ def test_clickstream_counts_each_click_exactly_once_and_quarantines_every_malfor
 def test_clickstream_quarantine_messages_carry_one_stable_quarantine_id_per_malformed_record(
     aws, clickstream_environments, streams, config, plan
 ):
-    mapping, run, clicks, reports = drive_clickstream(aws, clickstream_environments, streams, config, plan)
-    check_clicks(mapping, run, clicks, reports, MALFORMED_KINDS)
+    mapping, clicks, reports = assert_clicks_counted_exactly_once(
+        aws, clickstream_environments, streams, config, plan
+    )
 
     ids_by_record: dict[str, set] = defaultdict(set)
     records_by_id: dict[object, set] = defaultdict(set)
@@ -802,11 +790,9 @@ def test_clickstream_quarantine_messages_carry_one_stable_quarantine_id_per_malf
 def test_clickstream_quarantines_a_click_whose_key_dynamodb_cannot_store_instead_of_retrying_it(
     aws, clickstream_environments, streams, config
 ):
-    mapping, run, clicks, reports = drive_clickstream(
-        aws, clickstream_environments, streams, config, NO_FAULTS
+    assert_clicks_counted_exactly_once(
+        aws, clickstream_environments, streams, config, NO_FAULTS, MALFORMED_KINDS + UNSTORABLE_KINDS
     )
-
-    check_clicks(mapping, run, clicks, reports, MALFORMED_KINDS + UNSTORABLE_KINDS)
 
 
 # ==========================================================================================================
@@ -983,8 +969,8 @@ def test_purchases_store_each_valid_purchase_once_with_exact_aggregates_and_reje
     aws, purchase_environments, buys, config, plan
 ):
     reset_moto(aws)
-    create_table(PURCHASES, sort_key=False)
-    create_table(PURCHASE_AGGREGATES)
+    create_pk_table(PURCHASES, sort_key=False)
+    create_pk_table(PURCHASE_AGGREGATES)
     boto3.client("sqs").create_queue(QueueName=REJECTED_QUEUE)
     mapping = SqsMapping(purchase_environments[: config.concurrency], config, plan)
     sent = send_purchases(mapping, buys)

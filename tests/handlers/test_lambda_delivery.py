@@ -18,6 +18,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from conftest import create_pk_table
 from lambda_delivery import (
     FaultPlan,
     SimulatedCrash,
@@ -384,13 +385,7 @@ def test_a_shard_that_never_succeeds_is_bounded_by_the_invocation_budget():
 
 @pytest.fixture
 def table(aws):
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName="faults",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_pk_table("faults", sort_key=False)
     return "faults"
 
 

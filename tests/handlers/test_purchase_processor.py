@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import load_event, load_handler
+from conftest import create_pk_table, load_event, load_handler
 from records import sqs_message
 
 PURCHASES = "purchases"
@@ -38,22 +38,8 @@ def message(body: dict | str, n: int, queue: str = "purchases") -> dict:
 
 @pytest.fixture
 def tables(aws):
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=PURCHASES,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.create_table(
-        TableName=AGGREGATES,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_pk_table(PURCHASES, sort_key=False)
+    create_pk_table(AGGREGATES)
 
 
 @pytest.fixture

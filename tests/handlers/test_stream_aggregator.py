@@ -9,9 +9,9 @@ from decimal import Decimal
 import boto3
 import pytest
 
-from conftest import load_event, load_handler
+from conftest import AGGREGATES_TABLE, create_pk_table, load_event, load_handler
 
-TABLE = "aggregates"
+TABLE = AGGREGATES_TABLE
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-28T00:00:00.000"
 FIRST = 500000000000000000001
 
@@ -63,21 +63,8 @@ def inserts(count: int, start: int = FIRST, categories=("books", "games")) -> li
 
 
 @pytest.fixture
-def aggregator(aws, monkeypatch):
-    monkeypatch.setenv("AGGREGATES_TABLE", TABLE)
-    monkeypatch.setenv("DIMENSIONS", "category")
-    monkeypatch.setenv("VALUE_ATTRIBUTE", "amount")
-    monkeypatch.setenv("TIME_ATTRIBUTE", "created_at")
-    monkeypatch.setenv("BUCKET", "hour")
-    boto3.client("dynamodb").create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+def aggregator(aws, aggregator_settings):
+    create_pk_table(aggregator_settings)
     return load_handler("stream_aggregator")
 
 
@@ -371,11 +358,10 @@ def test_shards_named_by_a_tumbling_window_keep_separate_marks(aggregator, lambd
     assert totals("category#games")["count"] == 2
 
 
-def test_unreachable_table_reports_every_aggregated_record_without_raising(aws, monkeypatch, lambda_context):
+def test_unreachable_table_reports_every_aggregated_record_without_raising(
+    aws, aggregator_settings, monkeypatch, lambda_context
+):
     monkeypatch.setenv("AGGREGATES_TABLE", "missing-table")
-    monkeypatch.setenv("DIMENSIONS", "category")
-    monkeypatch.setenv("VALUE_ATTRIBUTE", "amount")
-    monkeypatch.setenv("TIME_ATTRIBUTE", "created_at")
     handler = load_handler("stream_aggregator")
 
     response = handler.handler({"Records": inserts(3)}, lambda_context)

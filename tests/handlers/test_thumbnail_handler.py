@@ -344,40 +344,34 @@ def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def test_thumbnail_rejects_a_key_whose_thumbnail_keys_exceed_1024_bytes_and_processes_its_neighbours(
-    fn, s3, aws_limits, lambda_context, output
+#: 720 UTF-8 bytes, a fine key; percent-encoded into the source-key metadata it is 2,160 bytes.
+OVER_METADATA_LIMIT = "アルバム/" + "夏休みの写真" * 40 + ".jpg"
+
+
+@pytest.mark.parametrize(
+    ("bad_key", "reason"),
+    [
+        # 1,019 bytes: S3 stores the upload, but thumbnails/128/<key> would be 1,034.
+        pytest.param("deep/" + "x" * 1010 + ".jpg", "key_too_long", id="thumbnail-key-over-1024-bytes"),
+        pytest.param(OVER_METADATA_LIMIT, "metadata_too_large", id="metadata-over-2kb"),
+    ],
+)
+def test_thumbnail_rejects_a_key_over_an_s3_limit_writes_none_of_its_sizes_and_processes_its_neighbours(
+    fn, s3, aws_limits, lambda_context, output, bad_key, reason
 ):
-    # 1,019 bytes: S3 stores the upload, but thumbnails/128/<key> would be 1,034.
-    long_key = "deep/" + "x" * 1010 + ".jpg"
-    for key in ("first.jpg", long_key, "last.jpg"):
+    for key in ("first.jpg", bad_key, "last.jpg"):
         s3.put_object(Bucket=SOURCE, Key=key, Body=images.jpeg())
 
-    summary = fn.handler(event_for("first.jpg", long_key, "last.jpg"), lambda_context)
+    summary = fn.handler(event_for("first.jpg", bad_key, "last.jpg"), lambda_context)
 
     assert (summary["processed"], summary["rejected"], summary["failed"]) == (2, 1, 0)
-    assert summary["rejections"] == [{"bucket": SOURCE, "key": long_key, "reason": "key_too_long"}]
+    assert summary["rejections"] == [{"bucket": SOURCE, "key": bad_key, "reason": reason}]
     assert stored_keys(s3) == sorted(
         f"thumbnails/{size}/{k}" for size in SIZES for k in ("first.jpg", "last.jpg")
     )
     totals = emf_totals(output())
-    assert (totals["ImagesRejected"], totals["ImagesRejected_key_too_long"]) == (1, 1)
+    assert (totals["ImagesRejected"], totals[f"ImagesRejected_{reason}"]) == (1, 1)
     assert "RecordsFailed" not in totals
-
-
-def test_thumbnail_rejects_a_key_whose_metadata_would_exceed_2kb_and_writes_none_of_its_sizes(
-    fn, s3, aws_limits, lambda_context, output
-):
-    # 720 UTF-8 bytes, a fine key; percent-encoded into the source-key metadata it is 2,160 bytes.
-    long_name = "アルバム/" + "夏休みの写真" * 40 + ".jpg"
-    for key in ("first.jpg", long_name, "last.jpg"):
-        s3.put_object(Bucket=SOURCE, Key=key, Body=images.jpeg())
-
-    summary = fn.handler(event_for("first.jpg", long_name, "last.jpg"), lambda_context)
-
-    assert (summary["processed"], summary["rejected"], summary["failed"]) == (2, 1, 0)
-    assert summary["rejections"] == [{"bucket": SOURCE, "key": long_name, "reason": "metadata_too_large"}]
-    assert not any("夏休み" in key for key in stored_keys(s3))
-    assert emf_totals(output())["ImagesRejected_metadata_too_large"] == 1
 
 
 @pytest.mark.parametrize(
@@ -412,12 +406,13 @@ def test_thumbnail_rejects_when_s3_itself_refuses_the_size_of_what_is_written(
     """Should S3 count a limit differently from the function's own check, its 400 is a rejection too: the
     same request fails the same way on every attempt. The check is switched off to get S3's answer."""
     monkeypatch.setattr(fn, "check_storable", lambda key, metadata: None)
-    long_name = "アルバム/" + "夏休みの写真" * 40 + ".jpg"
-    s3.put_object(Bucket=SOURCE, Key=long_name, Body=images.jpeg())
+    s3.put_object(Bucket=SOURCE, Key=OVER_METADATA_LIMIT, Body=images.jpeg())
 
-    summary = fn.handler(event_for(long_name), lambda_context)
+    summary = fn.handler(event_for(OVER_METADATA_LIMIT), lambda_context)
 
-    assert summary["rejections"] == [{"bucket": SOURCE, "key": long_name, "reason": "metadata_too_large"}]
+    assert summary["rejections"] == [
+        {"bucket": SOURCE, "key": OVER_METADATA_LIMIT, "reason": "metadata_too_large"}
+    ]
 
 
 # --- recursion safety -----------------------------------------------------------------------------------

@@ -138,27 +138,40 @@ def test_each_event_writes_the_pixels_of_the_version_it_announces_not_the_latest
     assert_thumbnails_show(s3, v2, BLUE, SEQ_2)
 
 
+def overtake_before_put(a, b, s3, lambda_context, colour, sequencer: str, when=lambda params: True) -> dict:
+    """Arms a hook on A's S3 client: at A's first PutObject that ``when(params)`` accepts, a new version
+    in ``colour`` is uploaded and B handles its event to completion before A's request goes out.
+    Returns what B did, filled in once it has run: ``version`` (the upload) and ``summary``."""
+    overtaken: dict = {}
+
+    def b_runs_to_completion(params, **_):
+        if overtaken or not when(params):
+            return
+        overtaken["version"] = upload(s3, colour)
+        overtaken["summary"] = b.handler(event(overtaken["version"], sequencer), lambda_context)
+
+    a.s3.meta.events.register("before-call.s3.PutObject", b_runs_to_completion)
+    return overtaken
+
+
+def assert_superseded(s3, summary_a: dict, overtaken: dict, colour, sequencer: str) -> None:
+    """B's newer thumbnails stand, and A, overtaken, reports its own version as superseded."""
+    assert overtaken["summary"]["processed"] == 1
+    assert_thumbnails_show(s3, overtaken["version"], colour, sequencer)
+    assert summary_a["skips"] == [{"bucket": SOURCE, "key": KEY, "reason": "superseded"}]
+
+
 def test_an_invocation_overtaken_between_its_read_and_its_write_does_not_overwrite_the_newer_thumbnails(
     s3, handlers, lambda_context
 ):
     """A reads version 1; then version 2 is uploaded and B handles its event completely; then A writes."""
     a, b = handlers(), handlers()
     v1 = upload(s3, RED)
-    overtaken = {}
-
-    def b_runs_to_completion(**_):
-        if overtaken:
-            return
-        overtaken["v2"] = upload(s3, BLUE)
-        overtaken["b"] = b.handler(event(overtaken["v2"], SEQ_2), lambda_context)
-
-    a.s3.meta.events.register("before-call.s3.PutObject", b_runs_to_completion)
+    overtaken = overtake_before_put(a, b, s3, lambda_context, BLUE, SEQ_2)
 
     summary_a = a.handler(event(v1, SEQ_1), lambda_context)
 
-    assert overtaken["b"]["processed"] == 1
-    assert_thumbnails_show(s3, overtaken["v2"], BLUE, SEQ_2)
-    assert summary_a["skips"] == [{"bucket": SOURCE, "key": KEY, "reason": "superseded"}]
+    assert_superseded(s3, summary_a, overtaken, BLUE, SEQ_2)
 
 
 def test_an_invocation_overtaken_between_its_check_and_its_conditional_overwrite_retries_and_yields(
@@ -170,21 +183,20 @@ def test_an_invocation_overtaken_between_its_check_and_its_conditional_overwrite
     v1 = upload(s3, RED)
     a.handler(event(v1, SEQ_1), lambda_context)
     v2 = upload(s3, GREEN)
-    overtaken, a_writes = {}, []
-
-    def b_overwrites_first(params, **_):
-        a_writes.append({name for name in ("If-Match", "If-None-Match") if name in params["headers"]})
-        if "If-Match" in params["headers"] and not overtaken:
-            overtaken["v3"] = upload(s3, BLUE)
-            overtaken["b"] = b.handler(event(overtaken["v3"], SEQ_3), lambda_context)
-
-    a.s3.meta.events.register("before-call.s3.PutObject", b_overwrites_first)
+    a_writes = []
+    a.s3.meta.events.register(
+        "before-call.s3.PutObject",
+        lambda params, **_: a_writes.append(
+            {name for name in ("If-Match", "If-None-Match") if name in params["headers"]}
+        ),
+    )
+    overtaken = overtake_before_put(
+        a, b, s3, lambda_context, BLUE, SEQ_3, when=lambda params: "If-Match" in params["headers"]
+    )
 
     summary_a = a.handler(event(v2, SEQ_2), lambda_context)
 
-    assert overtaken["b"]["processed"] == 1
-    assert_thumbnails_show(s3, overtaken["v3"], BLUE, SEQ_3)
-    assert summary_a["skips"] == [{"bucket": SOURCE, "key": KEY, "reason": "superseded"}]
+    assert_superseded(s3, summary_a, overtaken, BLUE, SEQ_3)
     # A's first size: create (412, v1 is there), overwrite If-Match (412, B got there first), then the
     # re-check finds v3 and A stops; its other sizes stop after the failed create.
     assert a_writes[:2] == [{"If-None-Match"}, {"If-Match"}]

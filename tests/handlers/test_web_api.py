@@ -15,22 +15,25 @@ import pytest
 from conftest import load_event, load_handler
 from web_api_client import TABLE, call, create_table, invoke, rest_event
 
+#: Broader than a real catalogue's: between them the properties exercise every kind of constraint the
+#: handler validates (lengths, bounds, integer, pattern, enum, array items, nested object).
+ITEM_PROPERTIES = {
+    "name": {"type": "string", "minLength": 1, "maxLength": 80},
+    "price": {"type": "number", "minimum": 0},
+    "quantity": {"type": "integer", "minimum": 0, "maximum": 1000},
+    "sku": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"},
+    "colour": {"enum": ["red", "blue", "green"]},
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "dimensions": {
+        "type": "object",
+        "properties": {"width": {"type": "number"}, "height": {"type": "number"}},
+    },
+}
 ITEM_SCHEMA = {
     "type": "object",
     "required": ["name", "price"],
     "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 80},
-        "price": {"type": "number", "minimum": 0},
-        "quantity": {"type": "integer", "minimum": 0, "maximum": 1000},
-        "sku": {"type": "string", "pattern": "^[A-Z]{3}-[0-9]{4}$"},
-        "colour": {"enum": ["red", "blue", "green"]},
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "dimensions": {
-            "type": "object",
-            "properties": {"width": {"type": "number"}, "height": {"type": "number"}},
-        },
-    },
+    "properties": ITEM_PROPERTIES,
 }
 MUG = {"name": "Blue mug", "price": 12.5, "quantity": 3, "tags": ["kitchen"]}
 
@@ -484,7 +487,7 @@ def test_client_provided_id_when_schema_requires_the_key(make_api):
     schema = {
         **ITEM_SCHEMA,
         "required": ["id", "name", "price"],
-        "properties": {**ITEM_SCHEMA["properties"], "id": {"type": "string", "pattern": "^[a-z0-9-]+$"}},
+        "properties": {**ITEM_PROPERTIES, "id": {"type": "string", "pattern": "^[a-z0-9-]+$"}},
     }
     api = make_api(ITEM_SCHEMA=json.dumps(schema))
 

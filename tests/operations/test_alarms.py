@@ -6,9 +6,7 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Match, Template
 
@@ -17,27 +15,11 @@ from lambda_patterns.operations.alarms import alarm_topic, duration_threshold_ms
 from lambda_patterns.operations.dashboard import CustomMetrics, ServiceDashboard
 from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers import DynamoDBStreamTrigger, KinesisTrigger, SqsTrigger
-from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
-
-
-def _code():
-    return lambda_.Code.from_asset(str(FIXTURES / "echo"))
+from synth_helpers import cfn_lint_errors, echo_code, new_app, stream_table, synth_with_nag
 
 
 def _stack():
     return cdk.Stack(new_app(), "S")
-
-
-def _table(stack, id="Table"):
-    return dynamodb.TableV2(
-        stack,
-        id,
-        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-        dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
-    )
 
 
 def _alarm(template: Template, metric_name: str) -> dict:
@@ -71,14 +53,14 @@ def alarmed():
     stack = _stack()
     topic = sns.Topic(stack, "Pager")
     fn = ServerlessFunction(
-        stack, "Fn", code=_code(), timeout=Duration.seconds(10), alarms=True, alarm_topic=topic
+        stack, "Fn", code=echo_code(), timeout=Duration.seconds(10), alarms=True, alarm_topic=topic
     )
     return fn, Template.from_stack(stack), stack.resolve(topic.topic_arn)
 
 
 def test_alarms_are_off_by_default():
     stack = _stack()
-    fn = ServerlessFunction(stack, "Fn", code=_code())
+    fn = ServerlessFunction(stack, "Fn", code=echo_code())
 
     assert fn.alarms is None
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
@@ -139,7 +121,7 @@ def test_every_alarm_of_a_function_is_watched_by_its_own_alarms_object(alarmed):
 
 def test_alarms_without_a_topic_have_no_actions():
     stack = _stack()
-    ServerlessFunction(stack, "Fn", code=_code(), alarms=True)
+    ServerlessFunction(stack, "Fn", code=echo_code(), alarms=True)
 
     alarms = Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm")
 
@@ -151,7 +133,7 @@ def test_alarm_topic_without_alarms_is_refused():
     stack = _stack()
 
     with pytest.raises(ConfigurationError, match="alarm_topic has no use with alarms=False"):
-        ServerlessFunction(stack, "Fn", code=_code(), alarm_topic=sns.Topic(stack, "Pager"))
+        ServerlessFunction(stack, "Fn", code=echo_code(), alarm_topic=sns.Topic(stack, "Pager"))
 
 
 def test_duration_ratio_outside_zero_and_one_is_refused():
@@ -161,8 +143,8 @@ def test_duration_ratio_outside_zero_and_one_is_refused():
 
 def test_dynamodb_stream_trigger_adds_iterator_age_and_failure_queue_alarms():
     stack = _stack()
-    fn = ServerlessFunction(stack, "Fn", code=_code(), alarms=True)
-    trigger = DynamoDBStreamTrigger(stack, "Changes", function=fn, table=_table(stack))
+    fn = ServerlessFunction(stack, "Fn", code=echo_code(), alarms=True)
+    trigger = DynamoDBStreamTrigger(stack, "Changes", function=fn, table=stream_table(stack))
     template = Template.from_stack(stack)
 
     iterator_age = _alarm(template, "IteratorAge")
@@ -182,8 +164,8 @@ def test_dynamodb_stream_trigger_adds_iterator_age_and_failure_queue_alarms():
 
 def test_two_stream_triggers_share_one_iterator_age_alarm_and_watch_both_queues():
     stack = _stack()
-    fn = ServerlessFunction(stack, "Fn", code=_code(), alarms=True)
-    DynamoDBStreamTrigger(stack, "Changes", function=fn, table=_table(stack))
+    fn = ServerlessFunction(stack, "Fn", code=echo_code(), alarms=True)
+    DynamoDBStreamTrigger(stack, "Changes", function=fn, table=stream_table(stack))
     KinesisTrigger(
         stack,
         "Clicks",
@@ -201,7 +183,7 @@ def test_two_stream_triggers_share_one_iterator_age_alarm_and_watch_both_queues(
 
 def test_a_watched_queue_gets_a_depth_alarm_and_a_dashboard_line():
     stack = _stack()
-    fn = ServerlessFunction(stack, "Fn", code=_code(), alarms=True)
+    fn = ServerlessFunction(stack, "Fn", code=echo_code(), alarms=True)
     trigger = SqsTrigger(stack, "Jobs", function=fn)
 
     fn.watch_queue(trigger.dead_letter_queue, trigger, "DeadLetterQueueDepthAlarm")
@@ -222,8 +204,8 @@ def test_a_watched_queue_gets_a_depth_alarm_and_a_dashboard_line():
 
 def test_stream_trigger_on_a_function_without_alarms_adds_no_alarm():
     stack = _stack()
-    fn = ServerlessFunction(stack, "Fn", code=_code())
-    DynamoDBStreamTrigger(stack, "Changes", function=fn, table=_table(stack))
+    fn = ServerlessFunction(stack, "Fn", code=echo_code())
+    DynamoDBStreamTrigger(stack, "Changes", function=fn, table=stream_table(stack))
 
     Template.from_stack(stack).resource_count_is("AWS::CloudWatch::Alarm", 0)
     assert fn.reads_stream
@@ -281,10 +263,10 @@ def dashboarded():
     """A stream consumer with alarms and custom metrics, and a plain function, on one dashboard."""
     stack = _stack()
     consumer = ServerlessFunction(
-        stack, "Consumer", code=_code(), alarms=True, environment={"SERVICE_NAME": "aggregator"}
+        stack, "Consumer", code=echo_code(), alarms=True, environment={"SERVICE_NAME": "aggregator"}
     )
-    DynamoDBStreamTrigger(stack, "Changes", function=consumer, table=_table(stack))
-    plain = ServerlessFunction(stack, "Plain", code=_code(), async_failure="none")
+    DynamoDBStreamTrigger(stack, "Changes", function=consumer, table=stream_table(stack))
+    plain = ServerlessFunction(stack, "Plain", code=echo_code(), async_failure="none")
     dashboard = ServiceDashboard(stack, "Ops")
     dashboard.add_function(
         consumer,
@@ -372,7 +354,7 @@ def test_dashboard_shows_the_alarms_of_functions_that_have_them(dashboarded):
 
 def test_custom_metrics_without_names_are_refused():
     stack = _stack()
-    fn = ServerlessFunction(stack, "Fn", code=_code())
+    fn = ServerlessFunction(stack, "Fn", code=echo_code())
 
     with pytest.raises(ConfigurationError, match="need a namespace and at least one metric name"):
         ServiceDashboard(stack, "Ops").add_function(fn, custom_metrics=[CustomMetrics("NS", ())])
@@ -381,8 +363,10 @@ def test_custom_metrics_without_names_are_refused():
 def test_alarms_topic_and_dashboard_pass_cdk_nag_and_cfn_lint():
     app = new_app()
     stack = cdk.Stack(app, "S")
-    fn = ServerlessFunction(stack, "Fn", code=_code(), alarms=True, alarm_topic=alarm_topic(stack, "Pager"))
-    DynamoDBStreamTrigger(stack, "Changes", function=fn, table=_table(stack))
+    fn = ServerlessFunction(
+        stack, "Fn", code=echo_code(), alarms=True, alarm_topic=alarm_topic(stack, "Pager")
+    )
+    DynamoDBStreamTrigger(stack, "Changes", function=fn, table=stream_table(stack))
     ServiceDashboard(stack, "Ops", functions=[fn])
 
     assembly, findings = synth_with_nag(app)

@@ -5,7 +5,6 @@ import re
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk.assertions import Match, Template
 from syrupy.extensions.json import JSONSnapshotExtension
 
@@ -14,7 +13,7 @@ from lambda_patterns.patterns.clickstream import ClickstreamAnalytics
 from lambda_patterns.patterns.purchase_processor import PurchaseEventProcessor
 from lambda_patterns.patterns.stream_aggregator import StreamAggregator
 from stacks.analytics_stack import AnalyticsStack
-from synth_helpers import cfn_lint_errors, new_app, normalized, synth_with_nag
+from synth_helpers import cfn_lint_errors, new_app, normalized, stream_table, synth_with_nag
 
 
 @pytest.fixture(scope="module")
@@ -178,62 +177,51 @@ def test_purchase_topic_is_encrypted_and_feeds_a_buffer_queue_with_a_dead_letter
     )
 
 
-def test_aggregator_refuses_a_bucket_it_does_not_know():
+# Every StreamAggregator needs these; tests of another prop start from them so that only that prop differs.
+_AGGREGATION = {"dimensions": ["c"], "value_attribute": "v", "time_attribute": "t"}
+
+
+@pytest.mark.parametrize(
+    ("props", "message", "code"),
+    [
+        (
+            {"bucket": "week"},
+            r"bucket must be one of \('minute', 'hour', 'day'\), got 'week'",
+            "LambdaPatterns.Aggregator.Bucket",
+        ),
+        (
+            {"dimensions": []},
+            "dimensions must name at least one attribute",
+            "LambdaPatterns.Aggregator.Dimensions",
+        ),
+        (
+            {"stream_options": StreamOptions(parallelization_factor=2)},
+            "parallelization_factor must stay 1",
+            "LambdaPatterns.Analytics.ShardOrder",
+        ),
+        (
+            {"stream_options": StreamOptions()},
+            "stream_options needs a tumbling_window",
+            "LambdaPatterns.Aggregator.TumblingWindow",
+        ),
+    ],
+    ids=["unknown bucket", "no dimensions", "parallel shard processing", "no tumbling window"],
+)
+def test_aggregator_refuses_props_it_cannot_aggregate_with(props, message, code):
     stack = cdk.Stack(new_app(), "S")
 
-    with pytest.raises(
-        ConfigurationError, match=r"bucket must be one of \('minute', 'hour', 'day'\), got 'week'"
-    ) as error:
-        StreamAggregator(
-            stack, "A", dimensions=["category"], value_attribute="amount", time_attribute="at", bucket="week"
-        )
+    with pytest.raises(ConfigurationError, match=message) as error:
+        StreamAggregator(stack, "A", **{**_AGGREGATION, **props})
 
-    assert error.value.code == "LambdaPatterns.Aggregator.Bucket"
-
-
-def test_aggregator_refuses_no_dimensions():
-    stack = cdk.Stack(new_app(), "S")
-
-    with pytest.raises(ConfigurationError, match="dimensions must name at least one attribute") as error:
-        StreamAggregator(stack, "A", dimensions=[], value_attribute="amount", time_attribute="at")
-
-    assert error.value.code == "LambdaPatterns.Aggregator.Dimensions"
-
-
-def test_aggregator_refuses_parallel_shard_processing():
-    stack = cdk.Stack(new_app(), "S")
-
-    with pytest.raises(ConfigurationError, match="parallelization_factor must stay 1") as error:
-        StreamAggregator(
-            stack,
-            "A",
-            dimensions=["c"],
-            value_attribute="v",
-            time_attribute="t",
-            stream_options=StreamOptions(parallelization_factor=2),
-        )
-
-    assert error.value.code == "LambdaPatterns.Analytics.ShardOrder"
+    assert error.value.code == code
 
 
 def test_aggregator_refuses_an_existing_source_table_with_source_table_props():
     stack = cdk.Stack(new_app(), "S")
-    table = dynamodb.TableV2(
-        stack,
-        "T",
-        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-        dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-    )
 
     with pytest.raises(ConfigurationError) as error:
         StreamAggregator(
-            stack,
-            "A",
-            dimensions=["c"],
-            value_attribute="v",
-            time_attribute="t",
-            existing_source_table_obj=table,
-            source_table_props={},
+            stack, "A", **_AGGREGATION, existing_source_table_obj=stream_table(stack), source_table_props={}
         )
 
     assert str(error.value) == (
@@ -244,16 +232,9 @@ def test_aggregator_refuses_an_existing_source_table_with_source_table_props():
 
 def test_aggregator_uses_an_existing_source_table():
     stack = cdk.Stack(new_app(), "S")
-    table = dynamodb.TableV2(
-        stack,
-        "Orders",
-        partition_key=dynamodb.Attribute(name="order_id", type=dynamodb.AttributeType.STRING),
-        dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-    )
+    table = stream_table(stack, "Orders")
 
-    aggregator = StreamAggregator(
-        stack, "A", dimensions=["c"], value_attribute="v", time_attribute="t", existing_source_table_obj=table
-    )
+    aggregator = StreamAggregator(stack, "A", **_AGGREGATION, existing_source_table_obj=table)
 
     assert aggregator.source_table is table
     Template.from_stack(stack).resource_count_is("AWS::DynamoDB::GlobalTable", 2)
@@ -306,19 +287,3 @@ def test_purchase_function_props_cannot_replace_its_environment():
         ConfigurationError, match="function_props cannot set environment: this construct sets it itself"
     ):
         PurchaseEventProcessor(stack, "P", function_props={"environment": {}})
-
-
-def test_aggregator_refuses_stream_options_without_a_tumbling_window():
-    stack = cdk.Stack(new_app(), "S")
-
-    with pytest.raises(ConfigurationError, match="stream_options needs a tumbling_window") as error:
-        StreamAggregator(
-            stack,
-            "A",
-            dimensions=["c"],
-            value_attribute="v",
-            time_attribute="t",
-            stream_options=StreamOptions(),
-        )
-
-    assert error.value.code == "LambdaPatterns.Aggregator.TumblingWindow"

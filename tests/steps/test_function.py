@@ -4,21 +4,16 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.steps.function import ServerlessFunction
-from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
-
-
-def _code():
-    return lambda_.Code.from_asset(str(FIXTURES / "echo"))
+from synth_helpers import cfn_lint_errors, echo_code, new_app, synth_with_nag
 
 
 def _template(**props):
     stack = cdk.Stack(new_app(), "S")
-    ServerlessFunction(stack, "Fn", code=_code(), **props)
+    ServerlessFunction(stack, "Fn", code=echo_code(), **props)
     return Template.from_stack(stack)
 
 
@@ -108,7 +103,7 @@ def test_timeout_outside_lambda_limits_is_an_error(seconds):
     stack = cdk.Stack(new_app(), "S")
 
     with pytest.raises(ConfigurationError) as error:
-        ServerlessFunction(stack, "Fn", code=_code(), timeout=Duration.seconds(seconds))
+        ServerlessFunction(stack, "Fn", code=echo_code(), timeout=Duration.seconds(seconds))
 
     assert error.value.code == "LambdaPatterns.Function.Timeout"
     assert str(error.value) == (
@@ -121,7 +116,7 @@ def test_memory_outside_lambda_limits_is_an_error(memory):
     stack = cdk.Stack(new_app(), "S")
 
     with pytest.raises(ConfigurationError) as error:
-        ServerlessFunction(stack, "Fn", code=_code(), memory_size=memory)
+        ServerlessFunction(stack, "Fn", code=echo_code(), memory_size=memory)
 
     assert error.value.code == "LambdaPatterns.Function.Memory"
     assert str(error.value) == (
@@ -152,7 +147,7 @@ def test_provisioned_concurrency_above_reserved_is_an_error():
     with pytest.raises(
         ConfigurationError, match=r"provisioned_concurrency \(5\) cannot exceed reserved_concurrency \(2\)"
     ):
-        ServerlessFunction(stack, "Fn", code=_code(), provisioned_concurrency=5, reserved_concurrency=2)
+        ServerlessFunction(stack, "Fn", code=echo_code(), provisioned_concurrency=5, reserved_concurrency=2)
 
 
 def test_function_in_a_vpc_uses_private_subnets_and_passes_nag_and_cfn_lint():
@@ -162,7 +157,7 @@ def test_function_in_a_vpc_uses_private_subnets_and_passes_nag_and_cfn_lint():
     cdk.Validations.of(vpc).acknowledge(
         cdk.Acknowledgment(id="AwsSolutions-VPC7", reason="The test VPC needs no flow logs")
     )
-    ServerlessFunction(stack, "Fn", code=_code(), vpc=vpc)
+    ServerlessFunction(stack, "Fn", code=echo_code(), vpc=vpc)
 
     assembly, findings = synth_with_nag(app)
 
@@ -177,7 +172,7 @@ def test_function_in_a_vpc_uses_private_subnets_and_passes_nag_and_cfn_lint():
 
 def test_function_in_a_vpc_may_manage_its_network_interfaces():
     stack = cdk.Stack(new_app(), "S")
-    ServerlessFunction(stack, "Fn", code=_code(), vpc=ec2.Vpc(stack, "Vpc", max_azs=2))
+    ServerlessFunction(stack, "Fn", code=echo_code(), vpc=ec2.Vpc(stack, "Vpc", max_azs=2))
 
     Template.from_stack(stack).has_resource_properties(
         "AWS::IAM::Policy",
@@ -199,7 +194,7 @@ def test_function_is_created_after_its_inline_policy():
     # Lambda refuses to create a VPC function whose role cannot yet manage network interfaces; those
     # permissions live in the FunctionPolicy, so CloudFormation must create that policy first.
     stack = cdk.Stack(new_app(), "S")
-    ServerlessFunction(stack, "Fn", code=_code(), vpc=ec2.Vpc(stack, "Vpc", max_azs=2))
+    ServerlessFunction(stack, "Fn", code=echo_code(), vpc=ec2.Vpc(stack, "Vpc", max_azs=2))
     template = Template.from_stack(stack)
 
     (policy_id,) = [

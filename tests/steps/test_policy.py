@@ -50,26 +50,36 @@ def _bucket(stack):
     )
 
 
-def test_object_read_is_scoped_to_the_prefix():
+@pytest.mark.parametrize(
+    ("intent", "statement"),
+    [
+        (
+            lambda bucket: read_objects(bucket, "in/"),
+            {
+                "Action": "s3:GetObject",
+                "Effect": "Allow",
+                "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [Match.any_value(), "Arn"]}, "/in/*"]]},
+            },
+        ),
+        (
+            # ListBucket names the bucket, not its keys: the prefix can only narrow it as a condition.
+            lambda bucket: list_objects(bucket, "uploads/"),
+            {
+                "Action": "s3:ListBucket",
+                "Resource": {"Fn::GetAtt": [Match.any_value(), "Arn"]},
+                "Condition": {"StringLike": {"s3:prefix": ["uploads/*"]}},
+            },
+        ),
+    ],
+    ids=["read_objects", "list_objects"],
+)
+def test_object_intents_are_scoped_to_their_prefix(intent, statement):
     stack = cdk.Stack(new_app(), "S")
-    bucket = _bucket(stack)
-    FunctionRole(
-        stack, "Role", policy=FunctionPolicy(stack, "Policy", permissions=[read_objects(bucket, "in/")])
-    )
+    policy = FunctionPolicy(stack, "Policy", permissions=[intent(_bucket(stack))])
+    FunctionRole(stack, "Role", policy=policy)
 
     Template.from_stack(stack).has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "PolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "s3:GetObject",
-                        "Effect": "Allow",
-                        "Resource": {"Fn::Join": ["", [{"Fn::GetAtt": [Match.any_value(), "Arn"]}, "/in/*"]]},
-                    }
-                ]
-            }
-        },
+        "AWS::IAM::Policy", {"PolicyDocument": {"Statement": [statement]}}
     )
 
 
@@ -382,27 +392,9 @@ def test_send_messages_grants_send_message_only():
     assert permission.access is Access.WRITE
 
 
-def test_list_objects_under_a_prefix_is_conditioned_on_that_prefix():
-    stack = cdk.Stack(new_app(), "S")
-    bucket = _bucket(stack)
-    FunctionRole(
-        stack, "Role", policy=FunctionPolicy(stack, "Policy", permissions=[list_objects(bucket, "uploads/")])
-    )
+def test_list_objects_without_a_prefix_has_no_condition_and_a_wildcard_prefix_is_refused():
+    bucket = _bucket(cdk.Stack(new_app(), "S"))
 
-    Template.from_stack(stack).has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "PolicyDocument": {
-                "Statement": [
-                    {
-                        "Action": "s3:ListBucket",
-                        "Resource": {"Fn::GetAtt": [Match.any_value(), "Arn"]},
-                        "Condition": {"StringLike": {"s3:prefix": ["uploads/*"]}},
-                    }
-                ]
-            }
-        },
-    )
     assert list_objects(bucket).conditions is None
     with pytest.raises(ConfigurationError, match="must be literal"):
         list_objects(bucket, "up*")

@@ -6,30 +6,25 @@ from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 
-from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.permissions import delete_objects, put_objects, read_objects, write_objects, write_table
-from lambda_patterns.steps.function import ServerlessFunction
-from lambda_patterns.steps.service import LambdaService
-from lambda_patterns.triggers import (
+from lambda_patterns import (
     ApiGatewayTrigger,
+    ConfigurationError,
     DynamoDBStreamTrigger,
     EventBridgeTrigger,
     KinesisTrigger,
+    LambdaService,
     S3Trigger,
+    ServerlessFunction,
     SnsTrigger,
     SqsTrigger,
+    StreamOptions,
 )
-from lambda_patterns.triggers.stream import StreamOptions
-from synth_helpers import FIXTURES, cfn_lint_errors, new_app, synth_with_nag
-
-
-def _code():
-    return lambda_.Code.from_asset(str(FIXTURES / "echo"))
+from lambda_patterns.permissions import delete_objects, put_objects, read_objects, write_objects, write_table
+from synth_helpers import FIXTURES, cfn_lint_errors, echo_code, new_app, stream_table, synth_with_nag
 
 
 def _bucket(stack, id="Bucket"):
@@ -46,18 +41,6 @@ def _bucket(stack, id="Bucket"):
     )
 
 
-def _table(stack, id="Table"):
-    return dynamodb.TableV2(
-        stack,
-        id,
-        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-        dynamo_stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-            point_in_time_recovery_enabled=True
-        ),
-    )
-
-
 @pytest.fixture(scope="module")
 def every_trigger():
     """One function wired to every trigger, synthesized once with cdk-nag."""
@@ -65,10 +48,13 @@ def every_trigger():
     stack = cdk.Stack(app, "EveryTrigger")
     bucket = _bucket(stack)
     function = ServerlessFunction(
-        stack, "Fn", code=_code(), permissions=[read_objects(bucket, "in/"), write_objects(bucket, "out/")]
+        stack,
+        "Fn",
+        code=echo_code(),
+        permissions=[read_objects(bucket, "in/"), write_objects(bucket, "out/")],
     )
     S3Trigger(stack, "OnUpload", function=function, bucket=bucket, prefix="in/", suffix=".jpg")
-    DynamoDBStreamTrigger(stack, "OnChange", function=function, table=_table(stack))
+    DynamoDBStreamTrigger(stack, "OnChange", function=function, table=stream_table(stack))
     KinesisTrigger(
         stack,
         "OnClick",
@@ -210,7 +196,7 @@ def test_s3_trigger_refuses_a_function_that_writes_where_it_is_triggered():
     stack = cdk.Stack(new_app(), "S")
     bucket = _bucket(stack)
     function = ServerlessFunction(
-        stack, "Fn", code=_code(), permissions=[write_objects(bucket, "uploads/thumbs/")]
+        stack, "Fn", code=echo_code(), permissions=[write_objects(bucket, "uploads/thumbs/")]
     )
 
     with pytest.raises(ConfigurationError) as error:
@@ -228,7 +214,7 @@ def test_s3_trigger_accepts_disjoint_input_and_output_prefixes():
     stack = cdk.Stack(new_app(), "S")
     bucket = _bucket(stack)
     function = ServerlessFunction(
-        stack, "Fn", code=_code(), permissions=[write_objects(bucket, "thumbnails/")]
+        stack, "Fn", code=echo_code(), permissions=[write_objects(bucket, "thumbnails/")]
     )
 
     S3Trigger(stack, "OnUpload", function=function, bucket=bucket, prefix="uploads/")
@@ -239,12 +225,8 @@ def _service_on(bucket_intent, events):
     ``events``: the trigger either refuses it or wires the notification."""
     stack = cdk.Stack(new_app(), "S")
     bucket = _bucket(stack)
-    service = LambdaService(
-        stack,
-        "Svc",
-        entry=FIXTURES / "echo",
-        permissions=[read_objects(bucket, "in/"), bucket_intent(bucket, "in/")],
-    )
+    permissions = [read_objects(bucket, "in/"), bucket_intent(bucket, "in/")]
+    service = LambdaService(stack, "Svc", entry=FIXTURES / "echo", permissions=permissions)
     service.add_trigger(S3Trigger, "OnEvent", bucket=bucket, prefix="in/", events=events)
     return Template.from_stack(stack)
 
@@ -296,8 +278,8 @@ def test_s3_trigger_accepts_a_service_whose_changes_it_does_not_fire_on(intent, 
 
 def test_stream_trigger_refuses_a_function_that_writes_its_own_table():
     stack = cdk.Stack(new_app(), "S")
-    table = _table(stack)
-    function = ServerlessFunction(stack, "Fn", code=_code(), permissions=[write_table(table)])
+    table = stream_table(stack)
+    function = ServerlessFunction(stack, "Fn", code=echo_code(), permissions=[write_table(table)])
 
     with pytest.raises(ConfigurationError, match="the function writes to S/Table, which triggers it"):
         DynamoDBStreamTrigger(stack, "OnChange", function=function, table=table)
@@ -305,7 +287,7 @@ def test_stream_trigger_refuses_a_function_that_writes_its_own_table():
 
 def test_stream_trigger_refuses_unbounded_retries():
     stack = cdk.Stack(new_app(), "S")
-    function = ServerlessFunction(stack, "Fn", code=_code())
+    function = ServerlessFunction(stack, "Fn", code=echo_code())
 
     with pytest.raises(
         ConfigurationError, match="retry_attempts=-1 retries a poison record until it expires"
@@ -314,14 +296,14 @@ def test_stream_trigger_refuses_unbounded_retries():
             stack,
             "OnChange",
             function=function,
-            table=_table(stack),
+            table=stream_table(stack),
             options=StreamOptions(retry_attempts=-1),
         )
 
 
 def test_stream_trigger_needs_a_table_with_a_stream():
     stack = cdk.Stack(new_app(), "S")
-    function = ServerlessFunction(stack, "Fn", code=_code())
+    function = ServerlessFunction(stack, "Fn", code=echo_code())
     table = dynamodb.Table(
         stack, "Plain", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
     )
@@ -332,7 +314,7 @@ def test_stream_trigger_needs_a_table_with_a_stream():
 
 def test_sqs_trigger_refuses_an_existing_queue_together_with_queue_props():
     stack = cdk.Stack(new_app(), "S")
-    function = ServerlessFunction(stack, "Fn", code=_code())
+    function = ServerlessFunction(stack, "Fn", code=echo_code())
 
     with pytest.raises(ConfigurationError) as error:
         SqsTrigger(
@@ -347,7 +329,7 @@ def test_sqs_trigger_refuses_an_existing_queue_together_with_queue_props():
 
 def test_sqs_trigger_refuses_a_visibility_timeout_shorter_than_the_function_timeout():
     stack = cdk.Stack(new_app(), "S")
-    function = ServerlessFunction(stack, "Fn", code=_code(), timeout=Duration.seconds(60))
+    function = ServerlessFunction(stack, "Fn", code=echo_code(), timeout=Duration.seconds(60))
 
     with pytest.raises(
         ConfigurationError,
@@ -358,7 +340,7 @@ def test_sqs_trigger_refuses_a_visibility_timeout_shorter_than_the_function_time
 
 def test_eventbridge_trigger_needs_exactly_one_of_pattern_or_schedule():
     stack = cdk.Stack(new_app(), "S")
-    function = ServerlessFunction(stack, "Fn", code=_code())
+    function = ServerlessFunction(stack, "Fn", code=echo_code())
 
     with pytest.raises(ConfigurationError, match="give exactly one of event_pattern or schedule"):
         EventBridgeTrigger(stack, "E", function=function)
@@ -367,7 +349,7 @@ def test_eventbridge_trigger_needs_exactly_one_of_pattern_or_schedule():
 def test_sqs_trigger_refuses_an_existing_queue_whose_visibility_timeout_is_shorter_than_the_function_timeout():
     # Lambda rejects the event source mapping at deploy time; an app-defined queue lets us say so at synth.
     stack = cdk.Stack(new_app(), "S")
-    function = ServerlessFunction(stack, "Fn", code=_code(), timeout=Duration.seconds(60))
+    function = ServerlessFunction(stack, "Fn", code=echo_code(), timeout=Duration.seconds(60))
     queue = sqs.Queue(stack, "Existing", enforce_ssl=True)
 
     with pytest.raises(
@@ -380,7 +362,7 @@ def test_sqs_trigger_refuses_an_existing_queue_whose_visibility_timeout_is_short
 
 def test_sqs_trigger_accepts_an_imported_queue_it_cannot_inspect():
     stack = cdk.Stack(new_app(), "S")
-    function = ServerlessFunction(stack, "Fn", code=_code(), timeout=Duration.seconds(60))
+    function = ServerlessFunction(stack, "Fn", code=echo_code(), timeout=Duration.seconds(60))
     queue = sqs.Queue.from_queue_arn(stack, "Imported", "arn:aws:sqs:eu-west-1:111111111111:orders")
 
     trigger = SqsTrigger(stack, "Q", function=function, existing_queue_obj=queue)
@@ -390,7 +372,7 @@ def test_sqs_trigger_accepts_an_imported_queue_it_cannot_inspect():
 
 def test_sqs_trigger_refuses_a_large_batch_without_a_batching_window():
     stack = cdk.Stack(new_app(), "S")
-    function = ServerlessFunction(stack, "Fn", code=_code())
+    function = ServerlessFunction(stack, "Fn", code=echo_code())
 
     with pytest.raises(
         ConfigurationError, match=r"batch_size 100 needs a max_batching_window of at least 1 second"

@@ -19,9 +19,10 @@ VERSION_ATTRIBUTE = "version"
 
 
 @functools.cache
-def _handler_validation() -> ModuleType:
-    # The handler's own validator, loaded from its file. It imports only the shared lambda_common, as it
-    # does in Lambda.
+def handler_validation() -> ModuleType:
+    """The ``web_api`` handler's own ``api_validation`` module, loaded from its file (once), so synth-time
+    checks and models apply the very rules the function applies."""
+    # It imports only the shared lambda_common, as it does in Lambda.
     path = handler_path("web_api_backend") / "api_validation.py"
     spec = importlib.util.spec_from_file_location("lambda_patterns._web_api_validation", path)
     module = importlib.util.module_from_spec(spec)
@@ -47,7 +48,7 @@ def check_item_schema(where: str, schema: Any, key_name: str) -> None:
 def _problem(schema: Any, key_name: str) -> str | None:
     if not isinstance(schema, Mapping) or schema.get("type") != "object":
         return 'item_schema must be an object schema ({"type": "object", ...}): items are JSON objects'
-    validation = _handler_validation()
+    validation = handler_validation()
     try:
         validation.check_schema(schema)
     except validation.SchemaError as error:

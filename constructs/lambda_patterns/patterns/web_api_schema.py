@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 # The rule on item schemas lives with the other synth-time checks; both names stay importable from here.
-from lambda_patterns.checks.item_schema import VERSION_ATTRIBUTE, check_item_schema
+from lambda_patterns.checks.item_schema import VERSION_ATTRIBUTE, check_item_schema, handler_validation
 
 __all__ = ["VERSION_ATTRIBUTE", "body_models", "check_item_schema", "draft04", "subschemas", "without_key"]
 
@@ -66,14 +66,9 @@ def _exclusive_bound(schema: dict[str, Any], exclusive: str, inclusive: str, str
 
 
 def without_key(schema: Mapping[str, Any], key_name: str) -> dict[str, Any]:
-    """The schema a body's other fields must satisfy: the item schema without the key (as the handler's
-    ``body_schema_for``), since the URL or the server supplies the key."""
-    trimmed = dict(schema)
-    if isinstance(schema.get("properties"), Mapping):
-        trimmed["properties"] = {k: v for k, v in schema["properties"].items() if k != key_name}
-    if isinstance(schema.get("required"), list):
-        trimmed["required"] = [name for name in schema["required"] if name != key_name]
-    return trimmed
+    """The schema a body's other fields must satisfy: the item schema without the key, since the URL or the
+    server supplies the key. The handler's own ``body_schema_for`` decides, so the models cannot drift."""
+    return handler_validation().body_schema_for(schema, key_name)
 
 
 def _with_properties(schema: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
