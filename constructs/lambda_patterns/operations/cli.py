@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from lambda_patterns.operations import cost
+from lambda_patterns.operations import cold_start, cost
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +37,15 @@ def _parser() -> argparse.ArgumentParser:
         '"duration_ms": D}} overriding the defaults per function',
     )
     estimate.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    estimate.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="also measure each Python function's init here (importing its staged package in fresh "
+        "interpreters) and print its estimate on Lambda beside SnapStart's and provisioned concurrency's cost",
+    )
+    estimate.add_argument(
+        "--cold-start-runs", type=int, default=cold_start.DEFAULT_RUNS, help="interpreters per function"
+    )
     return parser
 
 
@@ -52,7 +61,17 @@ def _cost(args: argparse.Namespace) -> int:
         print(f"{error} (in {args.cdk_out})", file=sys.stderr)
         return 2
     rows = cost.estimates(specs, usage, cost.Usage(args.invocations, args.duration_ms))
-    print(json.dumps(cost.as_json(rows), indent=2) if args.json else cost.render_table(rows))
+    starts = cold_start.cold_starts(args.cdk_out, specs, args.cold_start_runs) if args.cold_start else None
+    if args.json:
+        document: object = cost.as_json(rows)
+        if starts is not None:
+            document = {"cost": document, "cold_start": cold_start.as_json(starts)}
+        print(json.dumps(document, indent=2))
+        return 0
+    print(cost.render_table(rows))
+    if starts is not None:
+        print()
+        print(cold_start.render_cold_starts(starts, args.cold_start_runs))
     return 0
 
 
