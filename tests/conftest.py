@@ -22,6 +22,20 @@ os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def bundle_cache(tmp_path_factory):
+    """Function packages built by this session are kept in a cache folder of its own, so each distinct
+    package is bundled once per session (not once per synth) and a run never reads or fills the developer's
+    ``~/.cache``. A ``LAMBDA_PATTERNS_CACHE`` set by the caller is honoured."""
+    if "LAMBDA_PATTERNS_CACHE" in os.environ:
+        yield Path(os.environ["LAMBDA_PATTERNS_CACHE"])
+        return
+    folder = tmp_path_factory.mktemp("bundle-cache")
+    os.environ["LAMBDA_PATTERNS_CACHE"] = str(folder)
+    yield folder
+    del os.environ["LAMBDA_PATTERNS_CACHE"]
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

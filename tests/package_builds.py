@@ -9,6 +9,11 @@ import json
 import zipfile
 from pathlib import Path
 
+from aws_cdk import App, Stack
+from aws_cdk import aws_lambda as lambda_
+
+from lambda_patterns.steps.package import FunctionPackage
+
 
 def build_wheel(folder: Path, name: str, tag: str, files: dict[str, bytes], version: str = "1.0") -> Path:
     """A real wheel: the files plus a dist-info with METADATA, WHEEL and a RECORD of sha256 digests."""
@@ -43,3 +48,20 @@ def staged_asset(outdir: Path) -> Path:
     ]
     assert len(zips) == 1, zips
     return outdir / zips[0]
+
+
+def synth(outdir: Path, context: dict | None = None, **package_props) -> FunctionPackage:
+    """An app with one function whose code is a FunctionPackage, synthesized into ``outdir``."""
+    app = App(outdir=str(outdir), context=context)
+    stack = Stack(app, "Package")
+    package = FunctionPackage(stack, "Package", **package_props)
+    lambda_.Function(
+        stack,
+        "Function",
+        code=package.code,
+        runtime=package.runtime,
+        architecture=package.architecture,
+        handler="handler.handler",
+    )
+    app.synth()
+    return package

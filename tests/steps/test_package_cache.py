@@ -11,12 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from aws_cdk import App, Stack
 from aws_cdk import aws_lambda as lambda_
 
 from lambda_patterns.steps import bundle_cache, package
-from lambda_patterns.steps.package import FunctionPackage
-from package_builds import build_wheel, staged_asset
+from package_builds import build_wheel, staged_asset, synth
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "package" / "handler"
 PINNED = "tinypure==1.0\n"
@@ -45,26 +43,14 @@ class Inputs:
         """Synthesize into a folder no synth has used and return the staged package."""
         self.synths += 1
         outdir = self.root / f"cdk.out.{self.synths}"
-        app = App(outdir=str(outdir))
-        stack = Stack(app, "Package")
-        built = FunctionPackage(
-            stack,
-            "Package",
+        synth(
+            outdir,
             entry=self.handler,
             shared=[self.shared],
             wheelhouse=self.wheelhouse,
             runtime=self.runtime,
             architecture=self.architecture,
         )
-        lambda_.Function(
-            stack,
-            "Function",
-            code=built.code,
-            runtime=built.runtime,
-            architecture=built.architecture,
-            handler="handler.handler",
-        )
-        app.synth()
         return staged_asset(outdir)
 
 
