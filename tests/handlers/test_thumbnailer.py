@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pytest
 from PIL import Image
@@ -81,6 +82,46 @@ def test_thumbnails_have_every_requested_long_edge():
         (1024, 1024, 683),
     ]
     assert [decoded(t).size for t in thumbs] == [(128, 85), (256, 171), (1024, 683)]
+
+
+def _photo(size=(3000, 2000)) -> Image.Image:
+    """Detail at every scale (noise over gradients), where resampling twice would show if it differed."""
+    noise = Image.effect_noise(size, 64)
+    gradient = Image.linear_gradient("L").resize(size)
+    return Image.merge("RGB", (Image.blend(gradient, noise, 0.5), noise, gradient.rotate(180)))
+
+
+def _psnr(a: Image.Image, b: Image.Image) -> float:
+    from PIL import ImageChops, ImageStat
+
+    mse = sum(value**2 for value in ImageStat.Stat(ImageChops.difference(a, b)).rms) / 3
+    return float("inf") if mse == 0 else 10 * math.log10(255**2 / mse)
+
+
+def test_smaller_sizes_cascaded_from_the_1024_match_those_resized_from_the_source():
+    # given a decoded photo, when the sizes are made from the 1024 px thumbnail and directly from the image
+    base = _photo()
+    cascaded = thumbnailer.render(base, (128, 256, 1024), "PNG", 90)
+    direct = thumbnailer.render(base, (128, 256, 1024), "PNG", 90, cascade=False)
+
+    # then the dimensions are identical and the pixels visually equivalent (PSNR well above 40 dB)
+    assert [(t.size, t.width, t.height) for t in cascaded] == [(t.size, t.width, t.height) for t in direct]
+    assert cascaded[2].data == direct[2].data
+    for made, reference in zip(cascaded[:2], direct[:2], strict=True):
+        assert _psnr(decoded(made), decoded(reference)) > 40
+
+
+def test_a_size_is_cascaded_only_from_a_thumbnail_at_least_three_times_larger(monkeypatch):
+    sources = []
+    real = thumbnailer.resize_to
+    monkeypatch.setattr(
+        thumbnailer, "resize_to", lambda image, size: sources.append(image.size) or real(image, size)
+    )
+
+    thumbnailer.render(_photo((3000, 2000)), (128, 256, 1024), "JPEG", 85)
+
+    # 1024 from the image; 256 from the 1024 (4x); 128 from the 1024 too, since the 256 is only 2x
+    assert sources == [(3000, 2000), (1024, 683), (1024, 683)]
 
 
 def test_small_source_is_stored_at_its_own_size_not_upscaled():
