@@ -27,6 +27,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from constructs import IConstruct
 
 from lambda_patterns.checks.literal_scope import (
     check_literal_index,
@@ -100,6 +101,19 @@ def _with_key(permission: Permission, key: Any, actions: Sequence[str]) -> Permi
     if key is None or hasattr(key, "alias_name"):
         return permission
     return replace(permission, key_arn=key.key_arn, key_actions=tuple(actions))
+
+
+def _on_resource(
+    resource: IConstruct,
+    arn: str,
+    actions: tuple[str, ...],
+    access: Access,
+    key: Any,
+    key_actions: Sequence[str],
+) -> Permission:
+    """``actions`` on the one ARN ``arn`` of ``resource``, extended to its customer managed ``key``."""
+    permission = Permission(actions=actions, resources=(arn,), access=access, resource_id=resource.node.path)
+    return _with_key(permission, key, key_actions)
 
 
 # What each use of an encrypted resource asks of its KMS key (the services' documented requirements).
@@ -220,6 +234,12 @@ _TABLE_WRITE = (
 )
 
 
+def _items(
+    table: dynamodb.ITable, actions: tuple[str, ...], access: Access, key_actions: tuple[str, ...]
+) -> Permission:
+    return _on_resource(table, table.table_arn, actions, access, table.encryption_key, key_actions)
+
+
 def read_table(table: dynamodb.ITable) -> Permission:
     """Every read of ``table``: get, batch get, query (any index), scan, condition checks, DescribeTable.
     For code that makes only some of these, the narrow intents (``get_items``...) are the least privilege."""
@@ -236,27 +256,12 @@ def read_table(table: dynamodb.ITable) -> Permission:
 def write_table(table: dynamodb.ITable) -> Permission:
     """Every write of ``table``: put, update, delete, batch write, condition checks, DescribeTable. Code
     that makes only some of these needs ``put_items``, ``update_items`` or ``delete_items``."""
-    permission = Permission(
-        actions=_TABLE_WRITE,
-        resources=(table.table_arn,),
-        access=Access.WRITE,
-        resource_id=table.node.path,
-    )
-    return _with_key(permission, table.encryption_key, _TABLE_WRITE_KEY)
+    return _items(table, _TABLE_WRITE, Access.WRITE, _TABLE_WRITE_KEY)
 
 
 def read_write_table(table: dynamodb.ITable) -> list[Permission]:
     """Both ``read_table`` and ``write_table``."""
     return [read_table(table), write_table(table)]
-
-
-def _items(
-    table: dynamodb.ITable, actions: tuple[str, ...], access: Access, key_actions: tuple[str, ...]
-) -> Permission:
-    permission = Permission(
-        actions=actions, resources=(table.table_arn,), access=access, resource_id=table.node.path
-    )
-    return _with_key(permission, table.encryption_key, key_actions)
 
 
 def get_items(table: dynamodb.ITable, *, batch: bool = True) -> Permission:
@@ -314,13 +319,8 @@ def scan_items(table: dynamodb.ITable) -> Permission:
 def crud_items(table: dynamodb.ITable) -> Permission:
     """Get, put, delete and scan items of ``table``: exactly what a CRUD API over one table needs, without
     UpdateItem, batches, transactions, queries or ``DescribeTable``, and without reaching its indexes."""
-    permission = Permission(
-        actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan"),
-        resources=(table.table_arn,),
-        access=Access.WRITE,
-        resource_id=table.node.path,
-    )
-    return _with_key(permission, table.encryption_key, _TABLE_WRITE_KEY)
+    actions = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Scan")
+    return _items(table, actions, Access.WRITE, _TABLE_WRITE_KEY)
 
 
 _KINESIS_CONSUME = (
@@ -339,13 +339,10 @@ def consume_stream(source: kinesis.IStream | dynamodb.ITable) -> list[Permission
     Lambda trigger does (triggers get these permissions from their event source mapping)."""
     # jsii interfaces are Protocols, not runtime-checkable: tell them apart by what they expose.
     if hasattr(source, "stream_arn"):
-        permission = Permission(
-            actions=_KINESIS_CONSUME,
-            resources=(source.stream_arn,),
-            access=Access.READ,
-            resource_id=source.node.path,
-        )
-        return [_with_key(permission, source.encryption_key, _KINESIS_READ_KEY)]
+        key = source.encryption_key
+        return [
+            _on_resource(source, source.stream_arn, _KINESIS_CONSUME, Access.READ, key, _KINESIS_READ_KEY)
+        ]
     check_table_stream("consume_stream()", source.node.path, source.table_stream_arn)
     return [
         Permission(
@@ -370,47 +367,33 @@ def consume_stream(source: kinesis.IStream | dynamodb.ITable) -> list[Permission
 
 def put_records(stream: kinesis.IStream) -> Permission:
     """Write records to a Kinesis stream."""
-    permission = Permission(
-        actions=("kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary"),
-        resources=(stream.stream_arn,),
-        access=Access.WRITE,
-        resource_id=stream.node.path,
-    )
-    return _with_key(permission, stream.encryption_key, _KINESIS_WRITE_KEY)
+    actions = ("kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStreamSummary")
+    key = stream.encryption_key
+    return _on_resource(stream, stream.stream_arn, actions, Access.WRITE, key, _KINESIS_WRITE_KEY)
 
 
 def publish(topic: sns.ITopic) -> Permission:
     """Publish to one SNS topic."""
-    permission = Permission(
-        actions=("sns:Publish",),
-        resources=(topic.topic_arn,),
-        access=Access.WRITE,
-        resource_id=topic.node.path,
+    return _on_resource(
+        topic, topic.topic_arn, ("sns:Publish",), Access.WRITE, topic.master_key, _PRODUCER_KEY
     )
-    return _with_key(permission, topic.master_key, _PRODUCER_KEY)
+
+
+def _send(queue: sqs.IQueue, actions: tuple[str, ...]) -> Permission:
+    return _on_resource(
+        queue, queue.queue_arn, actions, Access.WRITE, queue.encryption_master_key, _PRODUCER_KEY
+    )
 
 
 def send_messages(queue: sqs.IQueue) -> Permission:
     """Send messages to one SQS queue by its URL: SendMessage, which SendMessageBatch also needs."""
-    permission = Permission(
-        actions=("sqs:SendMessage",),
-        resources=(queue.queue_arn,),
-        access=Access.WRITE,
-        resource_id=queue.node.path,
-    )
-    return _with_key(permission, queue.encryption_master_key, _PRODUCER_KEY)
+    return _send(queue, ("sqs:SendMessage",))
 
 
 def send(queue: sqs.IQueue) -> Permission:
     """Send messages to one SQS queue, and look it up (GetQueueUrl, GetQueueAttributes). Code given the
     queue's URL needs only ``send_messages``."""
-    permission = Permission(
-        actions=("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"),
-        resources=(queue.queue_arn,),
-        access=Access.WRITE,
-        resource_id=queue.node.path,
-    )
-    return _with_key(permission, queue.encryption_master_key, _PRODUCER_KEY)
+    return _send(queue, ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"))
 
 
 def put_metrics(namespace: str) -> Permission:

@@ -7,6 +7,8 @@ consumer falling behind (iterator age), and events parked in a dead-letter or on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -103,21 +105,14 @@ class FunctionAlarms(Construct):
         self._queue_alarms: dict[str, cloudwatch.Alarm] = {}
         self._iterator_age: cloudwatch.Alarm | None = None
 
-        self.errors = self._alarm(
-            self,
-            "Errors",
-            function.metric_errors(statistic="Sum", period=period),
-            threshold=defaults.ERRORS_THRESHOLD,
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            description=f"{self._what}: invocations failed with an error",
+        self.errors = self._sum_alarm(
+            "Errors", function.metric_errors, defaults.ERRORS_THRESHOLD, "invocations failed with an error"
         )
-        self.throttles = self._alarm(
-            self,
+        self.throttles = self._sum_alarm(
             "Throttles",
-            function.metric_throttles(statistic="Sum", period=period),
-            threshold=defaults.THROTTLES_THRESHOLD,
-            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            description=f"{self._what}: invocations were throttled (concurrency limit reached)",
+            function.metric_throttles,
+            defaults.THROTTLES_THRESHOLD,
+            "invocations were throttled (concurrency limit reached)",
         )
         self.duration = self._alarm(
             self,
@@ -169,6 +164,19 @@ class FunctionAlarms(Construct):
                 description=f"{self._what}: events that could not be processed are waiting in {key}",
             )
         return self._queue_alarms[key]
+
+    def _sum_alarm(
+        self, id: str, metric: Callable[..., cloudwatch.Metric], threshold: float, what: str
+    ) -> cloudwatch.Alarm:
+        """An alarm when the sum of ``metric`` over a period reaches ``threshold``."""
+        return self._alarm(
+            self,
+            id,
+            metric(statistic="Sum", period=self._period),
+            threshold=threshold,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            description=f"{self._what}: {what}",
+        )
 
     def _alarm(
         self,

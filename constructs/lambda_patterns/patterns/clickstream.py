@@ -16,18 +16,21 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
 from lambda_patterns.checks.retention_days import check_retention_days
 from lambda_patterns.checks.shard_order import check_shard_order
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.operations.dashboard import CustomMetrics
-from lambda_patterns.patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
+from lambda_patterns.patterns.pattern_function import (
+    MAPPING_INVOKED,
+    PatternConstruct,
+    build_pattern_function,
+    check_existing_or_props,
+)
 from lambda_patterns.permissions import get_items, send_messages, update_items
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.rest_api import SecureRestApi
 from lambda_patterns.resources.streams import mark_ttl_seconds, secure_stream, stream_retention_period
 from lambda_patterns.resources.tables import secure_table
-from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.kinesis import KinesisTrigger
 from lambda_patterns.triggers.stream import StreamOptions
 
@@ -80,7 +83,7 @@ def _mark_ttl_seconds(
     return mark_ttl_seconds(stream_retention)
 
 
-class ClickstreamAnalytics(Construct):
+class ClickstreamAnalytics(PatternConstruct):
     """Apps POST click events to ``/clicks``; API Gateway writes them straight to an encrypted Kinesis
     stream (no function on the ingest path: cheaper, and it scales with the stream); a function counts
     them per minute, event type and screen into a table a dashboard queries
@@ -104,8 +107,9 @@ class ClickstreamAnalytics(Construct):
     :param throttle_rate_limit: ingest requests per second. Default: 100.
     :param throttle_burst_limit: Default: 200.
     :param stream_options: batch and failure settings. Default: ``StreamOptions()``.
-    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
-        iterator age, failed records waiting in a queue). Default: none (alarms without actions).
+    :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout,
+        the click stream's iterator age and batches in the trigger's on-failure queue. Default: none (alarms
+        without actions).
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -130,13 +134,10 @@ class ClickstreamAnalytics(Construct):
         super().__init__(scope, id)
         where = f"ClickstreamAnalytics {self.node.path}"
         # Validate.
-        check_exclusive(where, "existing_stream_obj", existing_stream_obj, "stream_props", stream_props)
-        check_exclusive(
+        check_existing_or_props(
             where,
-            "existing_counts_table_obj",
-            existing_counts_table_obj,
-            "counts_table_props",
-            counts_table_props,
+            stream=(existing_stream_obj, stream_props),
+            counts_table=(existing_counts_table_obj, counts_table_props),
         )
         check_retention_days(where, retention_days)
         options = stream_options or StreamOptions()
@@ -155,11 +156,12 @@ class ClickstreamAnalytics(Construct):
         self._malformed = failure_queue(
             self, "MalformedRecords", "malformed click records kept for inspection"
         )
-        self._function = build_pattern_function(
+        self._pattern_function = build_pattern_function(
             self,
             where=where,
             handler="clickstream",
             description="Counts click events per minute, event type and screen",
+            default_props=MAPPING_INVOKED,
             # Counts are read by key and changed by guarded updates; malformed records are sent by URL.
             permissions=[
                 get_items(self._counts, batch=False),
@@ -177,15 +179,14 @@ class ClickstreamAnalytics(Construct):
             },
             alarm_topic=alarm_topic,
             function_props=function_props,
-            default_props=MAPPING_INVOKED,
-        ).function
+        )
         self._api: SecureRestApi | None = None
         if create_ingest_api:
             self._api = self._build_ingest_api(throttle_rate_limit, throttle_burst_limit)
 
         # Wire.
         self._trigger = KinesisTrigger(
-            self, "OnClicks", function=self._function, stream=self._stream, options=options
+            self, "OnClicks", function=self.function, stream=self._stream, options=options
         )
 
     def _build_ingest_api(self, rate: int, burst: int) -> SecureRestApi:
@@ -265,11 +266,6 @@ class ClickstreamAnalytics(Construct):
     def ingest_api(self) -> apigw.RestApi | None:
         """The REST API apps POST clicks to, unless ``create_ingest_api=False``."""
         return self._api.api if self._api else None
-
-    @property
-    def function(self) -> ServerlessFunction:
-        """The counting function."""
-        return self._function
 
     @property
     def trigger(self) -> KinesisTrigger:

@@ -6,6 +6,8 @@ on), what this pattern defaults (``default_props``, e.g. no async failure queue 
 source mapping invokes), then the user's ``function_props``. What the pattern sets itself (the code, its
 description, permissions and environment, and ``fixed_props`` such as ``memory_size``) cannot come from
 ``function_props``: that is refused with a clear message rather than silently overridden.
+
+Every pattern is a :class:`PatternConstruct`, which exposes the function and its package the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, NamedTuple
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from lambda_patterns.checks import check_function_props
+from lambda_patterns.checks import check_exclusive, check_function_props
 from lambda_patterns.permissions import Permission
 from lambda_patterns.props import as_mapping
 from lambda_patterns.steps.function import ServerlessFunction
@@ -93,3 +95,28 @@ def build_pattern_function(
         },
     )
     return PatternFunction(function, package)
+
+
+def check_existing_or_props(where: str, **resources: tuple[Any, Any]) -> None:
+    """Refuse, for each ``<name>=(existing_<name>_obj, <name>_props)`` of a pattern, a resource given both
+    ways."""
+    for name, (existing, props) in resources.items():
+        check_exclusive(where, f"existing_{name}_obj", existing, f"{name}_props", props)
+
+
+class PatternConstruct(Construct):
+    """The base of the use-case constructs: the attributes each of them has, whatever it builds around its
+    function. A subclass sets ``_pattern_function`` to what :func:`build_pattern_function` returns."""
+
+    _pattern_function: PatternFunction
+
+    @property
+    def function(self) -> ServerlessFunction:
+        """The pattern's function (its alias, alarms and permissions included); what it does is in the
+        pattern's description."""
+        return self._pattern_function.function
+
+    @property
+    def package(self) -> FunctionPackage:
+        """The function's package: its handler, the shared ``lambda_common`` and its requirements."""
+        return self._pattern_function.package

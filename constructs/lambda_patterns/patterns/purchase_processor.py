@@ -12,13 +12,16 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
 from lambda_patterns.operations.dashboard import CustomMetrics
-from lambda_patterns.patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
+from lambda_patterns.patterns.pattern_function import (
+    MAPPING_INVOKED,
+    PatternConstruct,
+    build_pattern_function,
+    check_existing_or_props,
+)
 from lambda_patterns.permissions import batch_get_items, put_items, send_messages, update_items
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.resources.topics import secure_topic
-from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.sqs import SqsTrigger
 
 #: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.
@@ -29,7 +32,7 @@ PURCHASE_METRICS = CustomMetrics(
 )
 
 
-class PurchaseEventProcessor(Construct):
+class PurchaseEventProcessor(PatternConstruct):
     """An encrypted SNS topic for purchase events, an SQS queue subscribed to it (a buffer that absorbs
     bursts, with a dead-letter queue), and a function that stores each purchase once and updates per-product
     and per-customer aggregates a recommendation feature can read, in one transaction.
@@ -43,8 +46,8 @@ class PurchaseEventProcessor(Construct):
     :param aggregates_table_props: overrides for the new aggregates table. Default: none.
     :param batch_size: messages per invocation. Default: 10.
     :param max_receive_count: receives before a message moves to the dead-letter queue. Default: 3.
-    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
-        iterator age, failed records waiting in a queue). Default: none (alarms without actions).
+    :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout
+        and messages in the dead-letter queue. Default: none (alarms without actions).
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -67,20 +70,11 @@ class PurchaseEventProcessor(Construct):
         super().__init__(scope, id)
         where = f"PurchaseEventProcessor {self.node.path}"
         # Validate.
-        check_exclusive(where, "existing_topic_obj", existing_topic_obj, "topic_props", topic_props)
-        check_exclusive(
+        check_existing_or_props(
             where,
-            "existing_purchases_table_obj",
-            existing_purchases_table_obj,
-            "purchases_table_props",
-            purchases_table_props,
-        )
-        check_exclusive(
-            where,
-            "existing_aggregates_table_obj",
-            existing_aggregates_table_obj,
-            "aggregates_table_props",
-            aggregates_table_props,
+            topic=(existing_topic_obj, topic_props),
+            purchases_table=(existing_purchases_table_obj, purchases_table_props),
+            aggregates_table=(existing_aggregates_table_obj, aggregates_table_props),
         )
 
         # Build.
@@ -91,11 +85,12 @@ class PurchaseEventProcessor(Construct):
         self._aggregates = existing_aggregates_table_obj or secure_table(
             self, "AggregatesTable", partition_key="pk", sort_key="sk", overrides=aggregates_table_props
         )
-        self._function = build_pattern_function(
+        self._pattern_function = build_pattern_function(
             self,
             where=where,
             handler="purchase_processor",
             description="Stores purchases once and updates product and customer aggregates",
+            default_props=MAPPING_INVOKED,
             # One consistent BatchGetItem over both tables, then one transaction: the purchase is Put once
             # (never updated or deleted: a recorded purchase cannot be rewritten), aggregates are Updated,
             # and a product's first buyer marker is Put.
@@ -113,14 +108,13 @@ class PurchaseEventProcessor(Construct):
             },
             alarm_topic=alarm_topic,
             function_props=function_props,
-            default_props=MAPPING_INVOKED,
-        ).function
+        )
 
         # Wire: SNS -> buffer queue (with its dead-letter queue) -> function, failures reported per message.
         self._trigger = SqsTrigger(
             self,
             "OnPurchase",
-            function=self._function,
+            function=self.function,
             batch_size=batch_size,
             max_receive_count=max_receive_count,
         )
@@ -129,8 +123,8 @@ class PurchaseEventProcessor(Construct):
         # once (sending it there by URL) instead of failing it until SQS moves it after max_receive_count.
         rejected = self._trigger.dead_letter_queue
         if rejected is not None:
-            self._function.function.add_environment("REJECTED_QUEUE_URL", rejected.queue_url)
-            self._function.policy.add(send_messages(rejected))
+            self.function.function.add_environment("REJECTED_QUEUE_URL", rejected.queue_url)
+            self.function.policy.add(send_messages(rejected))
 
     @property
     def topic(self) -> sns.ITopic:
@@ -156,8 +150,3 @@ class PurchaseEventProcessor(Construct):
     def aggregates_table(self) -> dynamodb.ITable:
         """Per-product and per-customer aggregates."""
         return self._aggregates
-
-    @property
-    def function(self) -> ServerlessFunction:
-        """The function storing purchases."""
-        return self._function

@@ -10,7 +10,6 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
 from lambda_patterns.checks.aggregator_attributes import check_aggregated_attributes
 from lambda_patterns.checks.aggregator_bucket import check_bucket
 from lambda_patterns.checks.aggregator_dimensions import check_dimensions
@@ -18,11 +17,15 @@ from lambda_patterns.checks.aggregator_window import check_aggregator_window
 from lambda_patterns.checks.retention_days import check_retention_days
 from lambda_patterns.checks.shard_order import check_shard_order
 from lambda_patterns.operations.dashboard import CustomMetrics
-from lambda_patterns.patterns.pattern_function import MAPPING_INVOKED, build_pattern_function
+from lambda_patterns.patterns.pattern_function import (
+    MAPPING_INVOKED,
+    PatternConstruct,
+    build_pattern_function,
+    check_existing_or_props,
+)
 from lambda_patterns.permissions import get_items, update_items
 from lambda_patterns.resources.streams import mark_ttl_seconds
 from lambda_patterns.resources.tables import secure_table
-from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.dynamodb import DynamoDBStreamTrigger
 from lambda_patterns.triggers.stream import StreamOptions
 
@@ -40,7 +43,7 @@ AGGREGATOR_METRICS = CustomMetrics(
 )
 
 
-class StreamAggregator(Construct):
+class StreamAggregator(PatternConstruct):
     """Keeps aggregates of a table's changes in a second table: INSERT adds, MODIFY applies the difference,
     REMOVE (and TTL expiry) subtracts, per dimension value and time bucket.
 
@@ -62,8 +65,9 @@ class StreamAggregator(Construct):
     :param retention_days: aggregate items expire this long after their bucket (0 = never). Default: 0.
     :param stream_options: batch and failure settings. Default: ``StreamOptions`` with a 1-second tumbling
         window, so Lambda names the shard and marks are kept per shard.
-    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
-        iterator age, failed records waiting in a queue). Default: none (alarms without actions).
+    :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout,
+        the source table's stream falling behind (iterator age) and batches in the trigger's on-failure
+        queue. Default: none (alarms without actions).
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -89,19 +93,10 @@ class StreamAggregator(Construct):
         super().__init__(scope, id)
         where = f"StreamAggregator {self.node.path}"
         # Validate.
-        check_exclusive(
+        check_existing_or_props(
             where,
-            "existing_source_table_obj",
-            existing_source_table_obj,
-            "source_table_props",
-            source_table_props,
-        )
-        check_exclusive(
-            where,
-            "existing_aggregates_table_obj",
-            existing_aggregates_table_obj,
-            "aggregates_table_props",
-            aggregates_table_props,
+            source_table=(existing_source_table_obj, source_table_props),
+            aggregates_table=(existing_aggregates_table_obj, aggregates_table_props),
         )
         check_dimensions(where, dimensions)
         check_aggregated_attributes(where, value_attribute, time_attribute)
@@ -127,11 +122,12 @@ class StreamAggregator(Construct):
             ttl_attribute=defaults.TABLE_TTL_ATTRIBUTE,
             overrides=aggregates_table_props,
         )
-        self._function = build_pattern_function(
+        self._pattern_function = build_pattern_function(
             self,
             where=where,
             handler="stream_aggregator",
             description="Aggregates changes of the source table into the aggregates table",
+            default_props=MAPPING_INVOKED,
             # Reads (BatchGetItem, GetItem when a failed condition returns no item) and guarded updates,
             # in transactions too: nothing that could put, delete or scan aggregates.
             permissions=[get_items(self._aggregates), update_items(self._aggregates)],
@@ -149,12 +145,11 @@ class StreamAggregator(Construct):
             },
             alarm_topic=alarm_topic,
             function_props=function_props,
-            default_props=MAPPING_INVOKED,
-        ).function
+        )
 
         # Wire.
         self._trigger = DynamoDBStreamTrigger(
-            self, "OnChange", function=self._function, table=self._source, options=options
+            self, "OnChange", function=self.function, table=self._source, options=options
         )
 
     @property
@@ -166,11 +161,6 @@ class StreamAggregator(Construct):
     def aggregates_table(self) -> dynamodb.ITable:
         """Aggregates, ``pk = <dimension>#<value>``, ``sk = <bucket>#<start>``."""
         return self._aggregates
-
-    @property
-    def function(self) -> ServerlessFunction:
-        """The aggregating function."""
-        return self._function
 
     @property
     def trigger(self) -> DynamoDBStreamTrigger:

@@ -12,18 +12,19 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
 from lambda_patterns.checks.thumbnail_caps import check_input_caps
 from lambda_patterns.checks.thumbnail_format import check_output_format
 from lambda_patterns.checks.thumbnail_prefix import check_destination_prefix
 from lambda_patterns.checks.thumbnail_quality import check_thumbnail_quality
 from lambda_patterns.checks.thumbnail_sizes import check_thumbnail_sizes
 from lambda_patterns.operations.dashboard import CustomMetrics, ServiceDashboard
-from lambda_patterns.patterns.pattern_function import build_pattern_function
+from lambda_patterns.patterns.pattern_function import (
+    PatternConstruct,
+    build_pattern_function,
+    check_existing_or_props,
+)
 from lambda_patterns.permissions import list_objects, put_objects, read_objects
 from lambda_patterns.resources.buckets import access_log_bucket, secure_bucket
-from lambda_patterns.steps.function import ServerlessFunction
-from lambda_patterns.steps.package import FunctionPackage
 from lambda_patterns.triggers.s3 import S3Trigger
 
 #: What the thumbnail handler counts (EMF), per ``service``.
@@ -34,7 +35,7 @@ THUMBNAIL_METRICS = CustomMetrics(
 )
 
 
-class ThumbnailPipeline(Construct):
+class ThumbnailPipeline(PatternConstruct):
     """S3 upload -> thumbnails: each image created in the source bucket is decoded once, at the smallest
     scale that serves the largest size, and written to the destination bucket as
     ``<destination_prefix><size>/<key>``. Bad images are logged, counted and not retried; transient failures
@@ -90,19 +91,10 @@ class ThumbnailPipeline(Construct):
         super().__init__(scope, id)
         where = f"ThumbnailPipeline {self.node.path}"
         # Validate.
-        check_exclusive(
+        check_existing_or_props(
             where,
-            "existing_source_bucket_obj",
-            existing_source_bucket_obj,
-            "source_bucket_props",
-            source_bucket_props,
-        )
-        check_exclusive(
-            where,
-            "existing_destination_bucket_obj",
-            existing_destination_bucket_obj,
-            "destination_bucket_props",
-            destination_bucket_props,
+            source_bucket=(existing_source_bucket_obj, source_bucket_props),
+            destination_bucket=(existing_destination_bucket_obj, destination_bucket_props),
         )
         check_thumbnail_sizes(where, sizes)
         check_output_format(where, output_format)
@@ -125,7 +117,7 @@ class ThumbnailPipeline(Construct):
             log_prefix="destination/",
             overrides=destination_bucket_props,
         )
-        self._function, self._package = build_pattern_function(
+        self._pattern_function = build_pattern_function(
             self,
             where=where,
             handler="thumbnail_pipeline",
@@ -162,7 +154,7 @@ class ThumbnailPipeline(Construct):
         self._trigger = S3Trigger(
             self,
             "OnUpload",
-            function=self._function,
+            function=self.function,
             bucket=self._source,
             prefix=source_prefix,
             suffix=source_suffix,
@@ -171,7 +163,7 @@ class ThumbnailPipeline(Construct):
         if dashboard:
             self._dashboard = ServiceDashboard(self, "Dashboard")
             self._dashboard.add_function(
-                self._function, custom_metrics=[THUMBNAIL_METRICS], title=f"{self.node.path}: thumbnails"
+                self.function, custom_metrics=[THUMBNAIL_METRICS], title=f"{self.node.path}: thumbnails"
             )
 
     @property
@@ -190,16 +182,6 @@ class ThumbnailPipeline(Construct):
         return self._log_bucket
 
     @property
-    def function(self) -> ServerlessFunction:
-        """The thumbnail function."""
-        return self._function
-
-    @property
-    def package(self) -> FunctionPackage:
-        """The function's package (handler, shared code, Pillow for the target)."""
-        return self._package
-
-    @property
     def dashboard(self) -> ServiceDashboard | None:
         """The pipeline's dashboard, unless ``dashboard=False``."""
         return self._dashboard
@@ -207,9 +189,9 @@ class ThumbnailPipeline(Construct):
     @property
     def alarms(self):
         """The function's ``FunctionAlarms`` (None only if ``function_props`` turned them off)."""
-        return self._function.alarms
+        return self.function.alarms
 
     @property
     def failure_queue(self) -> sqs.IQueue | None:
         """Where images that failed every retry are kept, with the error."""
-        return self._function.dead_letter_queue
+        return self.function.dead_letter_queue

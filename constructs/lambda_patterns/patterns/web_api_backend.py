@@ -15,7 +15,6 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.checks import check_exclusive
 from lambda_patterns.checks.web_api_body_size import check_max_body_bytes
 from lambda_patterns.checks.web_api_cors import check_cors_origin
 from lambda_patterns.checks.web_api_environment import check_environment_size
@@ -25,12 +24,15 @@ from lambda_patterns.checks.web_api_resource import check_resource_name
 from lambda_patterns.checks.web_api_routes import check_routes
 from lambda_patterns.checks.web_api_table_key import check_table_key
 from lambda_patterns.operations.dashboard import CustomMetrics
-from lambda_patterns.patterns.pattern_function import build_pattern_function, function_environment
+from lambda_patterns.patterns.pattern_function import (
+    PatternConstruct,
+    build_pattern_function,
+    check_existing_or_props,
+    function_environment,
+)
 from lambda_patterns.patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 from lambda_patterns.permissions import crud_items
 from lambda_patterns.resources.tables import secure_table
-from lambda_patterns.steps.function import ServerlessFunction
-from lambda_patterns.steps.package import FunctionPackage
 from lambda_patterns.triggers.api import ApiGatewayTrigger
 
 #: The error envelope of the handler (``{"error": {"code", "message", "field"}}``) for API Gateway's own
@@ -57,7 +59,7 @@ def _key_schema(table: dynamodb.ITable | dynamodb.ITableV2) -> tuple[dict[str, s
     return keys, types
 
 
-class WebApiBackend(Construct):
+class WebApiBackend(PatternConstruct):
     """API Gateway (REST) -> one Lambda function -> one DynamoDB table: create, read, replace, merge-patch,
     delete and list the JSON items of one resource, with optimistic concurrency (ETag / If-Match).
 
@@ -150,7 +152,7 @@ class WebApiBackend(Construct):
         routes = dict(defaults.WEB_API_ROUTES if routes is None else routes)
 
         # Validate.
-        check_exclusive(where, "existing_table_obj", existing_table_obj, "table_props", table_props)
+        check_existing_or_props(where, table=(existing_table_obj, table_props))
         check_resource_name(where, resource_name)
         check_key_name(where, key_name, VERSION_ATTRIBUTE)
         check_max_body_bytes(where, max_body_bytes)
@@ -177,7 +179,7 @@ class WebApiBackend(Construct):
         if cors_allow_origin:
             environment["CORS_ALLOW_ORIGIN"] = cors_allow_origin
         check_environment_size(where, function_environment(id, environment))
-        self._function, self._package = build_pattern_function(
+        self._pattern_function = build_pattern_function(
             self,
             where=where,
             handler="web_api_backend",
@@ -204,7 +206,7 @@ class WebApiBackend(Construct):
         self._trigger = ApiGatewayTrigger(
             self,
             "Api",
-            function=self._function,
+            function=self.function,
             routes=api_routes,
             user_pool=user_pool,
             authorization_scopes=authorization_scopes,
@@ -260,16 +262,6 @@ class WebApiBackend(Construct):
     def table(self) -> dynamodb.ITable | dynamodb.ITableV2:
         """The items table: partition key ``key_name`` (string), plus the handler's ``version`` attribute."""
         return self._table
-
-    @property
-    def function(self) -> ServerlessFunction:
-        """The one function behind every route."""
-        return self._function
-
-    @property
-    def package(self) -> FunctionPackage:
-        """The function's package."""
-        return self._package
 
     @property
     def trigger(self) -> ApiGatewayTrigger:

@@ -60,6 +60,25 @@ def _account_settings(scope: Construct) -> list[apigw.CfnAccount]:
     ]
 
 
+def prepare_rest_api(scope: Construct, api: apigw.IRestApi) -> apigw.RequestValidator:
+    """What every REST API that this library adds methods to gets, whether it created the API or was given
+    it: a validator of bodies and parameters (created in ``scope``) for its methods, and the acknowledgement
+    that it has no WAF web ACL."""
+    validator = apigw.RequestValidator(
+        scope,
+        "Validator",
+        rest_api=api,
+        validate_request_body=True,
+        validate_request_parameters=True,
+    )
+    acknowledge_rule(
+        api,
+        "AwsSolutions-APIG3",
+        "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
+    )
+    return validator
+
+
 class SecureRestApi(Construct):
     """A regional REST API and its ``prod`` stage with the settings rule packs ask for.
 
@@ -124,13 +143,6 @@ class SecureRestApi(Construct):
             )
         props.update(as_mapping(rest_api_props, "rest_api_props"))
         self._api = apigw.RestApi(self, "Api", **props)
-        self._validator = apigw.RequestValidator(
-            self,
-            "Validator",
-            rest_api=self._api,
-            validate_request_body=True,
-            validate_request_parameters=True,
-        )
         if cors_allow_origins:
             # Preflight OPTIONS methods must stay unauthenticated for browsers to send them.
             acknowledge_rule(
@@ -139,11 +151,7 @@ class SecureRestApi(Construct):
             acknowledge_rule(
                 self._api, "AwsSolutions-COG4", "CORS preflight (OPTIONS) methods cannot carry credentials"
             )
-        acknowledge_rule(
-            self._api,
-            "AwsSolutions-APIG3",
-            "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
-        )
+        self._validator = prepare_rest_api(self, self._api)
         self._wants_account_setting = create_cloudwatch_role
         self._account_setting: apigw.CfnAccount | None = None
         if create_cloudwatch_role:

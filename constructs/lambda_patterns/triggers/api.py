@@ -17,7 +17,7 @@ from lambda_patterns.checks.authorization_scopes import check_authorization_scop
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.checks.request_schemas import check_request_schemas
 from lambda_patterns.nag import acknowledge_rule
-from lambda_patterns.resources.rest_api import SecureRestApi
+from lambda_patterns.resources.rest_api import SecureRestApi, prepare_rest_api
 from lambda_patterns.steps.function import ServerlessFunction
 
 DEFAULT_ROUTES: Mapping[str, Sequence[str]] = {"/": ("ANY",), "/{proxy+}": ("ANY",)}
@@ -80,18 +80,7 @@ class ApiGatewayTrigger(Construct):
         self._access_logs: logs.LogGroup | None = None
         if existing_rest_api_obj is not None:
             self._api = existing_rest_api_obj
-            self._validator = apigw.RequestValidator(
-                self,
-                "Validator",
-                rest_api=self._api,
-                validate_request_body=True,
-                validate_request_parameters=True,
-            )
-            acknowledge_rule(
-                self._api,
-                "AwsSolutions-APIG3",
-                "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
-            )
+            self._validator = prepare_rest_api(self, self._api)
         else:
             secure = SecureRestApi(
                 self,

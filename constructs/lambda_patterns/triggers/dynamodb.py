@@ -10,20 +10,20 @@ from constructs import Construct
 from lambda_patterns.checks.table_stream import check_table_stream
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.steps.function import ServerlessFunction
-from lambda_patterns.triggers.stream import StreamOptions, wire_stream_source
+from lambda_patterns.triggers.stream import StreamOptions, StreamTrigger
 
 
-class DynamoDBStreamTrigger(Construct):
-    """Invokes ``function`` with the changes of ``table``.
-
-    ReportBatchItemFailures, bisect-on-error, bounded retries and record age are on, and records that still
-    fail go to an on-failure queue (metadata of the failed batch, for replay from the stream).
+class DynamoDBStreamTrigger(StreamTrigger):
+    """Invokes ``function`` with the changes of ``table``. As in every :class:`StreamTrigger`, failures are
+    reported per item, and records that still fail are described in an on-failure queue (metadata of the
+    failed batch, for replay from the stream).
 
     :param function: the function to invoke.
     :param table: a table with a stream (``stream=NEW_AND_OLD_IMAGES`` or another view type).
     :param options: batch and failure settings. Default: ``StreamOptions()``.
     :param existing_failure_queue: where failed batches go. Default: a new encrypted, SSL-only queue.
-    :param filters: Lambda event filter patterns. Default: none.
+    :param filters: Lambda event filter patterns, matched against each change record, e.g.
+        ``[FilterCriteria.filter({"eventName": FilterRule.is_equal("INSERT")})]``. Default: none.
     """
 
     def __init__(
@@ -40,15 +40,15 @@ class DynamoDBStreamTrigger(Construct):
         super().__init__(scope, id)
         where = f"DynamoDBStreamTrigger {self.node.path}"
         check_table_stream(where, table.node.path, table.table_stream_arn, "set stream= on the table")
-        self._failure_queue, self._source = wire_stream_source(
-            self,
+        self._source = self._wire(
             where,
             function,
             table,
-            options or StreamOptions(),
-            existing_failure_queue,
-            f"stream batches of {table.node.path}",
-            lambda **kwargs: sources.DynamoEventSource(table, filters=filters, **kwargs),
+            sources.DynamoEventSource,
+            options=options,
+            existing_failure_queue=existing_failure_queue,
+            filters=filters,
+            purpose=f"stream batches of {table.node.path}",
         )
         acknowledge_rule(
             function.function_role,
@@ -58,11 +58,6 @@ class DynamoDBStreamTrigger(Construct):
         )
 
     @property
-    def failure_queue(self) -> sqs.IQueue:
-        """Where batches that failed every retry are described."""
-        return self._failure_queue
-
-    @property
     def event_source(self) -> sources.DynamoEventSource:
-        """The CDK event source."""
+        """The CDK event source of the table's stream."""
         return self._source

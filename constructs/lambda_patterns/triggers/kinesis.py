@@ -8,17 +8,19 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns.steps.function import ServerlessFunction
-from lambda_patterns.triggers.stream import StreamOptions, wire_stream_source
+from lambda_patterns.triggers.stream import StreamOptions, StreamTrigger
 
 
-class KinesisTrigger(Construct):
-    """Invokes ``function`` with records of ``stream``; a poison record never blocks its shard.
+class KinesisTrigger(StreamTrigger):
+    """Invokes ``function`` with records of ``stream``; as in every :class:`StreamTrigger`, a poison record
+    never blocks its shard.
 
     :param function: the function to invoke.
     :param stream: the Kinesis stream.
     :param options: batch and failure settings. Default: ``StreamOptions()``.
     :param existing_failure_queue: where failed batches go. Default: a new encrypted, SSL-only queue.
-    :param filters: Lambda event filter patterns. Default: none.
+    :param filters: Lambda event filter patterns, matched against each record's JSON ``data``, e.g.
+        ``[FilterCriteria.filter({"data": {"event_type": FilterRule.is_equal("tap")}})]``. Default: none.
     """
 
     def __init__(
@@ -33,24 +35,18 @@ class KinesisTrigger(Construct):
         filters: list[dict] | None = None,
     ) -> None:
         super().__init__(scope, id)
-        where = f"KinesisTrigger {self.node.path}"
-        self._failure_queue, self._source = wire_stream_source(
-            self,
-            where,
+        self._source = self._wire(
+            f"KinesisTrigger {self.node.path}",
             function,
             stream,
-            options or StreamOptions(),
-            existing_failure_queue,
-            f"records of {stream.node.path}",
-            lambda **kwargs: sources.KinesisEventSource(stream, filters=filters, **kwargs),
+            sources.KinesisEventSource,
+            options=options,
+            existing_failure_queue=existing_failure_queue,
+            filters=filters,
+            purpose=f"records of {stream.node.path}",
         )
 
     @property
-    def failure_queue(self) -> sqs.IQueue:
-        """Where batches that failed every retry are described."""
-        return self._failure_queue
-
-    @property
     def event_source(self) -> sources.KinesisEventSource:
-        """The CDK event source."""
+        """The CDK event source of the Kinesis stream."""
         return self._source

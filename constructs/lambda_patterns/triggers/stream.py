@@ -1,11 +1,11 @@
 """What the DynamoDB-stream and Kinesis triggers share: the options that keep a poison record from
-blocking a shard, and the queue that keeps it."""
+blocking a shard, the queue that keeps it, and the base class that wires both."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
@@ -23,6 +23,8 @@ from lambda_patterns.resources.queue import failure_queue
 
 if TYPE_CHECKING:
     from lambda_patterns.steps.function import ServerlessFunction
+
+_EventSource = TypeVar("_EventSource", bound=lambda_.IEventSource)
 
 
 @dataclass(frozen=True)
@@ -61,26 +63,40 @@ class StreamOptions:
         }
 
 
-def wire_stream_source(
-    trigger: Construct,
-    where: str,
-    function: ServerlessFunction,
-    source: IConstruct,
-    options: StreamOptions,
-    existing_failure_queue: sqs.IQueue | None,
-    purpose: str,
-    make_event_source: Callable[..., lambda_.IEventSource],
-) -> tuple[sqs.IQueue, lambda_.IEventSource]:
-    """Validate, then connect a stream to ``function`` with its on-failure queue and monitoring: the steps
-    every stream trigger takes. ``make_event_source`` receives the event-source keyword arguments."""
-    options.validate(where)
-    check_no_self_trigger(where, function.policy.permissions, source.node.path)
-    queue, dlq = on_failure_queue(trigger, existing_failure_queue, purpose)
-    event_source = make_event_source(**options.source_kwargs(dlq))
-    function.target.add_event_source(event_source)
-    # Iterator age and failure-queue alarms, when the function has alarms on.
-    function.watch_stream(queue, trigger)
-    return queue, event_source
+class StreamTrigger(Construct):
+    """The base of the stream triggers: ReportBatchItemFailures, bisect-on-error, bounded retries and record
+    age are on (``StreamOptions``), and batches that still fail are described in an on-failure queue, for
+    replay from the stream."""
+
+    def _wire(
+        self,
+        where: str,
+        function: ServerlessFunction,
+        source: IConstruct,
+        event_source_type: Callable[..., _EventSource],
+        *,
+        options: StreamOptions | None,
+        existing_failure_queue: sqs.IQueue | None,
+        filters: list[dict] | None,
+        purpose: str,
+    ) -> _EventSource:
+        """Validate, then connect ``source`` to ``function`` through ``event_source_type(source, ...)``, which
+        it returns, with the on-failure queue (described by ``purpose``) and monitoring: the steps every
+        stream trigger takes."""
+        options = options or StreamOptions()
+        options.validate(where)
+        check_no_self_trigger(where, function.policy.permissions, source.node.path)
+        self._failure_queue, dlq = on_failure_queue(self, existing_failure_queue, purpose)
+        event_source = event_source_type(source, filters=filters, **options.source_kwargs(dlq))
+        function.target.add_event_source(event_source)
+        # Iterator age and failure-queue alarms, when the function has alarms on.
+        function.watch_stream(self._failure_queue, self)
+        return event_source
+
+    @property
+    def failure_queue(self) -> sqs.IQueue:
+        """Where batches that failed every retry are described."""
+        return self._failure_queue
 
 
 def on_failure_queue(
