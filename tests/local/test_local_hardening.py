@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from lambda_patterns.local import demo, validation
-from lambda_patterns.local.api import ApiServer, IntegrationResponse, Method, RestApiSpec, Route
+from lambda_patterns.local.api import ApiServer
+from lambda_patterns.local.api_spec import IntegrationResponse, Method, RestApiSpec, Route
 from lambda_patterns.local.functions import Outcome
 from lambda_patterns.local.validation import BodyValidator
 from lambda_patterns.local.vtl import compile_template
@@ -110,6 +111,16 @@ def _service_method(template: str, validator: BodyValidator | None = None) -> Me
     )
 
 
+def _proxy_method(function: str, model: dict) -> Method:
+    """A proxy integration of the function ``function`` whose JSON bodies must match ``model``."""
+    return Method(
+        "POST",
+        "AWS_PROXY",
+        function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{function}",
+        body_validator=BodyValidator({"application/json": model}),
+    )
+
+
 @pytest.fixture
 def api():
     """A REST API on 127.0.0.1: ``/clicks`` (validated, then Kinesis through a template), ``/items``
@@ -121,17 +132,7 @@ def api():
             "/clicks",
             {"POST": _service_method(PUT_RECORD_TEMPLATE, BodyValidator({"application/json": CLICK_MODEL}))},
         ),
-        Route(
-            "/items",
-            {
-                "POST": Method(
-                    "POST",
-                    "AWS_PROXY",
-                    function_arn="arn:aws:lambda:us-east-1:123456789012:function:items",
-                    body_validator=BodyValidator({"application/json": ITEM_MODEL}),
-                )
-            },
-        ),
+        Route("/items", {"POST": _proxy_method("items", ITEM_MODEL)}),
         Route(
             "/raw",
             {
@@ -142,17 +143,7 @@ def api():
                 )
             },
         ),
-        Route(
-            "/tree",
-            {
-                "POST": Method(
-                    "POST",
-                    "AWS_PROXY",
-                    function_arn="arn:aws:lambda:us-east-1:123456789012:function:tree",
-                    body_validator=BodyValidator({"application/json": TREE_MODEL}),
-                )
-            },
-        ),
+        Route("/tree", {"POST": _proxy_method("tree", TREE_MODEL)}),
     ]
     spec = RestApiSpec(stack="S", logical_id="Api", api_id="abc", name="Api", stage="prod", routes=routes)
     server = ApiServer(spec, 0, recorder.invoke, recorder.service)

@@ -118,10 +118,10 @@ def test_the_wirings_run_in_the_order_the_runner_always_wired_a_stack():
         "wire_aliases",
         "wire_resources",
         "wire_functions",
-        "wire_mappings",
+        "add_mapping",  # wire_mappings, registered with register_each
         "wire_s3",
         "wire_sns",
-        "wire_events",
+        "add_rule",  # wire_events, likewise
         "wire_apigateway",
     ]
 
@@ -179,3 +179,25 @@ def test_unregistering_restores_the_registry():
     registry.unregister(wire_local_test)
     assert set(HANDLED_TYPES) == PREVIOUS_HANDLED_TYPES
     assert all(wiring.wire is not wire_local_test for wiring in registry.wirings())
+
+
+def test_register_each_calls_its_function_for_every_resource_of_the_type(tmp_path):
+    calls = []
+
+    @registry.register_each("AWS::LocalTest::Widget", order=90)
+    def add_widget(app, resource, scope):
+        calls.append((resource.logical_id, resource.path, scope.attributes["Inbox"]["QueueUrl"]))
+
+    resources = {**RESOURCES, "Other": template_resource("AWS::LocalTest::Widget", "Other")}
+    try:
+        assert registry.wirings()[-1].name == f"{__name__}.{add_widget.__qualname__}"
+        with LocalApp(write_assembly(tmp_path / "cdk.out", resources), schedule_scale=0) as app:
+            inbox = app.find("Inbox", "AWS::SQS::Queue")["QueueUrl"]
+            assert app.skipped == []
+    finally:
+        registry.unregister(add_widget)
+    assert calls == [
+        ("Widget", f"{STACK}/Widget/Resource", inbox),
+        ("Other", f"{STACK}/Other/Resource", inbox),
+    ]
+    assert set(registry.handled_types()) == PREVIOUS_HANDLED_TYPES

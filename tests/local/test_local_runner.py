@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from lambda_patterns.local.api import (
+from lambda_patterns.local.api import Request, proxy_event
+from lambda_patterns.local.api_spec import (
     GatewayResponse,
     IntegrationResponse,
     RestApiSpec,
@@ -31,12 +32,12 @@ from lambda_patterns.local.api import (
     function_arn_of,
     gateway_error,
     match_route,
-    proxy_event,
     resource_paths,
     select_response,
 )
 from lambda_patterns.local.assembly import AssemblyError, code_folder, read_assembly
 from lambda_patterns.local.billing import billed_ms, invocation_cost
+from lambda_patterns.local.demo import post_json
 from lambda_patterns.local.events import rate_seconds, stream_failure_record
 from lambda_patterns.local.functions import Outcome
 from lambda_patterns.local.intrinsics import Scope, Unresolvable, referenced_ids, resolve
@@ -237,10 +238,7 @@ def test_proxy_event_carries_method_path_query_headers_and_body_as_api_gateway_v
     api = RestApiSpec(stack="S", logical_id="Api", api_id="abc", name="Api", stage="prod", routes=[])
     route = Route("/items/{id}")
 
-    event = proxy_event(
-        api=api,
-        route=route,
-        parameters={"id": "7"},
+    request = Request(
         method="PUT",
         path="/items/7",
         query="a=1&a=2",
@@ -248,6 +246,8 @@ def test_proxy_event_carries_method_path_query_headers_and_body_as_api_gateway_v
         body=b'{"x": 1}',
         source_ip="127.0.0.1",
     )
+
+    event = proxy_event(api, route, {"id": "7"}, request)
 
     assert event["resource"] == "/items/{id}" and event["httpMethod"] == "PUT"
     assert event["pathParameters"] == {"id": "7"}
@@ -483,8 +483,10 @@ def _numbers(item: dict, *names: str) -> tuple:
     return tuple(Decimal(item[name]["N"]) if name in item else None for name in names)
 
 
-def _has_stack(app, name: str) -> bool:
-    return any(stack.name == name for stack in app.stacks)
+def _require_stack(app, name: str) -> None:
+    """Skips the test when app.py has no stack ``name``."""
+    if not any(stack.name == name for stack in app.stacks):
+        pytest.skip(f"app.py has no {name}")
 
 
 @pytest.mark.slow
@@ -528,24 +530,26 @@ def test_a_poison_sqs_message_ends_in_the_dead_letter_queue_and_the_good_one_doe
     assert message["Body"] == "not json"
 
 
+def _order(order_id: str, amount: dict) -> dict:
+    """A low-level item of the orders table: a book order in the eu region of 12:10, ``amount`` as given
+    (a number, or something that is not one)."""
+    return {
+        "pk": {"S": order_id},
+        "category": {"S": "books"},
+        "region": {"S": "eu"},
+        "amount": amount,
+        "created_at": {"S": "2026-11-28T12:10:00Z"},
+    }
+
+
 @pytest.mark.slow
 def test_items_written_to_the_orders_table_are_aggregated(app):
-    if not _has_stack(app, "AnalyticsStack"):
-        pytest.skip("app.py has no AnalyticsStack")
+    _require_stack(app, "AnalyticsStack")
     dynamodb = app.client("dynamodb")
     orders = app.find("OrderAggregates/Source", None)["Ref"]
     aggregates = app.find("OrderAggregates/Aggregates/", None)["Ref"]
     for order_id, amount in (("o-1", "10"), ("o-2", "32.5")):
-        dynamodb.put_item(
-            TableName=orders,
-            Item={
-                "pk": {"S": order_id},
-                "category": {"S": "books"},
-                "region": {"S": "eu"},
-                "amount": {"N": amount},
-                "created_at": {"S": "2026-11-28T12:10:00Z"},
-            },
-        )
+        dynamodb.put_item(TableName=orders, Item=_order(order_id, {"N": amount}))
 
     def books_hour():
         items = dynamodb.query(
@@ -561,23 +565,13 @@ def test_items_written_to_the_orders_table_are_aggregated(app):
 
 @pytest.mark.slow
 def test_a_poison_stream_record_lands_in_the_on_failure_queue_after_retries(app):
-    if not _has_stack(app, "AnalyticsStack"):
-        pytest.skip("app.py has no AnalyticsStack")
+    _require_stack(app, "AnalyticsStack")
     dynamodb = app.client("dynamodb")
     sqs = app.client("sqs")
     orders = app.find("OrderAggregates/Source", None)["Ref"]
     on_failure = app.find("OrderAggregates/OnChange/OnFailureQueue", "AWS::SQS::Queue")["Ref"]
 
-    dynamodb.put_item(
-        TableName=orders,
-        Item={
-            "pk": {"S": "o-poison"},
-            "category": {"S": "books"},
-            "region": {"S": "eu"},
-            "amount": {"S": "a lot"},
-            "created_at": {"S": "2026-11-28T12:10:00Z"},
-        },
-    )
+    dynamodb.put_item(TableName=orders, Item=_order("o-poison", {"S": "a lot"}))
 
     def failure_records():
         return sqs.receive_message(QueueUrl=on_failure, MaxNumberOfMessages=10).get("Messages")
@@ -592,8 +586,7 @@ def test_a_poison_stream_record_lands_in_the_on_failure_queue_after_retries(app)
 
 @pytest.mark.slow
 def test_a_purchase_published_to_the_topic_is_stored(app):
-    if not _has_stack(app, "AnalyticsStack"):
-        pytest.skip("app.py has no AnalyticsStack")
+    _require_stack(app, "AnalyticsStack")
     sns = app.client("sns")
     dynamodb = app.client("dynamodb")
     topic = app.find("Purchases/Purchases/Resource", "AWS::SNS::Topic")["Ref"]
@@ -618,19 +611,12 @@ def test_a_purchase_published_to_the_topic_is_stored(app):
 
 @pytest.mark.slow
 def test_the_items_api_answers_http_over_a_real_socket(app):
-    if not _has_stack(app, "WebBackendStack"):
-        pytest.skip("app.py has no WebBackendStack")
+    _require_stack(app, "WebBackendStack")
     base = app.api_url("WebBackendStack")
 
-    request = urllib.request.Request(
-        base + "items",
-        data=json.dumps({"name": "lamp", "price": 12.5}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        created = json.loads(response.read())
-        assert response.status == 201
+    status, created = post_json(base + "items", {"name": "lamp", "price": 12.5})
+
+    assert status == 201
     with urllib.request.urlopen(base + f"items/{created['id']}", timeout=30) as response:
         fetched = json.loads(response.read())
 
@@ -644,14 +630,16 @@ def test_the_items_api_answers_http_over_a_real_socket(app):
 
 
 def _post_json(url: str, body) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
+    """``demo.post_json``, answering an error status as it answers success."""
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
+        return post_json(url, body)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def _click(screen: str, user_id: str) -> dict:
+    """A tap on ``screen`` at 12:00:05 as the ingest API takes it."""
+    return {"event_type": "tap", "screen": screen, "timestamp": "2026-11-28T12:00:05Z", "user_id": user_id}
 
 
 def _stream_data(app, stream: str) -> list[bytes]:
@@ -671,18 +659,10 @@ def _stream_data(app, stream: str) -> list[bytes]:
 
 @pytest.mark.slow
 def test_a_click_posted_to_the_ingest_api_is_counted(app):
-    if not _has_stack(app, "AnalyticsStack"):
-        pytest.skip("app.py has no AnalyticsStack")
+    _require_stack(app, "AnalyticsStack")
     dynamodb = app.client("dynamodb")
     counts = app.find("Clickstream/Counts/", None)["Ref"]
-    click = {
-        "event_type": "tap",
-        "screen": "local-http",
-        "timestamp": "2026-11-28T12:00:05Z",
-        "user_id": "u-1",
-    }
-
-    status, answer = _post_json(app.api_url("AnalyticsStack") + "clicks", click)
+    status, answer = _post_json(app.api_url("AnalyticsStack") + "clicks", _click("local-http", "u-1"))
 
     assert status == 200 and answer["accepted"] is True and answer["sequence_number"]
 
@@ -697,17 +677,10 @@ def test_a_click_posted_to_the_ingest_api_is_counted(app):
 
 @pytest.mark.slow
 def test_a_click_breaking_the_model_is_refused_with_400_and_never_reaches_the_stream(app):
-    if not _has_stack(app, "AnalyticsStack"):
-        pytest.skip("app.py has no AnalyticsStack")
+    _require_stack(app, "AnalyticsStack")
     stream = app.find("Clickstream/Clicks/", "AWS::Kinesis::Stream")["Ref"]
-    click = {
-        "event_type": "tap",
-        "screen": "",
-        "timestamp": "2026-11-28T12:00:05Z",
-        "user_id": "u-invalid-9f3",
-    }
-
-    status, answer = _post_json(app.api_url("AnalyticsStack") + "clicks", click)
+    # An empty screen breaks the model's minLength.
+    status, answer = _post_json(app.api_url("AnalyticsStack") + "clicks", _click("", "u-invalid-9f3"))
 
     assert (status, answer) == (400, {"message": "Invalid request body"})
     assert not [data for data in _stream_data(app, stream) if b"u-invalid-9f3" in data]
@@ -715,8 +688,7 @@ def test_a_click_breaking_the_model_is_refused_with_400_and_never_reaches_the_st
 
 @pytest.mark.slow
 def test_a_malformed_record_put_on_the_click_stream_lands_in_the_malformed_queue(app):
-    if not _has_stack(app, "AnalyticsStack"):
-        pytest.skip("app.py has no AnalyticsStack")
+    _require_stack(app, "AnalyticsStack")
     sqs = app.client("sqs")
     stream = app.find("Clickstream/Clicks/", "AWS::Kinesis::Stream")["Ref"]
     malformed = app.find("Clickstream/MalformedRecords/", "AWS::SQS::Queue")["Ref"]
@@ -734,8 +706,7 @@ def test_a_malformed_record_put_on_the_click_stream_lands_in_the_malformed_queue
 
 @pytest.mark.slow
 def test_an_item_breaking_the_model_is_refused_with_400_before_the_function_runs(app):
-    if not _has_stack(app, "WebBackendStack"):
-        pytest.skip("app.py has no WebBackendStack")
+    _require_stack(app, "WebBackendStack")
     function = app.find("WebBackendStack/Items/Function/Function/Resource", "AWS::Lambda::Function")["Ref"]
     worker = app.workers[function]
     before = worker.invocations

@@ -9,26 +9,22 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from lambda_patterns.local.api_spec import (  # noqa: F401 (re-exported: the runner and tests import them from here)
+from lambda_patterns.local.api_spec import (
     GATEWAY_ERRORS,
     JSON_HEADERS,
-    GatewayResponse,
-    IntegrationResponse,
     Method,
     RestApiSpec,
     Route,
-    function_arn_of,
     gateway_error,
     match_route,
     pick_template,
-    resource_paths,
     select_response,
-    service_action_of,
 )
 from lambda_patterns.local.intrinsics import ACCOUNT_ID
 from lambda_patterns.local.validation import media_type
@@ -69,23 +65,30 @@ def is_binary(content_type: str | None, binary_media_types: Sequence[str]) -> bo
     return False
 
 
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request to a local API, ``path`` without the stage prefix and ``query`` undecoded."""
+
+    method: str
+    path: str
+    query: str
+    headers: Sequence[tuple[str, str]]
+    body: bytes
+    source_ip: str
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any case), None when absent."""
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+
 def proxy_event(
-    *,
-    api: RestApiSpec,
-    route: Route,
-    parameters: Mapping[str, str],
-    method: str,
-    path: str,
-    query: str,
-    headers: Sequence[tuple[str, str]],
-    body: bytes,
-    source_ip: str,
+    api: RestApiSpec, route: Route, parameters: Mapping[str, str], request: Request
 ) -> dict[str, Any]:
-    """The REST API (v1) proxy event for one HTTP request; ``path`` excludes the stage."""
-    single_headers, multi_headers = _multi(list(headers))
-    single_query, multi_query = _multi(parse_qsl(query, keep_blank_values=True))
-    content_type = next((value for key, value in headers if key.lower() == "content-type"), None)
-    encoded = is_binary(content_type, api.binary_media_types)
+    """The REST API (v1) proxy event for one HTTP request to ``route`` (path ``parameters`` matched)."""
+    single_headers, multi_headers = _multi(list(request.headers))
+    single_query, multi_query = _multi(parse_qsl(request.query, keep_blank_values=True))
+    encoded = is_binary(request.header("content-type"), api.binary_media_types)
+    body = request.body
     if not body:
         text: str | None = None
     elif encoded:
@@ -93,11 +96,10 @@ def proxy_event(
     else:
         text = body.decode("utf-8", "replace")
     now = datetime.now(UTC)
-    user_agent = next((value for key, value in headers if key.lower() == "user-agent"), None)
     return {
         "resource": route.path,
-        "path": path,
-        "httpMethod": method,
+        "path": request.path,
+        "httpMethod": request.method,
         "headers": single_headers,
         "multiValueHeaders": multi_headers,
         "queryStringParameters": single_query,
@@ -112,13 +114,18 @@ def proxy_event(
             "stage": api.stage,
             "requestId": str(uuid.uuid4()),
             "extendedRequestId": str(uuid.uuid4()),
-            "httpMethod": method,
-            "path": f"/{api.stage}{path}",
+            "httpMethod": request.method,
+            "path": f"/{api.stage}{request.path}",
             "protocol": "HTTP/1.1",
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "requestTimeEpoch": int(now.timestamp() * 1000),
             "domainName": "127.0.0.1",
-            "identity": {"sourceIp": source_ip, "userAgent": user_agent, "accountId": None, "user": None},
+            "identity": {
+                "sourceIp": request.source_ip,
+                "userAgent": request.header("user-agent"),
+                "accountId": None,
+                "user": None,
+            },
         },
         "body": text,
         "isBase64Encoded": encoded,
@@ -207,7 +214,8 @@ class ApiServer:
         if not matched or target is None:
             return gateway_error(self.api, "MISSING_AUTHENTICATION_TOKEN")
         route, parameters = matched
-        content_type = next((value for key, value in headers if key.lower() == "content-type"), None)
+        request = Request(method, path, split.query, headers, body, source_ip)
+        content_type = request.header("content-type")
         if target.body_validator is not None:
             errors = target.body_validator.errors(content_type, body)
             if errors:
@@ -219,17 +227,7 @@ class ApiServer:
             return target.mock_status, [(key, value) for key, value in target.mock_headers.items()], b""
         if target.integration_type == "AWS" and target.service:
             return self._aws_integration(target, media_type(content_type), body)
-        event = proxy_event(
-            api=self.api,
-            route=route,
-            parameters=parameters,
-            method=method,
-            path=path,
-            query=split.query,
-            headers=headers,
-            body=body,
-            source_ip=source_ip,
-        )
+        event = proxy_event(self.api, route, parameters, request)
         outcome = self._invoke(target.function_arn or "", event, f"API {method} {route.path}")
         if outcome is None or not outcome.ok:
             return 502, [("Content-Type", "application/json")], json.dumps(INTERNAL_ERROR).encode()

@@ -46,6 +46,16 @@ def wait_for(probe: Callable[[], Any], timeout: float = DEADLINE_S) -> Any:
     return None
 
 
+def post_json(url: str, body: Any) -> tuple[int, Any]:
+    """POSTs ``body`` as JSON: the status and the decoded JSON answer (``urllib.error.HTTPError`` for an
+    error status, as ``urlopen``)."""
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.status, json.loads(response.read())
+
+
 def find(app: LocalApp, path: str, kind: str | None = None) -> dict[str, Any] | None:
     """The resource at ``path``, or None when the app has none (or several)."""
     try:
@@ -155,14 +165,7 @@ def web_item(app: LocalApp) -> None:
     except LookupError:
         print("web api: skipped, the app has no WebBackendStack REST API")
         return
-    request = urllib.request.Request(
-        base + "items",
-        data=json.dumps({"name": "demo lamp", "price": 12.5}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        created = json.loads(response.read())
+    _, created = post_json(base + "items", {"name": "demo lamp", "price": 12.5})
     with urllib.request.urlopen(base + f"items/{created['id']}", timeout=30) as response:
         fetched = json.loads(response.read())
     print(f"web api: POST {base}items -> {created['id']}; GET {base}items/{created['id']} -> {fetched}")
@@ -180,14 +183,7 @@ def click(app: LocalApp) -> None:
         return
     now = time.gmtime()
     click = {"event_type": "tap", "screen": "demo", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", now)}
-    request = urllib.request.Request(
-        base + "clicks",
-        data=json.dumps({**click, "user_id": "u-demo"}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        answer = json.loads(response.read())
+    _, answer = post_json(base + "clicks", {**click, "user_id": "u-demo"})
     dynamodb = app.client("dynamodb")
     key = {"pk": {"S": "screen#demo"}, "sk": {"S": time.strftime("%Y-%m-%dT%H:%MZ", now) + "#tap"}}
     item = wait_for(lambda: dynamodb.get_item(TableName=table["Ref"], Key=key).get("Item"))

@@ -19,6 +19,7 @@ from lambda_patterns.local.events import (
     stream_failure_record,
 )
 from lambda_patterns.local.functions import AsyncInvoker, FunctionWorker
+from lambda_patterns.local.naming import last_part
 
 log = logging.getLogger("lambda_patterns.local")
 
@@ -26,9 +27,8 @@ log = logging.getLogger("lambda_patterns.local")
 class Poller:
     """A daemon thread running ``poll_once`` until stopped, pausing ``interval`` seconds when idle."""
 
-    name = "poller"
-
-    def __init__(self, interval: float) -> None:
+    def __init__(self, name: str, interval: float) -> None:
+        self.name = name
         self.interval = interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -61,7 +61,34 @@ class Poller:
             self._thread.join(timeout=60)
 
 
-class SqsMappingPoller(Poller):
+class QueuePoller(Poller):
+    """A poller reading the SQS queue at ``queue_url``."""
+
+    def __init__(self, name: str, sqs: Any, queue_url: str, interval: float) -> None:
+        super().__init__(name, interval)
+        self._sqs = sqs
+        self._url = queue_url
+
+    def _delete(self, message: dict) -> None:
+        """Removes a handled message from the queue."""
+        self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@dataclass
+class PollerSettings:
+    """The settings of a synthesized event source mapping that its poller honours (read from its
+    ``BatchSize``, ``MaximumRetryAttempts``...; the construct-side props of a stream mapping are
+    ``lambda_patterns.StreamOptions``). An SQS mapping reads ``batch_size`` and ``report_failures`` only."""
+
+    batch_size: int = 100
+    starting_position: str = "TRIM_HORIZON"
+    report_failures: bool = False
+    max_retries: int = -1
+    bisect: bool = False
+    on_failure: str | None = None
+
+
+class SqsMappingPoller(QueuePoller):
     """An SQS event source mapping: batches of up to BatchSize messages; with ReportBatchItemFailures only
     the reported messages return to the queue. A failed message becomes visible again after
     ``retry_visibility`` seconds rather than the queue's visibility timeout, and moto's server moves it to the
@@ -73,27 +100,23 @@ class SqsMappingPoller(Poller):
         queue_url: str,
         queue_arn: str,
         worker: FunctionWorker,
-        batch_size: int,
-        report_failures: bool,
+        options: PollerSettings,
         interval: float = 0.2,
         retry_visibility: int = 1,
     ) -> None:
-        super().__init__(interval)
-        self.name = f"sqs:{queue_arn.rsplit(':', 1)[-1]}->{worker.spec.name}"
-        self._sqs = sqs
-        self._url = queue_url
+        super().__init__(f"sqs:{last_part(queue_arn)}->{worker.spec.name}", sqs, queue_url, interval)
         self._arn = queue_arn
         self._worker = worker
-        self._batch_size = batch_size
-        self._report_failures = report_failures
+        self._options = options
         self._retry_visibility = retry_visibility
 
     def _receive(self) -> list[dict]:
         messages: list[dict] = []
-        while len(messages) < self._batch_size:
+        batch_size = self._options.batch_size
+        while len(messages) < batch_size:
             got = self._sqs.receive_message(
                 QueueUrl=self._url,
-                MaxNumberOfMessages=min(10, self._batch_size - len(messages)),
+                MaxNumberOfMessages=min(10, batch_size - len(messages)),
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
                 WaitTimeSeconds=0,
@@ -109,11 +132,11 @@ class SqsMappingPoller(Poller):
             return False
         outcome = self._worker.invoke(
             {"Records": [sqs_record(message, self._arn) for message in messages]},
-            f"SQS {self._arn.rsplit(':', 1)[-1]}",
+            f"SQS {last_part(self._arn)}",
         )
         failed: set[str] = {message["MessageId"] for message in messages}
         if outcome.ok:
-            reported = outcome.batch_item_failures() if self._report_failures else None
+            reported = outcome.batch_item_failures() if self._options.report_failures else None
             if not reported:
                 failed = set()
             elif all(item in failed for item in reported):
@@ -126,21 +149,8 @@ class SqsMappingPoller(Poller):
                     VisibilityTimeout=self._retry_visibility,
                 )
             else:
-                self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+                self._delete(message)
         return True
-
-
-@dataclass
-class PollerSettings:
-    """The settings of a synthesized stream event source mapping that the poller honours (read from its
-    ``BatchSize``, ``MaximumRetryAttempts``...; the construct-side props are ``lambda_patterns.StreamOptions``)."""
-
-    batch_size: int = 100
-    starting_position: str = "TRIM_HORIZON"
-    report_failures: bool = False
-    max_retries: int = -1
-    bisect: bool = False
-    on_failure: str | None = None
 
 
 @dataclass
@@ -172,11 +182,11 @@ class StreamMappingPoller(Poller):
         interval: float = 0.2,
         retry_delay: float = 0.1,
     ) -> None:
-        super().__init__(interval)
-        self.kind = kind
-        self.name = (
-            f"{kind}:{stream_arn.split('/')[1] if '/' in stream_arn else stream_arn}->{worker.spec.name}"
+        super().__init__(
+            f"{kind}:{stream_arn.split('/')[1] if '/' in stream_arn else stream_arn}->{worker.spec.name}",
+            interval,
         )
+        self.kind = kind
         self._client = client
         self._arn = stream_arn
         self._worker = worker
@@ -304,7 +314,7 @@ class StreamMappingPoller(Poller):
         self._stop.wait(self._retry_delay)
 
 
-class QueueFeeder(Poller):
+class QueueFeeder(QueuePoller):
     """Reads a queue the runner created to receive what moto's services deliver (S3 notifications, SNS
     messages, EventBridge events) and hands each as an event to a function's async invoker."""
 
@@ -317,10 +327,7 @@ class QueueFeeder(Poller):
         trigger: str,
         interval: float = 0.2,
     ) -> None:
-        super().__init__(interval)
-        self.name = f"feed:{trigger}"
-        self._sqs = sqs
-        self._url = queue_url
+        super().__init__(f"feed:{trigger}", sqs, queue_url, interval)
         self._invoker = invoker
         self._to_event = to_event
         self._trigger = trigger
@@ -333,7 +340,7 @@ class QueueFeeder(Poller):
             event = self._to_event(message["Body"])
             if event is not None:
                 self._invoker.submit(event, self._trigger)
-            self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+            self._delete(message)
         return bool(messages)
 
 
@@ -352,8 +359,7 @@ class Schedule(Poller):
     """An EventBridge schedule ``rate(...)``, fired every ``interval`` seconds (scaled down)."""
 
     def __init__(self, fire: Callable[[], None], interval: float, name: str) -> None:
-        super().__init__(interval)
-        self.name = f"schedule:{name}"
+        super().__init__(f"schedule:{name}", interval)
         self._fire = fire
 
     def poll_once(self) -> bool:

@@ -2,9 +2,11 @@
 order ``LocalApp`` runs them for every stack.
 
 A family is a module ``lambda_patterns.local.wire_<family>.py`` holding one or more functions
-``wire(app, stack, scope)`` decorated with ``@register(<types>, order=N)``. ``load_families()`` imports
-every such module (the runner calls it when it is imported), and the decorators fill the registry; so a
-new trigger type is one new module and its test, nothing else to edit. A type may be registered by one
+``wire(app, stack, scope)`` decorated with ``@register(<types>, order=N)``, or, where each resource of
+the type is wired on its own, ``add(app, resource, scope)`` decorated with ``@register_each(<type>,
+order=N)``. ``load_families()`` imports every such module (the runner calls it when it is imported), and
+the decorators fill the registry; so a new trigger type is one new module and its test, nothing else to
+edit. A type may be registered by one
 family only: it is that family's to handle, even where another family reads it too (the S3 family reads
 the notifications of buckets the resources family creates).
 
@@ -15,6 +17,7 @@ reported in ``LocalApp.skipped``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, KeysView
@@ -23,13 +26,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from lambda_patterns.local.assembly import Stack
+    from lambda_patterns.local.assembly import Resource, Stack
     from lambda_patterns.local.intrinsics import Scope
     from lambda_patterns.local.runner import LocalApp
 
 #: What a family registers: called once per stack with the app, the stack and its resolved scope.
 Wire = Callable[["LocalApp", "Stack", "Scope"], None]
 W = TypeVar("W", bound=Wire)
+#: What ``register_each`` registers: called for one resource with the app, the resource and the scope.
+Add = Callable[["LocalApp", "Resource", "Scope"], None]
+A = TypeVar("A", bound=Add)
 
 #: Prefix of the modules ``load_families`` imports.
 FAMILY_PREFIX = "wire_"
@@ -83,9 +89,29 @@ def register(*types: str, order: int) -> Callable[[W], W]:
     return decorator
 
 
-def unregister(wire: Wire) -> None:
-    """Removes every type ``wire`` was registered for (tests register families of their own)."""
-    _remove(lambda registered: registered.wire is wire)
+def register_each(resource_type: str, *, order: int) -> Callable[[A], A]:
+    """Decorator: registers, at ``order``, a wiring of ``resource_type`` that calls ``add(app, resource,
+    scope)`` for each resource of that type in the stack, in template order; the wiring is named after
+    ``add``. Raises as ``register`` does. Returns the function unchanged."""
+
+    def decorator(add: A) -> A:
+        @functools.wraps(add)
+        def wire(app: LocalApp, stack: Stack, scope: Scope) -> None:
+            for resource in stack.resources(resource_type):
+                add(app, resource, scope)
+
+        register(resource_type, order=order)(wire)
+        return add
+
+    return decorator
+
+
+def unregister(wire: Wire | Add) -> None:
+    """Removes every type ``wire`` (or the ``add`` of ``register_each``) was registered for (tests register
+    families of their own)."""
+    _remove(
+        lambda registered: registered.wire is wire or getattr(registered.wire, "__wrapped__", None) is wire
+    )
 
 
 def _remove(which: Callable[[Wiring], bool]) -> None:

@@ -21,7 +21,8 @@ import boto3
 from botocore.config import Config
 
 from lambda_patterns.local import registry
-from lambda_patterns.local.api import ApiServer, RestApiSpec
+from lambda_patterns.local.api import ApiServer
+from lambda_patterns.local.api_spec import RestApiSpec
 from lambda_patterns.local.assembly import Stack, read_assembly
 from lambda_patterns.local.functions import AsyncInvoker, FunctionSpec, FunctionWorker, Outcome
 from lambda_patterns.local.intrinsics import REGION, Scope, Unresolvable, resolve

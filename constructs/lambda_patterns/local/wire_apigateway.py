@@ -1,12 +1,12 @@
 """API Gateway: each ``AWS::ApiGateway::RestApi`` with its resources, methods, stage, models, request
-validators and gateway responses becomes an ``api.RestApiSpec`` the app serves on a local port."""
+validators and gateway responses becomes an ``api_spec.RestApiSpec`` the app serves on a local port."""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
 
-from lambda_patterns.local.api import (
+from lambda_patterns.local.api_spec import (
     GATEWAY_ERRORS,
     GatewayResponse,
     IntegrationResponse,
@@ -34,16 +34,11 @@ METHOD_HEADER = "method.response.header."
 GATEWAY_HEADER = "gatewayresponse.header."
 
 
-@register(
-    "AWS::ApiGateway::RestApi",
-    "AWS::ApiGateway::Resource",
-    "AWS::ApiGateway::Method",
-    "AWS::ApiGateway::Stage",
-    "AWS::ApiGateway::Model",
-    "AWS::ApiGateway::RequestValidator",
-    "AWS::ApiGateway::GatewayResponse",
-    order=80,
-)
+#: What a REST API is made of (``AWS::ApiGateway::<part>``): the family's types, as ``api_spec`` reads each.
+API_PARTS = ("RestApi", "Resource", "Method", "Stage", "Model", "RequestValidator", "GatewayResponse")
+
+
+@register(*(f"AWS::ApiGateway::{part}" for part in API_PARTS), order=80)
 def wire_apigateway(app: LocalApp, stack: Stack, scope: Scope) -> None:
     """A local server for every REST API of the stack, in template order."""
     for resource in stack.resources("AWS::ApiGateway::RestApi"):

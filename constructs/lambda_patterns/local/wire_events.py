@@ -8,12 +8,12 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from lambda_patterns.local.assembly import Resource, Stack
+from lambda_patterns.local.assembly import Resource
 from lambda_patterns.local.events import parse_json, rate_seconds, scheduled_event
 from lambda_patterns.local.functions import FunctionWorker
 from lambda_patterns.local.intrinsics import Scope, Unresolvable, resolve
 from lambda_patterns.local.pollers import Schedule
-from lambda_patterns.local.registry import register
+from lambda_patterns.local.registry import register_each
 
 if TYPE_CHECKING:
     from lambda_patterns.local.runner import LocalApp
@@ -23,15 +23,9 @@ log = logging.getLogger("lambda_patterns.local")
 Target = tuple[FunctionWorker, Any]
 
 
-@register("AWS::Events::Rule", order=70)
-def wire_events(app: LocalApp, stack: Stack, scope: Scope) -> None:
-    """Every enabled rule with at least one local function as target."""
-    for resource in stack.resources("AWS::Events::Rule"):
-        add_rule(app, resource, scope)
-
-
+@register_each("AWS::Events::Rule", order=70)
 def add_rule(app: LocalApp, resource: Resource, scope: Scope) -> None:
-    """Wires the rule's local targets to its schedule or its event pattern."""
+    """Wires the local targets of an enabled rule to its schedule or its event pattern."""
     props = resource.properties
     where = resource.path
     if props.get("State", "ENABLED") != "ENABLED":

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from lambda_patterns.local.assembly import Resource, Stack
+from lambda_patterns.local.assembly import Resource
 from lambda_patterns.local.intrinsics import Scope, Unresolvable, resolve
 from lambda_patterns.local.naming import last_part, queue_url, service_of
 from lambda_patterns.local.pollers import PollerSettings, SqsMappingPoller, StreamMappingPoller
-from lambda_patterns.local.registry import register
+from lambda_patterns.local.registry import register_each
 
 if TYPE_CHECKING:
     from lambda_patterns.local.runner import LocalApp
@@ -21,15 +21,9 @@ log = logging.getLogger("lambda_patterns.local")
 NOT_EMULATED = ("TumblingWindowInSeconds", "MaximumRecordAgeInSeconds", "MaximumBatchingWindowInSeconds")
 
 
-@register("AWS::Lambda::EventSourceMapping", order=40)
-def wire_mappings(app: LocalApp, stack: Stack, scope: Scope) -> None:
-    """A poller for every enabled mapping of a local function."""
-    for resource in stack.resources("AWS::Lambda::EventSourceMapping"):
-        add_mapping(app, resource, scope)
-
-
+@register_each("AWS::Lambda::EventSourceMapping", order=40)
 def add_mapping(app: LocalApp, resource: Resource, scope: Scope) -> None:
-    """Starts the mapping's poller, or says why it is not run locally."""
+    """Starts the poller of an enabled mapping of a local function, or says why it is not run locally."""
     props = resource.properties
     where = resource.path
     try:
@@ -55,8 +49,15 @@ def add_mapping(app: LocalApp, resource: Resource, scope: Scope) -> None:
     for unsupported in NOT_EMULATED:
         if props.get(unsupported) not in (None, 0, -1):
             log.info("%s: %s is not emulated (records are delivered as they are read)", where, unsupported)
-    report = "ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or [])
     service = service_of(source)
+    options = PollerSettings(
+        batch_size=int(props.get("BatchSize", 10 if service == "sqs" else 100)),
+        starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
+        report_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+        max_retries=int(props.get("MaximumRetryAttempts", -1)),
+        bisect=bool(props.get("BisectBatchOnFunctionError", False)),
+        on_failure=on_failure,
+    )
     if service == "sqs":
         app.add_poller(
             SqsMappingPoller(
@@ -64,21 +65,12 @@ def add_mapping(app: LocalApp, resource: Resource, scope: Scope) -> None:
                 queue_url(app.endpoint, last_part(source)),
                 source,
                 worker,
-                int(props.get("BatchSize", 10)),
-                report,
+                options,
                 interval=app.poll_interval,
                 retry_visibility=app.retry_visibility,
             )
         )
     elif service in ("dynamodb", "kinesis"):
-        options = PollerSettings(
-            batch_size=int(props.get("BatchSize", 100)),
-            starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
-            report_failures=report,
-            max_retries=int(props.get("MaximumRetryAttempts", -1)),
-            bisect=bool(props.get("BisectBatchOnFunctionError", False)),
-            on_failure=on_failure,
-        )
         client = app.client("dynamodbstreams" if service == "dynamodb" else "kinesis")
         app.add_poller(
             StreamMappingPoller(
