@@ -78,6 +78,10 @@ def wire_stream_source(
     queue, dlq = on_failure_queue(trigger, existing_failure_queue, purpose)
     event_source = make_event_source(**options.source_kwargs(dlq))
     function.target.add_event_source(event_source)
+    function.acknowledge_sync_invocation(
+        f"the event source mapping of {source.node.path}, whose on-failure destination "
+        f"{queue.node.path} keeps the batches that fail every retry"
+    )
     # Iterator age and failure-queue alarms, when the function has alarms on.
     function.watch_stream(queue, trigger)
     return queue, event_source
