@@ -27,7 +27,8 @@ from lambda_patterns import (
     ThumbnailPipeline,
     WebApiBackend,
 )
-from lambda_patterns.nag import AUDIT_METADATA_KEY, MIN_REASON_LENGTH
+from lambda_patterns.checks.acknowledgement_reason import MIN_REASON_LENGTH
+from lambda_patterns.nag import AUDIT_METADATA_KEY
 from lambda_patterns.steps.handlers import common_path, handler_path
 from stacks.analytics_stack import AnalyticsStack
 from stacks.example_stack import ExampleServiceStack

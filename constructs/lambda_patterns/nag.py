@@ -23,14 +23,10 @@ import jsii
 from aws_cdk import Acknowledgment, Aspects, CfnResource, IAspect, Stack, Token, Validations
 from constructs import IConstruct
 
-from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.checks.acknowledgement_reason import check_acknowledgement_reason
+from lambda_patterns.checks.acknowledgement_rules import check_acknowledgement_rules
 from lambda_patterns.permissions import Acknowledgement
 
-#: A reason shorter than this cannot say which resource it concerns and why the finding is accepted.
-MIN_REASON_LENGTH = 25
-SHORT_REASON = "LambdaPatterns.Nag.ShortReason"
-UNKNOWN_CHECK = "LambdaPatterns.Nag.UnknownCheckovCheck"
-NO_RULE = "LambdaPatterns.Nag.NoRule"
 #: Construct metadata holding each record this helper wrote: ``{"reason", "nag", "checkov"}``.
 AUDIT_METADATA_KEY = "lambda-patterns:acknowledgement"
 
@@ -97,25 +93,9 @@ STANDARD_PROFILE: Mapping[str, RuleAcknowledgement] = {
 
 def check_acknowledgement(record: RuleAcknowledgement) -> None:
     """Refuse a record whose reason is too short to be specific, that names no rule, or that names a
-    checkov check whose resource type this module does not know."""
-    if len(record.reason.strip()) < MIN_REASON_LENGTH:
-        raise ConfigurationError(
-            f"acknowledgement of {', '.join((*record.nag, *record.checkov)) or 'no rule'}: the reason "
-            f"{record.reason!r} is shorter than {MIN_REASON_LENGTH} characters; say which resource it "
-            "concerns and why the finding does not apply to it",
-            code=SHORT_REASON,
-        )
-    if not record.nag and not record.checkov:
-        raise ConfigurationError(
-            f"acknowledgement {record.reason!r} names no cdk-nag rule and no checkov check", code=NO_RULE
-        )
-    unknown = [c for c in record.checkov if c not in CHECKOV_RESOURCE_TYPES]
-    if unknown:
-        raise ConfigurationError(
-            f"acknowledgement of {', '.join(unknown)}: no resource type is known for this checkov check; "
-            "add it to lambda_patterns.nag.CHECKOV_RESOURCE_TYPES",
-            code=UNKNOWN_CHECK,
-        )
+    checkov check whose resource type this module does not know (``ConfigurationError``)."""
+    check_acknowledgement_reason((*record.nag, *record.checkov), record.reason)
+    check_acknowledgement_rules(record.nag, record.checkov, CHECKOV_RESOURCE_TYPES, record.reason)
 
 
 def merged_checkov_metadata(
