@@ -189,3 +189,61 @@ def test_every_checkov_skip_has_a_reason_and_comes_from_the_helper(synthesized):
             assert {rule: nag.get(rule) for rule in record["nag"]} == dict.fromkeys(
                 record["nag"], record["reason"]
             )
+
+
+def test_nothing_is_acknowledged_once_the_resource_has_what_the_check_asks_for():
+    # README: a queue with a KMS key, a function with vpc, reserved concurrency and an environment key, and
+    # a stage with caching get no skip, so the reason never claims what is not so.
+    from aws_cdk import aws_apigateway as apigw
+    from aws_cdk import aws_ec2 as ec2
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_sqs as sqs
+
+    from lambda_patterns import ServerlessFunction
+    from lambda_patterns.resources.queue import failure_queue
+    from lambda_patterns.resources.rest_api import SecureRestApi
+
+    stack = cdk.Stack(new_app(), "Hardened")
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    queue = failure_queue(
+        stack, "Queue", "a test", encryption=sqs.QueueEncryption.KMS, encryption_master_key=key
+    )
+    ServerlessFunction(
+        stack,
+        "Fn",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+        vpc=ec2.Vpc(stack, "Vpc", max_azs=2),
+        reserved_concurrency=5,
+        function_props={"environment_encryption": key},
+        existing_failure_queue=queue,
+    )
+    api = SecureRestApi(
+        stack,
+        "Api",
+        rest_api_props={
+            "deploy_options": apigw.StageOptions(caching_enabled=True, cache_cluster_enabled=True)
+        },
+    )
+    api.api.root.add_method("GET", apigw.MockIntegration())
+
+    template = cdk.App.of(stack).synth().get_stack_by_name("Hardened").template
+    skipped = {
+        (resource["Type"], skip["id"])
+        for resource in template["Resources"].values()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    }
+
+    assert (
+        skipped
+        & {
+            ("AWS::Lambda::Function", "CKV_AWS_115"),
+            ("AWS::Lambda::Function", "CKV_AWS_117"),
+            ("AWS::Lambda::Function", "CKV_AWS_173"),
+            ("AWS::SQS::Queue", "CKV_AWS_27"),
+            ("AWS::ApiGateway::Stage", "CKV_AWS_120"),
+        }
+        == set()
+    )
+    # Still acknowledged: what these props do not change (the log groups' keys, the destination queue's).
+    assert ("AWS::Logs::LogGroup", "CKV_AWS_158") in skipped
