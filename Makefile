@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 WHEELHOUSE := $(CURDIR)/.wheelhouse
 # The oldest versions pyproject.toml declares, installed for tests/test_compat.py.
 COMPAT := $(CURDIR)/.compat
+# checkov in a virtualenv of its own: its dependencies clash with the repository's pins.
+CHECKOV := $(CURDIR)/.tools/checkov
 
 # jsii prints a Node end-of-life banner on Node 20; both variables are read by different jsii releases.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -13,6 +15,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 # Function packages install their wheels from here, so synth and tests download nothing.
 export LAMBDA_PATTERNS_WHEELHOUSE := $(WHEELHOUSE)
+# tests/synth_helpers.py runs this checkov on synthesized templates.
+export LAMBDA_PATTERNS_CHECKOV := $(CHECKOV)/bin/checkov
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 # One line per set-up step with its time, so a first run on a new machine never sits silent for minutes.
@@ -20,7 +24,7 @@ step = @start=$$(date +%s); echo "[lambda-patterns] $(1) ..."; $(2); echo "[lamb
 
 .PHONY: install compat-env synth test lint bench clean local demo
 
-install: $(VENV)/.installed node_modules/.installed $(WHEELHOUSE)/.installed
+install: $(VENV)/.installed node_modules/.installed $(WHEELHOUSE)/.installed $(CHECKOV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(call step,virtualenv $(VENV),python3 -m venv $(VENV))
@@ -34,6 +38,11 @@ node_modules/.installed: package.json package-lock.json
 
 $(WHEELHOUSE)/.installed: $(VENV)/.installed $(wildcard lambda_src/*/requirements.txt)
 	$(call step,wheels for the functions' requirements,$(PY) -m lambda_patterns.wheelhouse --source lambda_src --dest $(WHEELHOUSE))
+	touch $@
+
+$(CHECKOV)/.installed: requirements-checkov.txt
+	rm -rf $(CHECKOV)
+	$(call step,checkov (requirements-checkov.txt) into $(CHECKOV),python3 -m venv $(CHECKOV) && $(CHECKOV)/bin/pip install --quiet --disable-pip-version-check -r requirements-checkov.txt)
 	touch $@
 
 compat-env: $(COMPAT)/oldest/.installed
@@ -68,4 +77,4 @@ demo: synth
 	$(PY) -m lambda_patterns.local.demo --assembly cdk.out
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out $(WHEELHOUSE) $(COMPAT) .pytest_cache
+	rm -rf $(VENV) node_modules cdk.out $(WHEELHOUSE) $(COMPAT) .tools .pytest_cache

@@ -1,9 +1,12 @@
-"""Synthesis helpers for construct and stack tests: cdk-nag findings, cfn-lint errors, normalized templates."""
+"""Synthesis helpers for construct and stack tests: cdk-nag and checkov findings, cfn-lint errors,
+normalized templates."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -48,9 +51,21 @@ def stream_table(stack: cdk.Stack, id: str = "Table") -> dynamodb.TableV2:
 def synth_with_nag(app: cdk.App):
     """Synthesize ``app`` with cdk-nag's AwsSolutions pack. Returns (assembly or None, findings): every
     unacknowledged finding, errors and warnings, each as {rule, resource, message}."""
-    from cdk_nag import AwsSolutionsChecks
+    return synth_with_packs(app, ("AwsSolutions",))
 
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+def synth_with_rule_packs(app: cdk.App):
+    """Synthesize ``app`` with cdk-nag's AwsSolutions and Serverless packs together; as ``synth_with_nag``."""
+    return synth_with_packs(app, ("AwsSolutions", "Serverless"))
+
+
+def synth_with_packs(app: cdk.App, packs):
+    """Synthesize ``app`` with the named cdk-nag packs (``AwsSolutions``, ``Serverless``); as
+    ``synth_with_nag``. A failed synth's report is read from where the error names it."""
+    import cdk_nag
+
+    plugins = [getattr(cdk_nag, f"{pack}Checks")(app) for pack in packs]
+    cdk.Validations.of(app).add_plugins(*plugins)
     try:
         assembly = app.synth()
     except RuntimeError as error:
@@ -60,6 +75,58 @@ def synth_with_nag(app: cdk.App):
         return None, _violations(json.loads(Path(match.group(1)).read_text()))
     report = Path(assembly.directory) / "validation-report.json"
     return assembly, (_violations(json.loads(report.read_text())) if report.exists() else [])
+
+
+def checkov_binary() -> Path:
+    """checkov of ``make install`` (its own virtualenv, ``.tools/checkov``), or ``LAMBDA_PATTERNS_CHECKOV``.
+    Missing, it fails the test: a rule-pack test that skipped would pass without checking anything."""
+    binary = Path(
+        os.environ.get("LAMBDA_PATTERNS_CHECKOV") or ROOT / ".tools" / "checkov" / "bin" / "checkov"
+    )
+    if not binary.is_file():
+        raise AssertionError(
+            f"checkov not found at {binary}: run `make install` (it creates .tools/checkov from "
+            "requirements-checkov.txt) or set LAMBDA_PATTERNS_CHECKOV to a checkov binary"
+        )
+    return binary
+
+
+def checkov_failures(directory) -> list[dict]:
+    """Run checkov's CloudFormation checks on the templates of a synthesized assembly folder. Returns
+    every failed check as {check_id, resource, file}; skipped checks are not failures."""
+    result = subprocess.run(
+        [
+            str(checkov_binary()),
+            "--directory",
+            str(directory),
+            "--framework",
+            "cloudformation",
+            "--output",
+            "json",
+            "--compact",
+            "--quiet",
+            "--soft-fail",
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    try:
+        reports = json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise AssertionError(
+            f"checkov did not report JSON (exit {result.returncode}): {result.stdout[-2000:]}"
+            f"{result.stderr[-2000:]}"
+        ) from error
+    reports = reports if isinstance(reports, list) else [reports]
+    if not any(r.get("check_type") == "cloudformation" for r in reports):
+        raise AssertionError(f"checkov scanned no CloudFormation template in {directory}: {reports}")
+    return [
+        {"check_id": f["check_id"], "resource": f["resource"], "file": f["file_path"]}
+        for r in reports
+        for f in r.get("results", {}).get("failed_checks", [])
+    ]
 
 
 def _violations(report: dict) -> list[dict]:

@@ -1,19 +1,155 @@
-"""Recording cdk-nag acknowledgements next to the resource they concern, each with its reason.
+"""Recording rule-pack acknowledgements next to the resource they concern, each with its reason.
 
-cdk-nag 3 reads acknowledgements that CDK's own ``Validations.of(scope).acknowledge`` records, so the
-library needs no cdk-nag import at run time. An acknowledgement on a construct covers its whole subtree,
-including resources created after the call (a role's default policy, for instance).
+One record (``RuleAcknowledgement``) names the cdk-nag rules and the checkov checks a finding raises, with
+one reason, and ``acknowledge_findings`` writes both from it, so the two packs never disagree:
+
+- cdk-nag 3 reads the acknowledgements that CDK's own ``Validations.of(scope).acknowledge`` records (no
+  cdk-nag import at run time); they cover the whole subtree of ``scope``.
+- checkov reads ``Metadata.checkov.skip`` of each CloudFormation resource. An Aspect writes it at synth on
+  every L1 of the check's resource type in the subtree, so resources created after the call (a role's
+  default policy, a function's event source mapping) are covered too; skips already there are kept.
+
+Each call also records the whole record in the construct's metadata (``AUDIT_METADATA_KEY``, in the
+assembly's manifest), which tests use to tie every acknowledgement in a template back to this helper.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Acknowledgment, Stack, Token, Validations
+import jsii
+from aws_cdk import Acknowledgment, Aspects, CfnResource, IAspect, Stack, Token, Validations
 from constructs import IConstruct
 
+from lambda_patterns.checks.acknowledgement_reason import check_acknowledgement_reason
+from lambda_patterns.checks.acknowledgement_rules import check_acknowledgement_rules
 from lambda_patterns.permissions import Acknowledgement
+
+#: Construct metadata holding each record this helper wrote: ``{"reason", "nag", "checkov"}``.
+AUDIT_METADATA_KEY = "lambda-patterns:acknowledgement"
+
+#: The resource type each checkov check this library acknowledges inspects: a skip is written on the L1s
+#: of that type only, never on a log group for a Lambda check.
+CHECKOV_RESOURCE_TYPES: Mapping[str, str] = {
+    "CKV_AWS_18": "AWS::S3::Bucket",  # server access logging
+    "CKV_AWS_27": "AWS::SQS::Queue",  # encryption with a KMS key
+    "CKV_AWS_115": "AWS::Lambda::Function",  # reserved concurrency
+    "CKV_AWS_116": "AWS::Lambda::Function",  # dead-letter queue
+    "CKV_AWS_117": "AWS::Lambda::Function",  # inside a VPC
+    "CKV_AWS_173": "AWS::Lambda::Function",  # environment variables encrypted with a KMS key
+    "CKV_AWS_120": "AWS::ApiGateway::Stage",  # response caching
+    "CKV_AWS_158": "AWS::Logs::LogGroup",  # encryption with a KMS key
+}
+
+
+@dataclass(frozen=True)
+class RuleAcknowledgement:
+    """One accepted finding: the cdk-nag rule ids (``AwsSolutions-SQS3``, ``Serverless-LambdaDLQ``, with
+    ``[detail]`` for a granular finding) and the checkov check ids it raises, and the one reason for all."""
+
+    reason: str
+    nag: tuple[str, ...] = ()
+    checkov: tuple[str, ...] = ()
+
+
+#: The acknowledgements of the standard profile that are the same for every resource of a kind: what the
+#: coming hardened profile turns on (customer-managed keys, reserved concurrency, VPC) and what this
+#: library leaves to the user on purpose. Reasons naming one resource's role are written where it is made.
+STANDARD_PROFILE: Mapping[str, RuleAcknowledgement] = {
+    "queue_sse_sqs": RuleAcknowledgement(
+        "Encrypted at rest with SSE-SQS (SQS-managed keys); a customer-managed KMS key is what the "
+        "hardened profile adds",
+        checkov=("CKV_AWS_27",),
+    ),
+    "log_group_service_key": RuleAcknowledgement(
+        "CloudWatch Logs encrypts this log group at rest with its service-owned key; a customer-managed "
+        "KMS key is what the hardened profile adds",
+        checkov=("CKV_AWS_158",),
+    ),
+    "environment_service_key": RuleAcknowledgement(
+        "Lambda encrypts these environment variables at rest with the AWS-managed key aws/lambda (secrets "
+        "belong in Secrets Manager, not here); a customer-managed key is what the hardened profile adds",
+        checkov=("CKV_AWS_173",),
+    ),
+    "unreserved_concurrency": RuleAcknowledgement(
+        "No reserved_concurrency given: the function draws on the account's unreserved concurrency; "
+        "reserving concurrency per function is what the hardened profile adds",
+        checkov=("CKV_AWS_115",),
+    ),
+    "outside_vpc": RuleAcknowledgement(
+        "No vpc given: the function reaches AWS services through their public TLS endpoints, authorized "
+        "by IAM, and needs no private network; VPC placement is what the hardened profile adds",
+        checkov=("CKV_AWS_117",),
+    ),
+    "stage_without_cache": RuleAcknowledgement(
+        "Stage caching is off: a cache cluster is billed by the hour and would serve stale reads after "
+        "writes; enable it in rest_api_props' deploy_options for read-heavy GET routes",
+        checkov=("CKV_AWS_120",),
+    ),
+}
+
+
+def check_acknowledgement(record: RuleAcknowledgement) -> None:
+    """Refuse a record whose reason is too short to be specific, that names no rule, or that names a
+    checkov check whose resource type this module does not know (``ConfigurationError``)."""
+    check_acknowledgement_reason((*record.nag, *record.checkov), record.reason)
+    check_acknowledgement_rules(record.nag, record.checkov, CHECKOV_RESOURCE_TYPES, record.reason)
+
+
+def merged_checkov_metadata(
+    existing: Mapping[str, Any] | None, skips: Iterable[tuple[str, str]]
+) -> dict[str, Any]:
+    """The ``checkov`` metadata ``existing`` with the skips ``(check id, comment)`` added. Other keys and
+    skips already there are kept: a check skipped before keeps its first comment."""
+    merged = dict(existing or {})
+    entries = [dict(s) for s in merged.get("skip", [])]
+    present = {e.get("id") for e in entries}
+    for check_id, comment in skips:
+        if check_id not in present:
+            entries.append({"id": check_id, "comment": comment})
+            present.add(check_id)
+    merged["skip"] = entries
+    return merged
+
+
+def skip_checkov(resource: CfnResource, record: RuleAcknowledgement) -> None:
+    """Write the record's checks that apply to ``resource``'s type into its ``Metadata.checkov.skip``."""
+    skips = [
+        (c, record.reason) for c in record.checkov if CHECKOV_RESOURCE_TYPES[c] == resource.cfn_resource_type
+    ]
+    if skips:
+        resource.add_metadata("checkov", merged_checkov_metadata(resource.get_metadata("checkov"), skips))
+
+
+@jsii.implements(IAspect)
+class _CheckovSkips:
+    """Writes one record's checkov skips on every matching L1 of the subtree it is added to."""
+
+    def __init__(self, record: RuleAcknowledgement) -> None:
+        self._record = record
+
+    def visit(self, node: IConstruct) -> None:
+        if CfnResource.is_cfn_resource(node):
+            skip_checkov(node, self._record)
+
+
+def acknowledge_findings(scope: IConstruct, *records: RuleAcknowledgement) -> None:
+    """Acknowledge each record on ``scope`` and its subtree: its cdk-nag rules through CDK's
+    ``Validations``, its checkov checks in the metadata of each matching CloudFormation resource. A record
+    already made on ``scope`` is not repeated. Raises ``ConfigurationError`` for an invalid record."""
+    for record in records:
+        check_acknowledgement(record)
+    for record in records:
+        audit = {"reason": record.reason, "nag": list(record.nag), "checkov": list(record.checkov)}
+        if any(e.type == AUDIT_METADATA_KEY and e.data == audit for e in scope.node.metadata):
+            continue  # a shared construct (CDK's singletons) acknowledged by each construct that uses it
+        for rule in record.nag:
+            Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=record.reason))
+        if record.checkov:
+            Aspects.of(scope).add(_CheckovSkips(record))
+        scope.node.add_metadata(AUDIT_METADATA_KEY, audit)
 
 
 def nag_spelling(scope: IConstruct, value: str) -> str:
@@ -42,16 +178,38 @@ def _render(node: Any) -> str:
 
 
 def acknowledge(scope: IConstruct, acknowledgements: Iterable[Acknowledgement]) -> None:
-    """Acknowledge each finding on ``scope`` and its subtree, with its reason."""
-    for ack in acknowledgements:
-        finding = (
-            ack.rule_id if ack.applies_to is None else f"{ack.rule_id}[{nag_spelling(scope, ack.applies_to)}]"
-        )
-        Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=ack.reason))
+    """Acknowledge each cdk-nag finding of a permission on ``scope`` and its subtree, with its reason."""
+    acknowledge_findings(
+        scope,
+        *(
+            RuleAcknowledgement(
+                ack.reason,
+                nag=(
+                    ack.rule_id
+                    if ack.applies_to is None
+                    else f"{ack.rule_id}[{nag_spelling(scope, ack.applies_to)}]",
+                ),
+            )
+            for ack in acknowledgements
+        ),
+    )
+
+
+def acknowledge_profile(scope: IConstruct, *names: str) -> None:
+    """Acknowledge the ``STANDARD_PROFILE`` entries ``names`` on ``scope`` and its subtree."""
+    acknowledge_findings(scope, *(STANDARD_PROFILE[name] for name in names))
 
 
 def acknowledge_rule(
-    scope: IConstruct, rule_id: str, reason: str, applies_to: list[str] | None = None
+    scope: IConstruct,
+    rule_id: str,
+    reason: str,
+    applies_to: list[str] | None = None,
+    checkov: tuple[str, ...] = (),
 ) -> None:
-    """Acknowledge one rule on ``scope`` and its subtree, optionally only for some of its findings."""
-    acknowledge(scope, [Acknowledgement(rule_id, a, reason) for a in (applies_to or [None])])
+    """Acknowledge one cdk-nag rule (optionally only some of its findings) and the checkov checks the same
+    finding raises on ``scope`` and its subtree, with one reason."""
+    findings = tuple(
+        rule_id if a is None else f"{rule_id}[{nag_spelling(scope, a)}]" for a in applies_to or [None]
+    )
+    acknowledge_findings(scope, RuleAcknowledgement(reason, nag=findings, checkov=checkov))

@@ -177,6 +177,40 @@ def test_purchase_topic_is_encrypted_and_feeds_a_buffer_queue_with_a_dead_letter
     )
 
 
+def test_purchase_subscription_keeps_what_sns_cannot_deliver_in_its_own_alarmed_dead_letter_queue(template):
+    # Without a redrive policy SNS drops a message it cannot deliver to the buffer (Serverless-SNSRedrivePolicy).
+    (subscription,) = template.find_resources(
+        "AWS::SNS::Subscription", {"Properties": {"Protocol": "sqs"}}
+    ).values()
+    target = subscription["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+
+    assert target.startswith("PurchasesSubscriptionDeadLetterQueue")
+    assert template.to_json()["Resources"][target]["Properties"]["SqsManagedSseEnabled"] is True
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [{"Ref": target}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {"Action": "sqs:SendMessage", "Principal": {"Service": "sns.amazonaws.com"}}
+                        )
+                    ]
+                )
+            },
+        },
+    )
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [target, "QueueName"]}}],
+            "AlarmActions": Match.any_value(),
+        },
+    )
+
+
 # Every StreamAggregator needs these; tests of another prop start from them so that only that prop differs.
 _AGGREGATION = {"dimensions": ["c"], "value_attribute": "v", "time_attribute": "t"}
 

@@ -20,6 +20,7 @@ from lambda_patterns.patterns.pattern_function import (
     check_existing_or_props,
 )
 from lambda_patterns.permissions import batch_get_items, put_items, send_messages, update_items
+from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.resources.topics import secure_topic
 from lambda_patterns.triggers.sqs import SqsTrigger
@@ -34,7 +35,7 @@ PURCHASE_METRICS = CustomMetrics(
 
 class PurchaseEventProcessor(PatternConstruct):
     """An encrypted SNS topic for purchase events, an SQS queue subscribed to it (a buffer that absorbs
-    bursts, with a dead-letter queue), and a function that stores each purchase once and updates per-product
+    bursts, with a dead-letter queue; the subscription has its own for what SNS cannot deliver), and a function that stores each purchase once and updates per-product
     and per-customer aggregates a recommendation feature can read, in one transaction.
 
     :param existing_topic_obj: the purchase topic. Default: a new topic encrypted with the AWS-managed SNS
@@ -118,7 +119,21 @@ class PurchaseEventProcessor(PatternConstruct):
             batch_size=batch_size,
             max_receive_count=max_receive_count,
         )
-        self._topic.add_subscription(subscriptions.SqsSubscription(self._trigger.queue))
+        # A message SNS cannot deliver to the buffer (its policy or key changed, the queue was deleted) is
+        # kept here instead of being dropped after SNS's retries.
+        self._subscription_dead_letter_queue = failure_queue(
+            self,
+            "SubscriptionDeadLetterQueue",
+            f"purchase events SNS could not deliver to {self._trigger.queue.node.path}",
+        )
+        self._topic.add_subscription(
+            subscriptions.SqsSubscription(
+                self._trigger.queue, dead_letter_queue=self._subscription_dead_letter_queue
+            )
+        )
+        self.function.watch_queue(
+            self._subscription_dead_letter_queue, self, "SubscriptionDeadLetterQueueDepthAlarm"
+        )
         # An invalid purchase can never succeed: the function moves it to the dead-letter queue itself at
         # once (sending it there by URL) instead of failing it until SQS moves it after max_receive_count.
         rejected = self._trigger.dead_letter_queue
@@ -140,6 +155,11 @@ class PurchaseEventProcessor(PatternConstruct):
     def dead_letter_queue(self) -> sqs.IQueue:
         """Where messages go after ``max_receive_count`` failed receives."""
         return self._trigger.dead_letter_queue
+
+    @property
+    def subscription_dead_letter_queue(self) -> sqs.IQueue:
+        """Where purchase events go that SNS could not deliver to the buffer queue."""
+        return self._subscription_dead_letter_queue
 
     @property
     def purchases_table(self) -> dynamodb.ITable:

@@ -8,14 +8,21 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
-from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_profile
+
+
+def acknowledge_queue_encryption(queue: sqs.Queue) -> None:
+    """Acknowledge checkov's customer-managed-key check on a queue this library made, when it is
+    encrypted with SSE-SQS (overrides may have chosen a KMS key, which passes, or none, which must not)."""
+    if queue.encryption_type == sqs.QueueEncryption.SQS_MANAGED:
+        acknowledge_profile(queue, "queue_sse_sqs")
 
 
 def failure_queue(scope: Construct, id: str, purpose: str, **overrides: Any) -> sqs.Queue:
     """A queue that keeps what could not be processed, for inspection and redrive.
 
-    It is itself the last stop, so it has no dead-letter queue of its own; that cdk-nag finding (SQS3) is
-    acknowledged here with that reason.
+    It is itself the last stop, so it has no dead-letter queue of its own; that finding (AwsSolutions-SQS3,
+    Serverless-SQSRedrivePolicy) is acknowledged here with that reason, as is checkov's KMS-key check.
     """
     props: dict[str, Any] = {
         "encryption": sqs.QueueEncryption.SQS_MANAGED,
@@ -24,10 +31,13 @@ def failure_queue(scope: Construct, id: str, purpose: str, **overrides: Any) -> 
     }
     props.update(overrides)
     queue = sqs.Queue(scope, id, **props)
-    acknowledge_rule(
+    acknowledge_findings(
         queue,
-        "AwsSolutions-SQS3",
-        f"This queue is the dead-letter/on-failure destination for {purpose}; "
-        "a queue for its own failures would have nothing to send there.",
+        RuleAcknowledgement(
+            f"This queue is the dead-letter/on-failure destination for {purpose}; "
+            "a queue for its own failures would have nothing to send there.",
+            nag=("AwsSolutions-SQS3", "Serverless-SQSRedrivePolicy"),
+        ),
     )
+    acknowledge_queue_encryption(queue)
     return queue

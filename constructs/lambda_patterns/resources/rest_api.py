@@ -14,7 +14,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks.throttle import check_throttle
-from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.nag import acknowledge_profile, acknowledge_rule
 from lambda_patterns.props import as_mapping
 
 #: Context key naming (by stack name) the one stack of the app that holds the account-level setting
@@ -143,6 +143,11 @@ class SecureRestApi(Construct):
             )
         props.update(as_mapping(rest_api_props, "rest_api_props"))
         self._api = apigw.RestApi(self, "Api", **props)
+        acknowledge_profile(self._access_logs, "log_group_service_key")
+        # deploy=False in rest_api_props leaves the stage to the user.
+        stage = self._api.deployment_stage.node.default_child if props.get("deploy", True) else None
+        if stage is not None and not stage.cache_cluster_enabled:
+            acknowledge_profile(stage, "stage_without_cache")
         if cors_allow_origins:
             # Preflight OPTIONS methods must stay unauthenticated for browsers to send them.
             acknowledge_rule(

@@ -27,7 +27,12 @@ from lambda_patterns.checks.provisioned_scaling import check_provisioned_scaling
 from lambda_patterns.checks.snap_start import check_snap_start
 from lambda_patterns.checks.timeout import check_timeout
 from lambda_patterns.checks.vpc_placement import check_vpc_placement
-from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.nag import (
+    RuleAcknowledgement,
+    acknowledge_findings,
+    acknowledge_profile,
+    acknowledge_rule,
+)
 from lambda_patterns.operations.alarms import FunctionAlarms
 from lambda_patterns.permissions import Permission, allow, write_logs
 from lambda_patterns.props import as_mapping
@@ -227,6 +232,7 @@ class ServerlessFunction(_FunctionBase):
         # create the function first and the deployment fails; it also means the function never runs before
         # it may write its logs. Depending on the construct covers permissions added after this line too.
         self._function.node.add_dependency(self._role.policy)
+        self._acknowledge_standard_profile(async_failure, reserved_concurrency, vpc, function_props or {})
 
         # Wire.
         self._alias: lambda_.Alias | None = None
@@ -263,6 +269,52 @@ class ServerlessFunction(_FunctionBase):
             )
             if alarms
             else None
+        )
+
+    def _acknowledge_standard_profile(
+        self,
+        async_failure: str,
+        reserved_concurrency: int | None,
+        vpc: ec2.IVpc | None,
+        function_props: Mapping[str, Any],
+    ) -> None:
+        # What the standard profile leaves off, each acknowledged only while it is off: a prop that turns
+        # it on (here or through function_props) makes the check pass instead.
+        acknowledge_profile(self._log_group, "log_group_service_key")
+        names = []
+        if "environment_encryption" not in function_props:
+            names.append("environment_service_key")
+        if reserved_concurrency is None and "reserved_concurrent_executions" not in function_props:
+            names.append("unreserved_concurrency")
+        if vpc is None and "vpc" not in function_props:
+            names.append("outside_vpc")
+        acknowledge_profile(self._function, *names)
+        if async_failure == "destination" and "dead_letter_queue" not in function_props:
+            acknowledge_findings(
+                self._function,
+                RuleAcknowledgement(
+                    f"Failed async invocations of {self.node.path} go to its on-failure destination "
+                    f"{self._failure_queue.node.path}, which keeps each event with the invocation's error "
+                    "and context; a DeadLetterConfig is the older mechanism for the same events",
+                    nag=("Serverless-LambdaDLQ",),
+                    checkov=("CKV_AWS_116",),
+                ),
+            )
+
+    def acknowledge_sync_invocation(self, invoker: str) -> None:
+        """Called by triggers that invoke synchronously: with ``async_failure='none'`` the function has no
+        async failure queue, which is right when ``invoker`` (an event source mapping, an API), which
+        handles failures itself, invokes it. ``invoker`` says which, and where its failures go."""
+        if self._failure_queue is not None:
+            return
+        acknowledge_findings(
+            self._function,
+            RuleAcknowledgement(
+                f"{self.node.path} is invoked synchronously by {invoker}; a function dead-letter queue "
+                "applies only to async invocations",
+                nag=("Serverless-LambdaDLQ",),
+                checkov=("CKV_AWS_116",),
+            ),
         )
 
     def _add_tracing_permissions(self, tracing: lambda_.Tracing) -> None:

@@ -111,6 +111,9 @@ class ApiGatewayTrigger(Construct):
                 if schema is not None:
                     options["request_models"] = dict.fromkeys(request_content_types, self._model(schema))
                 resource.add_method(method, integration, **options)
+        function.acknowledge_sync_invocation(
+            f"API Gateway ({self._api.node.path}), which returns its errors to the caller"
+        )
         if self._authorizer is None:
             acknowledge_rule(
                 self._api,

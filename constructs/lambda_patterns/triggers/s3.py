@@ -10,11 +10,30 @@ from aws_cdk import aws_s3_notifications as notifications
 from constructs import Construct
 
 from lambda_patterns.checks.recursion import check_no_self_trigger
-from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
 from lambda_patterns.steps.function import ServerlessFunction
 
 # CDK's singleton that writes bucket notification configurations; its id is fixed by aws-cdk-lib.
 _NOTIFICATIONS_HANDLER = "BucketNotificationsHandler050a0587b7544547bf325f094a3db834"
+
+#: checkov's Lambda checks on that handler, which CloudFormation runs only while it deploys the stack.
+_NOTIFICATIONS_HANDLER_CHECKS = (
+    RuleAcknowledgement(
+        "aws-cdk-lib's bucket-notifications handler is a custom resource CloudFormation invokes during "
+        "deployment; a failure fails the deployment, so there is no event for a dead-letter queue to keep",
+        checkov=("CKV_AWS_116",),
+    ),
+    RuleAcknowledgement(
+        "aws-cdk-lib's bucket-notifications handler only calls the S3 API while a stack deploys; it needs "
+        "no private network",
+        checkov=("CKV_AWS_117",),
+    ),
+    RuleAcknowledgement(
+        "aws-cdk-lib's bucket-notifications handler runs only when a deployment changes a bucket's "
+        "notifications; reserving concurrency for it would only take from the account's pool",
+        checkov=("CKV_AWS_115",),
+    ),
+)
 
 
 class S3Trigger(Construct):
@@ -72,3 +91,4 @@ class S3Trigger(Construct):
             "s3:PutBucketNotification is granted by aws-cdk-lib's custom resource on every bucket it configures",
             applies_to=["Resource::*"],
         )
+        acknowledge_findings(handler, *_NOTIFICATIONS_HANDLER_CHECKS)

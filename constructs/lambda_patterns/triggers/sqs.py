@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Duration, Token
+from aws_cdk import Duration, Names, Token
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -18,8 +18,9 @@ from lambda_patterns.checks.max_concurrency import check_max_concurrency
 from lambda_patterns.checks.max_receive_count import check_max_receive_count
 from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.checks.visibility_timeout import check_visibility_timeout
+from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.props import as_mapping
-from lambda_patterns.resources.queue import failure_queue
+from lambda_patterns.resources.queue import acknowledge_queue_encryption, failure_queue
 from lambda_patterns.steps.function import ServerlessFunction
 
 
@@ -80,6 +81,7 @@ class SqsTrigger(Construct):
             }
             props.update(as_mapping(queue_props, "queue_props"))
             self._queue = sqs.Queue(self, "Queue", **props)
+            acknowledge_queue_encryption(self._queue)
         check_visibility_timeout(where, _visibility_timeout_s(self._queue), function.timeout.to_seconds())
         check_no_self_trigger(where, function.policy.permissions, self._queue.node.path)
         self._source = sources.SqsEventSource(
@@ -90,8 +92,34 @@ class SqsTrigger(Construct):
             report_batch_item_failures=report_batch_item_failures,
         )
         function.target.add_event_source(self._source)
+        ours = (
+            None if "dead_letter_queue" in as_mapping(queue_props, "queue_props") else self._dead_letter_queue
+        )
+        self._acknowledge_mapping(function, ours, max_receive_count)
         if self._dead_letter_queue is not None:
             function.watch_queue(self._dead_letter_queue, self, "DeadLetterQueueDepthAlarm")
+
+    def _acknowledge_mapping(
+        self, function: ServerlessFunction, dead_letter_queue: sqs.IQueue | None, max_receive_count: int
+    ) -> None:
+        redrive = _redrive_target(self._queue, dead_letter_queue, max_receive_count)
+        function.acknowledge_sync_invocation(
+            f"the SQS event source mapping of {self._queue.node.path}, which returns a failed message to "
+            "the queue" + (f" (its redrive policy moves it {redrive})" if redrive else "")
+        )
+        if redrive is None:
+            return  # a consumed queue without a redrive policy: the finding is real
+        mapping = function.target.node.try_find_child(
+            f"SqsEventSource:{Names.node_unique_id(self._queue.node)}"
+        )
+        if mapping is not None:
+            acknowledge_rule(
+                mapping,
+                "Serverless-LambdaEventSourceMappingDestination",
+                f"A message this mapping fails returns to {self._queue.node.path}, whose redrive policy "
+                f"moves it {redrive}; Lambda supports on-failure destinations for stream and Kafka "
+                "mappings only, not SQS",
+            )
 
     @property
     def queue(self) -> sqs.IQueue:
@@ -102,6 +130,18 @@ class SqsTrigger(Construct):
     def dead_letter_queue(self) -> sqs.IQueue | None:
         """The dead-letter queue this construct created, if it created the queue."""
         return self._dead_letter_queue
+
+
+def _redrive_target(queue: sqs.IQueue, created: sqs.IQueue | None, max_receive_count: int) -> str | None:
+    """Where a failed message of ``queue`` ends: ``created`` (the dead-letter queue this trigger made and
+    set, unless ``queue_props`` replaced it) or the dead-letter queue of an app-defined queue's redrive
+    policy; None when the queue has no redrive policy or is not defined in this app."""
+    resource = queue.node.default_child
+    if getattr(resource, "cfn_resource_type", None) != "AWS::SQS::Queue" or not resource.redrive_policy:
+        return None
+    if created is not None:
+        return f"to {created.node.path} after {max_receive_count} receives"
+    return "to its dead-letter queue"
 
 
 def _visibility_timeout_s(queue: sqs.IQueue) -> float | None:

@@ -89,6 +89,10 @@ class StreamTrigger(Construct):
         self._failure_queue, dlq = on_failure_queue(self, existing_failure_queue, purpose)
         event_source = event_source_type(source, filters=filters, **options.source_kwargs(dlq))
         function.target.add_event_source(event_source)
+        function.acknowledge_sync_invocation(
+            f"the event source mapping of {source.node.path}, whose on-failure destination "
+            f"{self._failure_queue.node.path} keeps the batches that fail every retry"
+        )
         # Iterator age and failure-queue alarms, when the function has alarms on.
         function.watch_stream(self._failure_queue, self)
         return event_source
