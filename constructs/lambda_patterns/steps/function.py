@@ -37,6 +37,7 @@ from lambda_patterns.operations.alarms import FunctionAlarms
 from lambda_patterns.permissions import Permission, allow, write_logs
 from lambda_patterns.props import as_mapping
 from lambda_patterns.resources.queue import failure_queue
+from lambda_patterns.steps.deployment import Deployment, FunctionDeployment
 from lambda_patterns.steps.policy import FunctionPolicy
 from lambda_patterns.steps.role import FunctionRole
 
@@ -96,6 +97,9 @@ class ServerlessFunction(_FunctionBase):
         this, keeping utilisation near 70% (Application Auto Scaling). Default: none (fixed).
     :param snap_start: Lambda SnapStart on published versions: the ``live`` alias then points at the current
         version and triggers invoke it. Needs Python 3.12+; not with provisioned concurrency. Default: off.
+    :param deployment: how new versions reach the ``live`` alias (``Deployment.canary(...)``,
+        ``.linear(...)``, ``.all_at_once()``): CodeDeploy shifts the alias and rolls back when the function's
+        alarms fire; triggers then invoke the alias. Default: none (triggers invoke ``$LATEST``).
     :param alarms: CloudWatch alarms (``FunctionAlarms``) on errors, throttles, duration near the timeout
         and the failure queue's depth; stream triggers add iterator age. Default: off.
     :param alarm_topic: where the alarms notify. Needs ``alarms``. Default: none (alarms without actions).
@@ -133,6 +137,7 @@ class ServerlessFunction(_FunctionBase):
         provisioned_concurrency: int | None = None,
         provisioned_concurrency_max: int | None = None,
         snap_start: bool = False,
+        deployment: Deployment | None = None,
         alarms: bool = False,
         alarm_topic: sns.ITopic | None = None,
         async_failure: str = defaults.ASYNC_FAILURE,
@@ -236,8 +241,9 @@ class ServerlessFunction(_FunctionBase):
 
         # Wire.
         self._alias: lambda_.Alias | None = None
-        # SnapStart applies to published versions only, so the alias also publishes one for it.
-        if provisioned_concurrency is not None or snap_start:
+        # SnapStart applies to published versions only, so the alias also publishes one for it; a deployment
+        # shifts the alias from version to version.
+        if provisioned_concurrency is not None or snap_start or deployment is not None:
             self._alias = lambda_.Alias(
                 self,
                 "Alias",
@@ -270,6 +276,16 @@ class ServerlessFunction(_FunctionBase):
             if alarms
             else None
         )
+        self._deployment: FunctionDeployment | None = None
+        if deployment is not None and self._alias is not None:
+            self._deployment = FunctionDeployment(
+                self,
+                "Deployment",
+                deployment=deployment,
+                alias=self._alias,
+                deployed=[self],
+                alarms=self._alarms.alarms if self._alarms is not None else [],
+            )
 
     def _acknowledge_standard_profile(
         self,
@@ -390,7 +406,7 @@ class ServerlessFunction(_FunctionBase):
         function has alarms (the queue's alarm is created in the trigger's ``scope``)."""
         self._reads_stream = True
         if self._alarms is not None:
-            self._alarms.add_iterator_age_alarm()
+            self._roll_back_on(self._alarms.add_iterator_age_alarm())
         self.watch_queue(failure_queue, scope, "FailureQueueDepthAlarm")
 
     def watch_queue(self, queue: sqs.IQueue, scope: Construct, id: str = "QueueDepthAlarm") -> None:
@@ -399,12 +415,22 @@ class ServerlessFunction(_FunctionBase):
         if all(q.node.path != queue.node.path for q in self._monitored_queues):
             self._monitored_queues.append(queue)
         if self._alarms is not None:
-            self._alarms.add_queue_depth_alarm(queue, scope=scope, id=id)
+            self._roll_back_on(self._alarms.add_queue_depth_alarm(queue, scope=scope, id=id))
+
+    def _roll_back_on(self, alarm: Any) -> None:
+        # An alarm a trigger adds after construction still stops a deployment in progress.
+        if self._deployment is not None:
+            self._deployment.add_alarm(alarm)
+
+    @property
+    def deployment(self) -> FunctionDeployment | None:
+        """The CodeDeploy application and deployment group that shift the ``live`` alias, if ``deployment``."""
+        return self._deployment
 
     @property
     def target(self) -> lambda_.IFunction:
-        """What triggers should invoke: the alias when there is one (provisioned concurrency or SnapStart),
-        else the function."""
+        """What triggers should invoke: the alias when there is one (provisioned concurrency, SnapStart or a
+        deployment), else the function."""
         return self._alias or self._function
 
 

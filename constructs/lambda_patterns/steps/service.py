@@ -16,6 +16,7 @@ from lambda_patterns.checks.exactly_one import check_exactly_one
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.permissions import Permission
 from lambda_patterns.props import as_mapping
+from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.steps.package import FunctionPackage
 from lambda_patterns.steps.policy import FunctionPolicy
@@ -52,6 +53,7 @@ class LambdaService(Construct):
     :param memory_size: Default: 512 MB.
     :param timeout: Default: 30 seconds.
     :param environment: Default: none.
+    :param deployment: how new versions reach the ``live`` alias (``Deployment``). Default: none.
     :param function_props: step 4 overrides: any other ``ServerlessFunction`` prop. Default: none.
     """
 
@@ -73,6 +75,7 @@ class LambdaService(Construct):
         memory_size: int = defaults.MEMORY_MB,
         timeout: Duration = defaults.TIMEOUT,
         environment: Mapping[str, str] | None = None,
+        deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -108,6 +111,7 @@ class LambdaService(Construct):
             environment={"SERVICE_NAME": id, **dict(environment or {})},
             permissions=permissions,
             role=self._role,
+            deployment=deployment,
             **as_mapping(function_props, "function_props"),
         )
         self._triggers: list[Construct] = []

@@ -19,6 +19,7 @@ from lambda_patterns import (
     ApiGatewayTrigger,
     ClickstreamAnalytics,
     CustomMetrics,
+    Deployment,
     DynamoDBStreamTrigger,
     EventBridgeTrigger,
     FunctionAlarms,
@@ -63,7 +64,14 @@ dashboard.add_function(resize, custom_metrics=[CustomMetrics("MyApp", ("Resized"
 
 # LambdaService and the other triggers.
 services = cdk.Stack(app, "ServicesStack")
-orders = LambdaService(services, "Orders", entry="orders")
+# New versions reach the triggers through the live alias, 10% first for 5 minutes, rolled back on alarms.
+orders = LambdaService(
+    services,
+    "Orders",
+    entry="orders",
+    deployment=Deployment.canary(percent=10, minutes=5),
+    function_props={"alarms": True},
+)
 orders.add_trigger(SqsTrigger, "Incoming", queue_props=sqs.QueueProps(retention_period=cdk.Duration.days(4)))
 orders.add_trigger(SnsTrigger, "Announcements")
 orders.add_trigger(
