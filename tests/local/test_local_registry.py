@@ -38,6 +38,12 @@ PREVIOUS_HANDLED_TYPES = {
     "AWS::ApiGateway::GatewayResponse",
     "Custom::S3BucketNotifications",
 }
+#: Families added since, each with its own module and test.
+ADDED_SINCE = {
+    "AWS::CodeDeploy::Application",
+    "AWS::CodeDeploy::DeploymentGroup",
+    "AWS::CodeDeploy::DeploymentConfig",
+}
 
 
 def _of(*prefixes: str) -> set[str]:
@@ -50,6 +56,7 @@ FAMILIES = {
     "wire_functions": _of("AWS::Lambda::Function", "AWS::Lambda::Alias"),
     "wire_mappings": _of("AWS::Lambda::EventSourceMapping"),
     "wire_s3": _of("Custom::S3BucketNotifications"),
+    "wire_codedeploy": ADDED_SINCE,
     "wire_sns": _of("AWS::SNS::Subscription"),
     "wire_events": _of("AWS::Events::"),
     "wire_apigateway": _of("AWS::ApiGateway::"),
@@ -95,8 +102,8 @@ RESOURCES = {
 
 
 def test_the_registrys_keys_are_the_types_the_runner_handled():
-    assert set(registry.handled_types()) == PREVIOUS_HANDLED_TYPES
-    assert set(HANDLED_TYPES) == PREVIOUS_HANDLED_TYPES
+    assert set(registry.handled_types()) == PREVIOUS_HANDLED_TYPES | ADDED_SINCE
+    assert set(HANDLED_TYPES) == PREVIOUS_HANDLED_TYPES | ADDED_SINCE
 
 
 def test_each_family_registers_its_types_exactly_once():
@@ -107,7 +114,7 @@ def test_each_family_registers_its_types_exactly_once():
     for wiring in wirings:
         by_family.setdefault(wiring.family, set()).update(wiring.types)
     assert by_family == FAMILIES
-    assert set().union(*FAMILIES.values()) == PREVIOUS_HANDLED_TYPES
+    assert set().union(*FAMILIES.values()) == PREVIOUS_HANDLED_TYPES | ADDED_SINCE
     registry.load_families()  # loading again registers nothing twice
     assert registry.wirings() == wirings
 
@@ -123,6 +130,7 @@ def test_the_wirings_run_in_the_order_the_runner_always_wired_a_stack():
         "wire_sns",
         "add_rule",  # wire_events, likewise
         "wire_apigateway",
+        "note_deployments",  # wire_codedeploy: after everything, it only reports
     ]
 
 
@@ -133,7 +141,7 @@ def test_a_type_another_family_handles_is_refused():
         def wire_queues_again(app, stack, scope):
             raise AssertionError("never registered, never called")
 
-    assert set(registry.handled_types()) == PREVIOUS_HANDLED_TYPES
+    assert set(registry.handled_types()) == PREVIOUS_HANDLED_TYPES | ADDED_SINCE
 
 
 def test_an_unknown_type_is_reported_skipped(tmp_path):
@@ -177,7 +185,7 @@ def test_unregistering_restores_the_registry():
 
     assert "Custom::LocalTest" in HANDLED_TYPES  # the runner's view is live
     registry.unregister(wire_local_test)
-    assert set(HANDLED_TYPES) == PREVIOUS_HANDLED_TYPES
+    assert set(HANDLED_TYPES) == PREVIOUS_HANDLED_TYPES | ADDED_SINCE
     assert all(wiring.wire is not wire_local_test for wiring in registry.wirings())
 
 
@@ -200,4 +208,4 @@ def test_register_each_calls_its_function_for_every_resource_of_the_type(tmp_pat
         ("Widget", f"{STACK}/Widget/Resource", inbox),
         ("Other", f"{STACK}/Other/Resource", inbox),
     ]
-    assert set(registry.handled_types()) == PREVIOUS_HANDLED_TYPES
+    assert set(registry.handled_types()) == PREVIOUS_HANDLED_TYPES | ADDED_SINCE

@@ -71,8 +71,9 @@ def unqualified(function_arn: str) -> str:
 
 
 def lambda_arn(reference: str) -> str:
-    """The unqualified ARN of a function given by name or by (qualified) ARN."""
-    return unqualified(reference) if reference.startswith("arn:") else arn("lambda", f"function:{reference}")
+    """The unqualified ARN of a function given by name, ``name:qualifier`` (how CDK names an alias in an
+    event source mapping) or (qualified) ARN."""
+    return unqualified(reference if reference.startswith("arn:") else arn("lambda", f"function:{reference}"))
 
 
 def last_part(resource_arn: str) -> str:
