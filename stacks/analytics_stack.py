@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from lambda_patterns import Deployment
 from lambda_patterns.operations.alarms import alarm_topic
 from lambda_patterns.operations.dashboard import ServiceDashboard
 from lambda_patterns.patterns.clickstream import CLICKSTREAM_METRICS, ClickstreamAnalytics
@@ -31,11 +32,18 @@ class AnalyticsStack(Stack):
             time_attribute="created_at",
             bucket="hour",
             alarm_topic=self.alarm_topic,
+            deployment=Deployment.all_at_once(),
         )
         self.clicks = ClickstreamAnalytics(
-            self, "Clickstream", retention_days=30, alarm_topic=self.alarm_topic
+            self,
+            "Clickstream",
+            retention_days=30,
+            alarm_topic=self.alarm_topic,
+            deployment=Deployment.all_at_once(),
         )
-        self.purchases = PurchaseEventProcessor(self, "Purchases", alarm_topic=self.alarm_topic)
+        self.purchases = PurchaseEventProcessor(
+            self, "Purchases", alarm_topic=self.alarm_topic, deployment=Deployment.all_at_once()
+        )
         # One dashboard for the stack, made after the constructs so that their triggers' queues are known.
         self.dashboard = ServiceDashboard(self, "Dashboard")
         self.dashboard.add_function(

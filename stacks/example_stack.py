@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_cdk import Stack
 from constructs import Construct
 
-from lambda_patterns import LambdaService, SqsTrigger
+from lambda_patterns import Deployment, LambdaService, SqsTrigger
 from lambda_patterns.steps.handlers import common_path, handler_path
 
 
@@ -14,5 +14,11 @@ class ExampleServiceStack(Stack):
 
     def __init__(self, scope: Construct, id: str, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
-        self.service = LambdaService(self, "Hello", entry=handler_path("hello"), shared=[common_path()])
+        self.service = LambdaService(
+            self,
+            "Hello",
+            entry=handler_path("hello"),
+            shared=[common_path()],
+            deployment=Deployment.all_at_once(),
+        )
         self.trigger = self.service.add_trigger(SqsTrigger, "Requests")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from lambda_patterns import Deployment
 from lambda_patterns.operations.alarms import alarm_topic
 from lambda_patterns.operations.dashboard import ServiceDashboard
 from lambda_patterns.patterns.web_api_backend import WEB_API_METRICS, WebApiBackend
@@ -28,8 +29,14 @@ class WebBackendStack(Stack):
     def __init__(self, scope: Construct, id: str, **kwargs) -> None:
         super().__init__(scope, id, **kwargs)
         self.alarm_topic = alarm_topic(self, "Alarms", display_name="Web backend alarms")
+        # A user-facing API: a new version takes 10% of requests for 5 minutes first, rolled back on alarms.
         self.backend = WebApiBackend(
-            self, "Items", resource_name="items", item_schema=ITEM_SCHEMA, alarm_topic=self.alarm_topic
+            self,
+            "Items",
+            resource_name="items",
+            item_schema=ITEM_SCHEMA,
+            alarm_topic=self.alarm_topic,
+            deployment=Deployment.canary(percent=10, minutes=5),
         )
         self.dashboard = ServiceDashboard(self, "Dashboard")
         self.dashboard.add_function(

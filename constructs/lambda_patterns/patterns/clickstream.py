@@ -31,6 +31,7 @@ from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.rest_api import SecureRestApi
 from lambda_patterns.resources.streams import mark_ttl_seconds, secure_stream, stream_retention_period
 from lambda_patterns.resources.tables import secure_table
+from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.kinesis import KinesisTrigger
 from lambda_patterns.triggers.stream import StreamOptions
 
@@ -110,6 +111,8 @@ class ClickstreamAnalytics(PatternConstruct):
     :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout,
         the click stream's iterator age and batches in the trigger's on-failure queue. Default: none (alarms
         without actions).
+    :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
+        (``Deployment.canary(...)`` ...). Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -129,6 +132,7 @@ class ClickstreamAnalytics(PatternConstruct):
         throttle_burst_limit: int = defaults.API_THROTTLE_BURST,
         stream_options: StreamOptions | None = None,
         alarm_topic: sns.ITopic | None = None,
+        deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -178,6 +182,7 @@ class ClickstreamAnalytics(PatternConstruct):
                 "METRICS_NAMESPACE": CLICKSTREAM_METRICS.namespace,
             },
             alarm_topic=alarm_topic,
+            deployment=deployment,
             function_props=function_props,
         )
         self._api: SecureRestApi | None = None

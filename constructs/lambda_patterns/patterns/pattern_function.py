@@ -21,6 +21,7 @@ from constructs import Construct
 from lambda_patterns.checks import check_exclusive, check_function_props
 from lambda_patterns.permissions import Permission
 from lambda_patterns.props import as_mapping
+from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.steps.handlers import common_path, handler_path
 from lambda_patterns.steps.package import FunctionPackage
@@ -32,7 +33,7 @@ PATTERN_DEFAULTS: Mapping[str, Any] = {"alarms": True}
 #: invoked synchronously, failures are handled by the mapping, so an async failure queue would stay empty.
 MAPPING_INVOKED: Mapping[str, Any] = {"async_failure": "none"}
 #: What a pattern always sets itself, whatever else it fixes.
-PATTERN_OWNED = ("code", "description", "permissions", "environment")
+PATTERN_OWNED = ("code", "description", "permissions", "environment", "deployment")
 
 
 class PatternFunction(NamedTuple):
@@ -59,6 +60,7 @@ def build_pattern_function(
     environment: Mapping[str, str],
     function_props: Mapping[str, Any] | None,
     alarm_topic: sns.ITopic | None = None,
+    deployment: Deployment | None = None,
     fixed_props: Mapping[str, Any] | None = None,
     default_props: Mapping[str, Any] | None = None,
     package_id: str = "Package",
@@ -71,6 +73,7 @@ def build_pattern_function(
     :param environment: the pattern's variables; ``SERVICE_NAME`` is set to ``scope``'s id.
     :param function_props: the user's other ``ServerlessFunction`` props, merged over the defaults.
     :param alarm_topic: where the alarms notify. Default: none (alarms without actions).
+    :param deployment: the pattern's ``deployment`` prop, for ``ServerlessFunction``. Default: none.
     :param fixed_props: other props this pattern sets itself (``memory_size``...): ``function_props`` may
         not set them. Default: none.
     :param default_props: this pattern's defaults that ``function_props`` may override. Default: none.
@@ -86,6 +89,7 @@ def build_pattern_function(
         description=description,
         permissions=permissions,
         environment=function_environment(scope.node.id, environment),
+        deployment=deployment,
         **fixed,
         **{
             **PATTERN_DEFAULTS,

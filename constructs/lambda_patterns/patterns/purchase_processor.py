@@ -23,6 +23,7 @@ from lambda_patterns.permissions import batch_get_items, put_items, send_message
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.resources.topics import secure_topic
+from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.sqs import SqsTrigger
 
 #: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.
@@ -49,6 +50,8 @@ class PurchaseEventProcessor(PatternConstruct):
     :param max_receive_count: receives before a message moves to the dead-letter queue. Default: 3.
     :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout
         and messages in the dead-letter queue. Default: none (alarms without actions).
+    :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
+        (``Deployment.canary(...)`` ...). Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -66,6 +69,7 @@ class PurchaseEventProcessor(PatternConstruct):
         batch_size: int = defaults.SQS_BATCH_SIZE,
         max_receive_count: int = defaults.PURCHASE_MAX_RECEIVE_COUNT,
         alarm_topic: sns.ITopic | None = None,
+        deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -108,6 +112,7 @@ class PurchaseEventProcessor(PatternConstruct):
                 "METRICS_NAMESPACE": PURCHASE_METRICS.namespace,
             },
             alarm_topic=alarm_topic,
+            deployment=deployment,
             function_props=function_props,
         )
 

@@ -26,6 +26,7 @@ from lambda_patterns.patterns.pattern_function import (
 from lambda_patterns.permissions import get_items, update_items
 from lambda_patterns.resources.streams import mark_ttl_seconds
 from lambda_patterns.resources.tables import secure_table
+from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.dynamodb import DynamoDBStreamTrigger
 from lambda_patterns.triggers.stream import StreamOptions
 
@@ -68,6 +69,8 @@ class StreamAggregator(PatternConstruct):
     :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout,
         the source table's stream falling behind (iterator age) and batches in the trigger's on-failure
         queue. Default: none (alarms without actions).
+    :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
+        (``Deployment.canary(...)`` ...). Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -88,6 +91,7 @@ class StreamAggregator(PatternConstruct):
         retention_days: int = 0,
         stream_options: StreamOptions | None = None,
         alarm_topic: sns.ITopic | None = None,
+        deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(scope, id)
@@ -144,6 +148,7 @@ class StreamAggregator(PatternConstruct):
                 "METRICS_NAMESPACE": AGGREGATOR_METRICS.namespace,
             },
             alarm_topic=alarm_topic,
+            deployment=deployment,
             function_props=function_props,
         )
 

@@ -33,6 +33,7 @@ from lambda_patterns.patterns.pattern_function import (
 from lambda_patterns.patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 from lambda_patterns.permissions import crud_items
 from lambda_patterns.resources.tables import secure_table
+from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.api import ApiGatewayTrigger
 
 #: The error envelope of the handler (``{"error": {"code", "message", "field"}}``) for API Gateway's own
@@ -115,6 +116,8 @@ class WebApiBackend(PatternConstruct):
     :param timeout: Default: 29 seconds, API Gateway's integration timeout.
     :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout).
         Default: none (alarms without actions).
+    :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
+        (``Deployment.canary(...)`` ...). Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     :param rest_api_props: overrides for the ``RestApi``. Default: none.
     :param create_cloudwatch_role: create the account-level role API Gateway writes execution logs with
@@ -142,6 +145,7 @@ class WebApiBackend(PatternConstruct):
         memory_size: int = defaults.MEMORY_MB,
         timeout: Duration = defaults.WEB_API_TIMEOUT,
         alarm_topic: sns.ITopic | None = None,
+        deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
         rest_api_props: Mapping[str, Any] | apigw.RestApiProps | None = None,
         create_cloudwatch_role: bool = True,
@@ -187,6 +191,7 @@ class WebApiBackend(PatternConstruct):
             permissions=[crud_items(self._table)],
             environment=environment,
             alarm_topic=alarm_topic,
+            deployment=deployment,
             function_props=function_props,
             # API Gateway invokes synchronously: errors go back to the caller, a failure queue would stay empty.
             fixed_props={"memory_size": memory_size, "timeout": timeout, "async_failure": "none"},
