@@ -91,7 +91,10 @@ def observe(client: Any, p: Purchase, purchases_table: str, aggregates_table: st
     buyer = buyer_key(p)
     customer = found.get(tuple(customer_key(p).values()), {})
     return Observed(
-        buyer_known=(buyer["pk"], buyer["sk"]) in found, last_purchase_at=customer.get("last_purchase_at")
+        buyer_known=(buyer["pk"], buyer["sk"]) in found,
+        last_purchase_at=customer.get("last_purchase_at"),
+        recent=dict(customer.get("recent") or {}),
+        recent_version=int(customer.get("recent_version") or 0),
     )
 
 

@@ -7,7 +7,8 @@ Items written (``pk`` S + ``sk`` S in the aggregates table; ``pk`` S alone in th
 - aggregates ``product#<id>`` / ``buyer#<customer>``: one per distinct buyer, so ``buyers`` counts people,
   not purchases (and a product's buyers are one Query away).
 - aggregates ``customer#<id>`` / ``totals``: ``purchases``, ``spend_<CUR>``, ``last_purchase_at``,
-  ``last_purchase_id``.
+  ``last_purchase_id``, ``recent`` and ``recent_version`` (``co_purchases``).
+- aggregates ``related#<id>`` / ``<other id>``: ``score``, the co-purchase count (``co_purchases``).
 
 Money is Decimal end to end (JSON numbers are parsed as Decimal, never float). Revenue and spend are kept
 per currency: amounts in different currencies cannot be added.
@@ -16,10 +17,11 @@ per currency: amounts in different currencies cannot be added.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
+from co_purchases import co_products, next_recent, pair_updates
 from lambda_common.dynamo import MAX_DIGITS, key_problem, number_fits, to_dynamodb_json, valid_utf8
 from lambda_common.parsing import parse_json, utc_datetime
 
@@ -172,6 +174,8 @@ class Observed:
 
     buyer_known: bool
     last_purchase_at: str | None
+    recent: dict[str, str] = field(default_factory=dict)
+    recent_version: int = 0
 
 
 def _update(table: str, key: dict, expression: str, values: dict, names: dict | None = None, condition=None):
@@ -259,13 +263,26 @@ def transaction(
             )
         )
     newer = observed.last_purchase_at is None or p.purchased_at > observed.last_purchase_at
-    customer_values: dict[str, Any] = {":one": 1, ":amount": p.amount, ":customer": p.customer_id}
-    expression = "ADD purchases :one, #spend :amount SET customer_id = :customer"
-    condition = None
+    customer_values: dict[str, Any] = {
+        ":one": 1,
+        ":amount": p.amount,
+        ":customer": p.customer_id,
+        ":recent": next_recent(p.product_id, p.purchased_at, observed.recent),
+        ":next": observed.recent_version + 1,
+    }
+    expression = "ADD purchases :one, #spend :amount SET customer_id = :customer, recent = :recent, recent_version = :next"
+    # The co-purchase pairs below were computed from the observed ``recent``: a concurrent purchase by the
+    # same customer that changed it cancels the transaction, which is then rebuilt.
+    if observed.recent_version:
+        customer_values[":version"] = observed.recent_version
+        conditions = ["recent_version = :version"]
+    else:
+        conditions = ["attribute_not_exists(recent_version)"]
     if newer:
         expression += ", last_purchase_at = :at, last_purchase_id = :id"
         customer_values.update({":at": p.purchased_at, ":id": p.purchase_id})
-        condition = "attribute_not_exists(last_purchase_at) OR last_purchase_at < :at"
+        conditions.append("(attribute_not_exists(last_purchase_at) OR last_purchase_at < :at)")
+    condition = " AND ".join(conditions)
     items.append(
         _update(
             aggregates_table,
@@ -276,4 +293,5 @@ def transaction(
             condition,
         )
     )
-    return items
+    others = co_products(p.product_id, p.purchased_at, observed.recent)
+    return items + pair_updates(p.product_id, others, aggregates_table, _update)

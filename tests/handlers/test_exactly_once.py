@@ -861,7 +861,7 @@ class Buy:
 valid_buys = st.builds(
     Buy,
     customer=st.integers(0, 2),
-    product=st.integers(0, 1),
+    product=st.integers(0, 3),
     quantity=st.integers(1, 3),
     price=st.sampled_from(PRICES),
     currency=st.sampled_from(["EUR", "EUR", "USD"]),
@@ -940,6 +940,15 @@ def purchase_truth(stored: dict[str, Buy]) -> dict[tuple[str, str], dict]:
         latest[f"customer#c-{buy.customer}"].append((stored_time(buy.at), purchase_id))
     for product, customers in buyers.items():
         truth[(product, "totals")]["buyers"] = Decimal(len(customers))
+    # Co-purchases: all these purchases fall within one window and under the caps, so each customer who
+    # bought two distinct products counts once for the pair, in both directions, whatever the order.
+    bought: dict[int, set[int]] = defaultdict(set)
+    for buy in stored.values():
+        bought[buy.customer].add(buy.product)
+    for products in bought.values():
+        for a in products:
+            for b in products - {a}:
+                truth[(f"related#sku-{a}", f"sku-{b}")]["score"] += 1
     for customer, purchases in latest.items():
         at = max(when for when, _ in purchases)
         truth[(customer, "totals")]["last_purchase_at"] = at
@@ -1037,7 +1046,7 @@ def test_purchases_store_each_valid_purchase_once_with_exact_aggregates_and_reje
             ok = got.get(attribute) in value if isinstance(value, set) else got.get(attribute) == value
             if not ok:
                 problems.append(f"{key}.{attribute} = {got.get(attribute)!r}, expected {value!r}")
-        for attribute in ("purchases", "units_sold", "buyers"):
+        for attribute in ("purchases", "units_sold", "buyers", "score"):
             if attribute in got and attribute not in want:
                 problems.append(f"{key}.{attribute} = {got[attribute]!r}, expected nothing")
     event(f"duplicate deliveries: {run.duplicate_deliveries > 0}; lost deletes: {run.lost_deletes > 0}")
