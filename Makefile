@@ -68,13 +68,14 @@ lint: install
 bench: install
 	$(PY) -m benchmarks
 
-# The synthesized app on this machine: moto's server on 127.0.0.1, handlers in local worker processes.
+# The synthesized app on this machine: moto's server on 127.0.0.1, handlers in local worker processes,
+# each AWS call checked against the function's synthesized role (least-privilege report at stop).
 local: synth
-	$(PY) -m lambda_patterns.local --assembly cdk.out
+	$(PY) -m lambda_patterns.local --assembly cdk.out --iam-report local-out/iam-report.json
 
 # Runs the local app, sends it sample work and prints where the results are (thumbnails in local-out/).
 demo: synth
-	$(PY) -m lambda_patterns.local.demo --assembly cdk.out
+	$(PY) -m lambda_patterns.local.demo --assembly cdk.out --iam-report local-out/iam-report.json
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out $(WHEELHOUSE) $(COMPAT) .tools .pytest_cache

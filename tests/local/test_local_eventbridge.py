@@ -34,7 +34,7 @@ def _synthesize(folder: Path) -> Path:
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_s3 as s3
 
-    from lambda_patterns import ServerlessFunction
+    from lambda_patterns import ServerlessFunction, permissions
     from lambda_patterns.triggers import EventBridgeTrigger
 
     code = folder / "handler"
@@ -52,6 +52,8 @@ def _synthesize(folder: Path) -> Path:
         "Fn",
         code=lambda_.Code.from_asset(str(code)),
         environment={"SEEN_BUCKET": bucket.bucket_name},
+        # What the handler does; the runner's IAM check fails the put without it, as AWS would.
+        permissions=[permissions.put_objects(bucket, "seen/")],
     )
     EventBridgeTrigger(
         stack,

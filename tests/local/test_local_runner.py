@@ -720,3 +720,25 @@ def test_an_item_breaking_the_model_is_refused_with_400_before_the_function_runs
         and answer["error"]["message"] == "Invalid request body"
     )
     assert worker.invocations == before
+
+
+@pytest.mark.slow
+def test_the_demo_flow_makes_no_call_its_roles_do_not_grant(app, tmp_path):
+    """The demo's work (and that of the tests above, when the module runs whole) under the IAM check:
+    every function's calls are checked against its synthesized role, and none is denied."""
+    from lambda_patterns.local import demo
+
+    assert app.enforce_iam and all(worker.iam is not None for worker in app.workers.values())
+    demo.thumbnails(app, tmp_path / "local-out")
+    demo.purchase(app)
+    demo.web_item(app)
+    demo.click(app)
+
+    report = app.iam_report()
+
+    assert report["not_checked"] == {}
+    denied = [item for role in report["roles"] for item in role["denied"]]
+    assert denied == [], denied
+    used = {item["action"] for role in report["roles"] for item in role["used"]}
+    # The check saw the demo's calls: the thumbnailer's S3 reads and writes, the stores' DynamoDB writes.
+    assert {"s3:GetObject", "s3:PutObject", "dynamodb:PutItem", "dynamodb:UpdateItem"} <= used, used

@@ -33,7 +33,31 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=60.0,
         help="rate() schedules run this many times faster (default 60: a minute becomes a second; 0: never)",
     )
+    parser.add_argument(
+        "--no-iam",
+        dest="iam",
+        action="store_false",
+        help="do not check the handlers' AWS calls against their roles (default: checked, AccessDenied "
+        "for what the synthesized policies do not grant)",
+    )
+    parser.add_argument(
+        "--iam-report",
+        metavar="FILE",
+        default=None,
+        help="write the least-privilege report (per role: granted, used, never used) as JSON at stop",
+    )
     return parser.parse_args(argv)
+
+
+def app_options(args: argparse.Namespace) -> dict:
+    """``LocalApp``'s keyword arguments for the command line's options."""
+    return {
+        "stacks": args.stacks,
+        "port_base": args.port_base,
+        "schedule_scale": args.schedule_scale,
+        "iam": args.iam,
+        "iam_report": args.iam_report,
+    }
 
 
 #: What the runner needs beyond the library itself: the ``local`` extra.
@@ -68,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
     )
-    app = LocalApp(args.assembly, args.stacks, port_base=args.port_base, schedule_scale=args.schedule_scale)
+    app = LocalApp(args.assembly, **app_options(args))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -76,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AssemblyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if app.enforce_iam and hasattr(signal, "SIGUSR1"):
+        # The least-privilege report on demand, without stopping: kill -USR1 <pid>.
+        signal.signal(signal.SIGUSR1, lambda *_: app.print_iam_report())
     print(
         f"Local app running; AWS_ENDPOINT_URL={app.endpoint} reaches its resources. Ctrl-C stops it.",
         flush=True,

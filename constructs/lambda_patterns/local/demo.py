@@ -2,7 +2,9 @@
 
 Uploads an image made with Pillow (thumbnails are copied to ``local-out/``), publishes a purchase event
 when the app has an analytics stack, and writes and reads an item through the HTTP API when it has a web
-stack. Each step that the app cannot serve is skipped with a message.
+stack. Each step that the app cannot serve is skipped with a message. The handlers' calls are checked
+against their roles (``--no-iam`` turns that off) and the least-privilege report is printed at the end
+(``--iam-report FILE`` writes it as JSON too).
 
 Object keys are whatever the bucket holds, so each becomes a file only through ``local_path``: a key that
 is not a plain relative path (``..``, a leading ``/``, NUL, a backslash...) or that would reach out of
@@ -197,11 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lambda_patterns.local.demo")
     parser.add_argument("--assembly", default="cdk.out")
     parser.add_argument("--out", default="local-out", help="where thumbnails are saved (default: local-out)")
+    parser.add_argument("--no-iam", dest="iam", action="store_false", help="do not check calls against roles")
+    parser.add_argument("--iam-report", metavar="FILE", default=None, help="write the IAM report as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stdout
     )
-    with LocalApp(args.assembly, schedule_scale=0) as app:
+    with LocalApp(args.assembly, schedule_scale=0, iam=args.iam, iam_report=args.iam_report) as app:
         print("--- demo ---", flush=True)
         thumbnails(app, Path(args.out))
         purchase(app)

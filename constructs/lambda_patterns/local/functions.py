@@ -127,6 +127,8 @@ class FunctionWorker:
         self._requests: Any = None
         self._responses: queue.Queue[dict | None] = queue.Queue()
         self.invocations = 0
+        #: The function's IAM check (``iam_report.FunctionIam``); None: its calls go out unchecked.
+        self.iam: Any = None
 
     def prepare(self) -> None:
         """Builds the task root: the staged asset without its platform wheels, or the inline code."""
@@ -151,6 +153,7 @@ class FunctionWorker:
                 str(response_write),
                 str(self._task_root),
                 self.spec.handler,
+                *([str(self.iam.config_path)] if self.iam is not None else []),
             ],
             pass_fds=(request_read, response_write),
             env=runtime_environment(self.spec, self._endpoint, self._task_root),
@@ -207,6 +210,7 @@ class FunctionWorker:
         if ready is None:
             self._kill()
             return {"errorType": "Runtime.ExitError", "errorMessage": "the worker exited during init"}
+        self._take_iam(ready)
         log.info(
             "%s: cold start, init %.0f ms (%.0f ms with process start)",
             self.spec.name,
@@ -272,6 +276,7 @@ class FunctionWorker:
                 duration_ms=(time.perf_counter() - started) * 1000,
                 request_id=request_id,
             )
+        self._take_iam(response)
         return Outcome(
             ok=response["ok"],
             result=response.get("result"),
@@ -279,6 +284,11 @@ class FunctionWorker:
             duration_ms=response.get("duration_ms", 0.0),
             request_id=request_id,
         )
+
+    def _take_iam(self, document: dict) -> None:
+        # Calls made during init (module-level clients at work) come with the readiness document.
+        if self.iam is not None and document.get("iam"):
+            self.iam.record(document["iam"])
 
     def stop(self) -> None:
         """Ends the worker process."""

@@ -25,6 +25,7 @@ from lambda_patterns.local.api import ApiServer
 from lambda_patterns.local.api_spec import RestApiSpec
 from lambda_patterns.local.assembly import Stack, read_assembly
 from lambda_patterns.local.functions import AsyncInvoker, FunctionSpec, FunctionWorker, Outcome
+from lambda_patterns.local.iam_report import FunctionIam, build_report, report_lines
 from lambda_patterns.local.intrinsics import REGION, Scope, Unresolvable, resolve
 from lambda_patterns.local.naming import (
     arn,
@@ -69,6 +70,9 @@ class LocalApp:
     :param retry_delay: first wait between async retries, in seconds (Lambda waits a minute).
     :param retry_visibility: seconds before a failed SQS message is received again (instead of the queue's
         visibility timeout).
+    :param iam: check every AWS call a handler makes against its function's role as synthesized; an
+        ungranted call fails with AWS's AccessDenied (``docs/local.md``). False: calls go unchecked.
+    :param iam_report: where ``stop`` writes the least-privilege report as JSON (it is printed anyway).
     """
 
     def __init__(
@@ -80,6 +84,8 @@ class LocalApp:
         poll_interval: float = 0.2,
         retry_delay: float = 0.5,
         retry_visibility: int = 1,
+        iam: bool = True,
+        iam_report: str | Path | None = None,
     ) -> None:
         self.assembly = Path(assembly)
         self.stack_names = list(stacks or [])
@@ -103,6 +109,10 @@ class LocalApp:
         self._workdir: Path | None = None
         self._clients: dict[str, Any] = {}
         self._next_port = 0
+        self.enforce_iam = iam
+        self.iam_report_path = Path(iam_report) if iam_report else None
+        self._iam: dict[str, FunctionIam] = {}
+        self._iam_unchecked: dict[str, str] = {}
 
     # Life cycle -------------------------------------------------------------------------------------
 
@@ -160,6 +170,8 @@ class LocalApp:
             invoker.stop()
         for worker in self.workers.values():
             worker.stop()
+        if self._iam or self._iam_unchecked:
+            self.print_iam_report()
         if self._server is not None:
             with contextlib.suppress(Exception):
                 self._reset_moto()
@@ -169,6 +181,23 @@ class LocalApp:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
         self.apis, self._pollers, self._invokers = [], [], {}
+        self._iam, self._iam_unchecked = {}, {}
+
+    def iam_report(self) -> dict[str, Any]:
+        """The least-privilege report so far: per role, the actions granted, used, denied and granted but
+        never used (``iam_report.build_report``)."""
+        return build_report(self._iam.values(), self._iam_unchecked)
+
+    def print_iam_report(self) -> dict[str, Any]:
+        """Prints the report to the console (and writes it to ``iam_report``, if given); returns it."""
+        report = self.iam_report()
+        for line in report_lines(report):
+            log.info("%s", line)
+        if self.iam_report_path is not None:
+            self.iam_report_path.parent.mkdir(parents=True, exist_ok=True)
+            self.iam_report_path.write_text(json.dumps(report, indent=2) + "\n")
+            log.info("IAM report written to %s", self.iam_report_path)
+        return report
 
     def _reset_moto(self) -> None:
         import urllib.request
@@ -260,6 +289,8 @@ class LocalApp:
             attributes = base_attributes(resource, self.endpoint)
             if attributes is not None:
                 scope.attributes[resource.logical_id] = attributes
+            if self.enforce_iam and resource.type.startswith("AWS::IAM::"):
+                continue  # read by the IAM check (iam_roles.py)
             if resource.type.startswith(NOT_ENFORCED_PREFIXES):
                 not_enforced[resource.type] = not_enforced.get(resource.type, 0) + 1
             elif resource.type not in HANDLED_TYPES and not registry.is_custom_resource(resource.type):
@@ -268,8 +299,9 @@ class LocalApp:
                 )
         if not_enforced:
             log.info(
-                "%s: not enforced locally (IAM, resource policies, logging, deployment plumbing): %s",
+                "%s: not enforced locally (%sresource policies, logging, deployment plumbing): %s",
                 stack.name,
+                "" if self.enforce_iam else "IAM, ",
                 ", ".join(f"{count} {kind}" for kind, count in sorted(not_enforced.items())),
             )
         for wiring in registry.wirings():
@@ -303,6 +335,17 @@ class LocalApp:
         self.workers[spec.name] = worker
         self._by_arn[spec.arn] = worker
         return worker
+
+    def check_iam(self, worker: FunctionWorker, document: dict[str, Any] | None, why: str) -> None:
+        """Makes the worker check its calls against ``document`` (``iam_roles.role_document``); with None,
+        logs ``why`` its calls go unchecked."""
+        assert self._workdir is not None
+        if document is None:
+            self._iam_unchecked[worker.spec.name] = why
+            log.warning("IAM: %s: calls are not checked: %s", worker.spec.name, why)
+            return
+        worker.iam = FunctionIam(document, self._workdir / f"{worker.spec.name}.iam.json")
+        self._iam[worker.spec.name] = worker.iam
 
     def async_invoker(self, worker: FunctionWorker) -> AsyncInvoker:
         """The function's event queue for asynchronous invocations (one per function)."""

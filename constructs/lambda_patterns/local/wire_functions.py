@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from lambda_patterns.local.assembly import Resource, Stack, code_folder
 from lambda_patterns.local.functions import FunctionSpec
+from lambda_patterns.local.iam_roles import role_document
 from lambda_patterns.local.intrinsics import Scope, Unresolvable, referenced_ids, resolve
 from lambda_patterns.local.provision import alias_attributes
 from lambda_patterns.local.registry import is_custom_resource, register
@@ -103,7 +104,11 @@ def add_function(app: LocalApp, stack: Stack, resource: Resource, scope: Scope, 
         on_success=on_success,
         dead_letter=dead_letter,
     )
-    app.add_worker(spec)
+    worker = app.add_worker(spec)
+    if app.enforce_iam:
+        extra = (spec.on_failure, spec.on_success, spec.dead_letter)
+        document, why = role_document(stack, resource, scope, spec.name, extra)
+        app.check_iam(worker, document, why)
     log.info(
         "function %s (%s, %s MB, %s, %s s)",
         spec.name,

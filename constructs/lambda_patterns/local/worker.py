@@ -1,9 +1,10 @@
 """The process that runs one function's handler, kept warm between invocations.
 
-Started by the runner as ``python -I worker.py <request fd> <response fd> <task root> <handler>`` with the
-function's environment. Standard library only: ``-I`` keeps the runner's own folders off ``sys.path``,
-which becomes [task root, the interpreter's standard library, its site-packages], as in Lambda where the
-task root comes first and the runtime's packages after it.
+Started by the runner as ``python -I worker.py <request fd> <response fd> <task root> <handler> [<IAM
+document>]`` with the function's environment; with the IAM document, every AWS call the handler makes is
+checked against the function's role (``iam_guard.py``). Standard library only: ``-I`` keeps the runner's
+own folders off ``sys.path``, which becomes [task root, the interpreter's standard library, its
+site-packages], as in Lambda where the task root comes first and the runtime's packages after it.
 
 Requests and responses are JSON lines on their own pipes, so whatever the handler prints on stdout and
 stderr stays its log output, as in Lambda.
@@ -51,10 +52,25 @@ def error_payload(error: BaseException, error_type: str | None = None) -> dict:
 
 def load_handler(task_root: str, handler: str):
     """Imports the handler module from the task root and returns its function."""
-    sys.path.insert(0, task_root)
+    if sys.path[:1] != [task_root]:
+        sys.path.insert(0, task_root)
     module_name, _, function_name = handler.rpartition(".")
     module = importlib.import_module(module_name.replace("/", "."))
     return getattr(module, function_name)
+
+
+def install_guard(config_path: str):
+    """Loads ``iam_guard.py`` of this folder by its path (this package is not on ``sys.path``) and hooks
+    botocore with the function's IAM document."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().with_name("iam_guard.py")
+    spec = importlib.util.spec_from_file_location("_lambda_patterns_local_iam_guard", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module.install(config_path)
 
 
 def main() -> None:
@@ -64,7 +80,20 @@ def main() -> None:
     requests = os.fdopen(request_fd, "r", encoding="utf-8")
     responses = os.fdopen(response_fd, "w", encoding="utf-8")
 
+    # The task root first, so the botocore the guard hooks is the one the handler will import.
+    sys.path.insert(0, task_root)
+    guard = None
+    if len(sys.argv) > 5:
+        try:
+            guard = install_guard(sys.argv[5])
+        except Exception as error:  # the handler still runs; the console says its calls are unchecked
+            print(
+                f"[IAM] the check could not be installed, calls are not checked: {error!r}", file=sys.stderr
+            )
+
     def send(document: dict) -> None:
+        if guard is not None:
+            document["iam"] = guard.drain()
         sys.stdout.flush()
         sys.stderr.flush()
         responses.write(json.dumps(document) + "\n")
