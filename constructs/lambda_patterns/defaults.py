@@ -81,7 +81,22 @@ ACCESS_LOG_RETENTION = Duration.days(90)
 
 # The thumbnail pipeline.
 THUMBNAIL_SIZES = (128, 256, 1024)
-THUMBNAIL_FORMATS = ("auto", "webp")
+#: Output: ``auto`` is JPEG, or PNG where there is transparency; ``webp`` and ``avif`` write every thumbnail so.
+THUMBNAIL_FORMATS = ("auto", "webp", "avif")
+#: What a photo-sharing product receives: camera and web formats, the iPhone's HEIC and Android's AVIF,
+#: scanners' and desktops' TIFF and BMP. All of them are on by default; ``input_formats`` narrows the list.
+THUMBNAIL_INPUT_FORMATS = ("jpeg", "png", "gif", "webp", "avif", "heif", "tiff", "bmp")
+#: Formats that stay out, and why: each would add a large decoder to the attack surface of a function fed
+#: by strangers, for files no camera or photo upload produces. The synth check quotes the reason.
+THUMBNAIL_REFUSED_FORMATS = {
+    "psd": "Photoshop documents are layered work files, not photos; the decoder is large and rarely exercised",
+    "eps": "EPS is PostScript, a program: Pillow runs Ghostscript to render it",
+    "pdf": "a PDF is a document; rendering one needs a PDF engine, not an image decoder",
+    "ico": "icons are tiny multi-image containers that no camera or photo upload produces",
+    "jpeg2000": "JPEG 2000 (OpenJPEG) is a large decoder with a long CVE history and no phone or camera uses it",
+    "jpegxl": "no phone or camera writes JPEG XL yet, and it needs a decoder Pillow does not include",
+    "raw": "camera RAW needs a demosaicing decoder (libraw); cameras also write a JPEG for sharing",
+}
 THUMBNAIL_FORMAT = "auto"
 THUMBNAIL_QUALITY = 85
 THUMBNAIL_PREFIX = "thumbnails/"
@@ -156,3 +171,7 @@ WEB_API_CORS_ALLOW_HEADERS = (
 WEB_API_CORS_MAX_AGE = Duration.minutes(10)
 #: Lambda's limit on a function's environment variables, names and values together.
 LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
+
+# The recommendations API (co-purchases from the purchase processor).
+RECOMMENDATIONS_DEFAULT_LIMIT = 10
+RECOMMENDATIONS_MAX_LIMIT = 50

@@ -9,15 +9,19 @@ Environment (set by the construct; defaults in brackets):
   stored at its own size under that size's key (never upscaled), so every key a client expects exists.
 - ``OUTPUT_FORMAT`` [``auto``]: ``auto`` writes images with transparency as PNG and everything else as
   JPEG (an opaque PNG/GIF/WebP, or one whose alpha is 255 everywhere, becomes JPEG: the smallest
-  universally decodable preview); ``webp`` writes
-  WebP, alpha kept. When the format's extension differs from the key's, it is appended
+  universally decodable preview); ``webp`` or ``avif`` writes every thumbnail in that format, alpha kept.
+  When the format's extension differs from the key's, it is appended
   (``cat.gif`` -> ``cat.gif.jpg``), so ``cat.gif`` and ``cat.png`` never overwrite each other.
+- ``INPUT_FORMATS`` [all: ``jpeg,png,gif,webp,avif,heif,tiff,bmp``]: the formats read, told apart by their
+  first bytes, whatever the key's extension; any other is rejected unread (``format_disabled`` for one left
+  out of the list, ``unsupported_format`` for PSD, EPS, ICO, PDF, JPEG 2000 and the like). HEIF (HEIC
+  included) is decoded by pillow-heif, loaded with the first HEIF file; TIFF yields its first page.
 - ``QUALITY`` [``85``]: JPEG/WebP quality.
 - ``MAX_BYTES`` [``52428800`` = 50 MiB]: larger objects are rejected before download. The largest camera
   JPEGs (60 MP) are 30-40 MB; the body is held in memory, so the cap bounds that allocation.
 - ``MAX_PIXELS`` [``50000000`` = 50 MP]: declared width x height above this is rejected before decoding
-  (decompression bomb). A non-JPEG decodes at full size: 50 MP RGBA is 200 MB per copy, which with the
-  resize buffers stays well inside a 1024 MB function. JPEGs decode at 1/2..1/8 scale, so raising the cap
+  (decompression bomb), in every format. A non-JPEG decodes at full size: 50 MP RGBA is 200 MB per copy,
+  which with the resize buffers stays well inside a 1024 MB function. JPEGs decode at 1/2..1/8 scale, so raising the cap
   for JPEG-only workloads (e.g. 61 MP cameras) is safe.
 - ``METRICS_NAMESPACE`` [``LambdaPatterns``], ``SERVICE_NAME`` [``thumbnail``]: EMF namespace and the
   ``service`` dimension / log field.

@@ -230,6 +230,58 @@ def test_thumbnail_of_animated_gif_is_its_first_frame(fn, s3, lambda_context):
     assert red > 200 and green < 50 and blue < 50
 
 
+def test_thumbnail_of_an_iphone_heic_with_orientation_6_is_an_upright_jpeg(fn, s3, lambda_context):
+    s3.put_object(Bucket=SOURCE, Key="phone/IMG_0002.HEIC", Body=images.heic((1200, 800), orientation=6))
+
+    summary = fn.handler(event_for("phone/IMG_0002.HEIC"), lambda_context)
+
+    assert summary["processed"] == 1
+    image, response = fetch(s3, "thumbnails/256/phone/IMG_0002.HEIC.jpg")
+    assert described(image, response) == ("JPEG", "RGB", (171, 256), "image/jpeg")
+    assert image.getpixel((85, 20))[0] > 180 and image.getpixel((85, 236))[2] > 180
+
+
+def test_thumbnail_of_a_multi_page_tiff_scan_is_its_first_page(fn, s3, lambda_context):
+    pages = [images.two_tone((800, 600)), Image.new("RGB", (800, 600), (0, 255, 0))]
+    s3.put_object(Bucket=SOURCE, Key="scans/contract.tif", Body=images.tiff(*pages, compression="tiff_lzw"))
+
+    fn.handler(event_for("scans/contract.tif"), lambda_context)
+
+    image, response = fetch(s3, "thumbnails/1024/scans/contract.tif.jpg")
+    assert described(image, response) == ("JPEG", "RGB", (800, 600), "image/jpeg")
+    assert image.getpixel((100, 300))[0] > 180 and image.getpixel((700, 300))[2] > 180
+
+
+def test_thumbnail_writes_avif_when_asked(env, s3, lambda_context):
+    env.setenv("OUTPUT_FORMAT", "avif")
+    fn = load_handler("thumbnail_pipeline")
+    s3.put_object(Bucket=SOURCE, Key="pets/cat.bmp", Body=images.bmp((400, 300)))
+
+    fn.handler(event_for("pets/cat.bmp"), lambda_context)
+
+    assert stored_keys(s3) == [f"thumbnails/{size}/pets/cat.bmp.avif" for size in (1024, 128, 256)]
+    image, response = fetch(s3, "thumbnails/128/pets/cat.bmp.avif")
+    assert described(image, response) == ("AVIF", "RGB", (128, 96), "image/avif")
+
+
+def test_thumbnail_rejects_a_format_left_out_of_input_formats_with_its_reason(
+    env, s3, lambda_context, output
+):
+    env.setenv("INPUT_FORMATS", "jpeg,png")
+    fn = load_handler("thumbnail_pipeline")
+    s3.put_object(Bucket=SOURCE, Key="phone/IMG_0003.HEIC", Body=images.heic())
+    s3.put_object(Bucket=SOURCE, Key="phone/IMG_0004.jpg", Body=images.jpeg())
+
+    summary = fn.handler(event_for("phone/IMG_0003.HEIC", "phone/IMG_0004.jpg"), lambda_context)
+
+    assert summary["rejections"] == [
+        {"bucket": SOURCE, "key": "phone/IMG_0003.HEIC", "reason": "format_disabled"}
+    ]
+    assert summary["processed"] == 1
+    warning = next(line for line in output() if line.get("message") == "image rejected")
+    assert warning["detail"] == "HEIF is not in INPUT_FORMATS"
+
+
 def test_thumbnail_decodes_key_with_spaces_and_unicode_from_the_sample_event(fn, s3, lambda_context):
     key = "photos/holiday 2026/Café à Paris.jpg"
     s3.put_object(Bucket=SOURCE, Key=key, Body=images.jpeg())
@@ -261,7 +313,9 @@ def test_thumbnail_counts_processed_images_as_emf(fn, s3, lambda_context, output
         ("empty.jpg", b"", "empty"),
         ("bomb.png", images.png_bomb(100_000, 100_000), "decompression_bomb"),
         ("notes.jpg", b"milk, eggs, bread\n", "not_an_image"),
-        ("scan.bmp", images.bmp(), "unsupported_format"),
+        ("layers.psd", images.psd(), "unsupported_format"),
+        ("bomb.heic", images.heic_bomb(), "decompression_bomb"),
+        ("bomb.tif", images.tiff_bomb(), "decompression_bomb"),
         ("sliver.png", images.png_raw(100_000, 1, 8, 0, b"\x00" * 100_001), "absurd_dimensions"),
     ],
 )

@@ -33,7 +33,20 @@ def rejection(data: bytes, settings=DEFAULTS) -> str:
 
 def test_settings_default_when_environment_is_empty():
     assert thumbnailer.parse_settings({}) == thumbnailer.Settings(
-        sizes=(128, 256, 1024), output_format="auto", quality=85, max_pixels=50_000_000, max_bytes=52_428_800
+        sizes=(128, 256, 1024),
+        output_format="auto",
+        quality=85,
+        max_pixels=50_000_000,
+        max_bytes=52_428_800,
+        input_formats=("jpeg", "png", "gif", "webp", "avif", "heif", "tiff", "bmp"),
+    )
+
+
+def test_settings_input_formats_are_read_in_a_fixed_order_whatever_the_case():
+    assert thumbnailer.parse_settings({"INPUT_FORMATS": " TIFF,jpeg,heif,jpeg"}).input_formats == (
+        "jpeg",
+        "heif",
+        "tiff",
     )
 
 
@@ -48,6 +61,8 @@ def test_settings_sort_and_deduplicate_sizes():
         {"SIZES": "0,128"},
         {"SIZES": ""},
         {"OUTPUT_FORMAT": "tiff"},
+        {"INPUT_FORMATS": ""},
+        {"INPUT_FORMATS": "jpeg,psd"},
         {"QUALITY": "101"},
         {"MAX_PIXELS": "lots"},
         {"MAX_BYTES": "0"},
@@ -285,8 +300,8 @@ def test_rejects_absurd_dimensions_even_under_the_pixel_cap():
 
 def test_rejects_unsupported_format_by_name():
     with pytest.raises(Rejected) as caught:
-        thumbnailer.make_thumbnails(images.bmp(), DEFAULTS)
-    assert (caught.value.reason, caught.value.detail) == ("unsupported_format", "BMP")
+        thumbnailer.make_thumbnails(images.psd(), DEFAULTS)
+    assert (caught.value.reason, caught.value.detail) == ("unsupported_format", "PSD")
 
 
 def test_rejects_input_over_the_byte_cap():

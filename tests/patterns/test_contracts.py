@@ -37,6 +37,7 @@ from lambda_patterns.resources.streams import mark_ttl_seconds
 from synth_helpers import new_app
 
 thumbnailer = load_handler("thumbnail_pipeline", "thumbnailer")
+thumbnail_formats = load_handler("thumbnail_pipeline", "formats")
 api_config = load_handler("web_api_backend", "api_config")
 aggregation = load_handler("stream_aggregator", "aggregation")
 
@@ -135,6 +136,7 @@ def test_thumbnail_defaults_are_the_handlers():
         quality=defaults.THUMBNAIL_QUALITY,
         max_pixels=defaults.THUMBNAIL_MAX_PIXELS,
         max_bytes=defaults.THUMBNAIL_MAX_BYTES,
+        input_formats=defaults.THUMBNAIL_INPUT_FORMATS,
     )
 
 
@@ -158,13 +160,19 @@ def test_thumbnail_limits_are_the_handlers():
         thumbnailer.MAX_QUALITY,
     )
     assert defaults.THUMBNAIL_FORMATS == thumbnailer.OUTPUT_FORMATS
+    assert defaults.THUMBNAIL_INPUT_FORMATS == thumbnail_formats.INPUT_FORMATS
+
+
+def test_thumbnail_formats_kept_out_are_ones_the_handler_cannot_read():
+    assert set(defaults.THUMBNAIL_REFUSED_FORMATS).isdisjoint(thumbnail_formats.INPUT_FORMATS)
 
 
 @pytest.mark.parametrize(
     "props",
     [
         {"sizes": [1, 10_000], "quality": 1, "output_format": "webp", "max_pixels": 1, "max_bytes": 1},
-        {"sizes": [640, 64, 640], "quality": 100, "output_format": "auto"},
+        {"sizes": [640, 64, 640], "quality": 100, "output_format": "auto", "input_formats": ("png", "heif")},
+        {"sizes": [128], "output_format": "avif", "input_formats": ("jpeg",)},
     ],
 )
 def test_thumbnail_settings_the_construct_accepts_are_what_the_handler_loads(props):
@@ -184,6 +192,8 @@ def test_thumbnail_settings_the_construct_accepts_are_what_the_handler_loads(pro
         ("quality", 0, "QUALITY", "0"),
         ("quality", 101, "QUALITY", "101"),
         ("output_format", "gif", "OUTPUT_FORMAT", "gif"),
+        ("input_formats", ["jpeg", "psd"], "INPUT_FORMATS", "jpeg,psd"),
+        ("input_formats", [], "INPUT_FORMATS", ""),
         ("max_pixels", 0, "MAX_PIXELS", "0"),
         ("max_bytes", 0, "MAX_BYTES", "0"),
     ],

@@ -84,6 +84,7 @@ def test_function_gets_thumbnail_settings_and_arm64_python(synthesized):
                         "DEST_PREFIX": "thumbnails/",
                         "OUTPUT_FORMAT": "auto",
                         "QUALITY": "85",
+                        "INPUT_FORMATS": "jpeg,png,gif,webp,avif,heif,tiff,bmp",
                     }
                 )
             },
@@ -203,6 +204,7 @@ def test_existing_source_bucket_with_source_props_is_refused():
         ({"sizes": [128, 0]}, r"sizes must be whole pixels from 1 to 10000, got \[0\]", "Sizes"),
         ({"quality": 101}, "quality must be between 1 and 100, got 101", "Quality"),
         ({"output_format": "gif"}, "output_format must be one of", "OutputFormat"),
+        ({"input_formats": ["jpeg", "psd"]}, "input_formats cannot include 'psd': Photoshop", "InputFormats"),
         ({"max_bytes": 0}, "max_pixels and max_bytes must be positive", "InputCaps"),
         (
             {"destination_prefix": "thumbs"},
@@ -247,6 +249,16 @@ def test_pipeline_synthesizes_in_an_app_without_this_repositorys_feature_flags()
 
     Template.from_stack(stack).has_resource_properties(
         "AWS::S3::Bucket", {"OwnershipControls": {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}}
+    )
+
+
+def test_input_formats_reach_the_function_once_each_in_the_order_given():
+    stack = cdk.Stack(new_app(), "S")
+    ThumbnailPipeline(stack, "Thumbs", input_formats=["heif", "jpeg", "heif"])
+
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"INPUT_FORMATS": "heif,jpeg"})}},
     )
 
 

@@ -1,4 +1,4 @@
-"""A thumbnail pipeline writes one of the output formats its handler knows (``auto`` or ``webp``)."""
+"""A thumbnail pipeline writes one of the output formats its handler knows (``auto``, ``webp`` or ``avif``)."""
 
 from __future__ import annotations
 

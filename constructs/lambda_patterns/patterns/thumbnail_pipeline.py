@@ -14,6 +14,7 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.thumbnail_caps import check_input_caps
 from lambda_patterns.checks.thumbnail_format import check_output_format
+from lambda_patterns.checks.thumbnail_input_formats import check_input_formats
 from lambda_patterns.checks.thumbnail_prefix import check_destination_prefix
 from lambda_patterns.checks.thumbnail_quality import check_thumbnail_quality
 from lambda_patterns.checks.thumbnail_sizes import check_thumbnail_sizes
@@ -48,7 +49,11 @@ class ThumbnailPipeline(PatternConstruct):
     :param destination_bucket_props: overrides for the new destination bucket. Default: none.
     :param existing_logging_bucket_obj: receives the new buckets' access logs. Default: a new log bucket.
     :param sizes: long-edge sizes in px. Default: 128, 256 and 1024.
-    :param output_format: ``auto`` (JPEG, or PNG where there is transparency) or ``webp``. Default: ``auto``.
+    :param output_format: ``auto`` (JPEG, or PNG where there is transparency), ``webp`` or ``avif`` (every
+        thumbnail in that format, transparency kept). Default: ``auto``.
+    :param input_formats: the formats accepted, of ``jpeg``, ``png``, ``gif``, ``webp``, ``avif``, ``heif``
+        (HEIC included), ``tiff`` (first page) and ``bmp``; an upload in another is rejected unread, as
+        ``format_disabled``. Default: all of them. What stays out, and why: ``defaults.THUMBNAIL_REFUSED_FORMATS``.
     :param quality: JPEG/WebP quality. Default: 85.
     :param source_prefix: only keys starting with this. Default: every key.
     :param source_suffix: only keys ending with this, e.g. ``.jpg``. Default: every key.
@@ -76,6 +81,7 @@ class ThumbnailPipeline(PatternConstruct):
         existing_logging_bucket_obj: s3.IBucket | None = None,
         sizes: Sequence[int] = defaults.THUMBNAIL_SIZES,
         output_format: str = defaults.THUMBNAIL_FORMAT,
+        input_formats: Sequence[str] = defaults.THUMBNAIL_INPUT_FORMATS,
         quality: int = defaults.THUMBNAIL_QUALITY,
         source_prefix: str | None = None,
         source_suffix: str | None = None,
@@ -98,6 +104,7 @@ class ThumbnailPipeline(PatternConstruct):
         )
         check_thumbnail_sizes(where, sizes)
         check_output_format(where, output_format)
+        check_input_formats(where, input_formats)
         check_thumbnail_quality(where, quality)
         check_input_caps(where, max_pixels, max_bytes)
         check_destination_prefix(where, destination_prefix)
@@ -138,6 +145,7 @@ class ThumbnailPipeline(PatternConstruct):
                 "DEST_PREFIX": destination_prefix,
                 "SIZES": ",".join(str(s) for s in sizes),
                 "OUTPUT_FORMAT": output_format,
+                "INPUT_FORMATS": ",".join(dict.fromkeys(input_formats)),
                 "QUALITY": str(quality),
                 "MAX_PIXELS": str(max_pixels),
                 "MAX_BYTES": str(max_bytes),
