@@ -497,6 +497,23 @@ def purchases_scenarios(run: Run) -> None:
     }
 
 
+def recommendations_scenarios(run: Run) -> None:
+    # Pairs the purchase processor wrote, and one product the customer already bought.
+    table = run.side.resource("dynamodb").Table(run.env["AGGREGATES_TABLE"])
+    for other, score in (("lens", 3), ("bag", 2)):
+        table.put_item(Item={"pk": "related#camera", "sk": other, "score": score, "product_id": other})
+    table.put_item(Item={"pk": "product#lens", "sk": "buyer#c-1"})
+
+    def get(query: dict | None) -> dict:
+        return run.invoke({"pathParameters": {"id": "camera"}, "queryStringParameters": query})
+
+    assert get(None)["statusCode"] == 200
+    assert json.loads(get({"customer_id": "c-1"})["body"])["recommendations"] == [
+        {"product_id": "bag", "score": 2}
+    ]
+    assert get({"limit": "0"})["statusCode"] == 400
+
+
 def _jpeg() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (600, 400), (200, 40, 40)).save(buffer, "JPEG")
@@ -582,6 +599,7 @@ def _cases(stacks: dict) -> dict[str, Case]:
     pipeline = stacks["files"].pipeline
     backend = stacks["web"].backend
     hello = stacks["example"].service
+    recommendations = stacks["analytics"].recommendations
     return {
         "stream_aggregator": Case(
             "stream_aggregator",
@@ -657,6 +675,13 @@ def _cases(stacks: dict) -> dict[str, Case]:
             _for_every_function(backend.function),
             web_api_scenarios,
         ),
+        "recommendations_api": Case(
+            "recommendations_api",
+            stacks["analytics"],
+            recommendations.function,
+            _for_every_function(recommendations.function),
+            recommendations_scenarios,
+        ),
         "hello": Case(
             "hello",
             stacks["example"],
@@ -687,6 +712,7 @@ def _grants(stack: cdk.Stack, entries) -> dict[Grant, str]:
         "purchase_processor",
         "thumbnail_pipeline",
         "web_api_backend",
+        "recommendations_api",
         "hello",
     ],
 )
@@ -814,7 +840,7 @@ def test_one_stack_of_the_app_holds_the_api_gateway_account_setting_and_the_othe
     }
     assert [s.stack_name for s in web.dependencies] == ["AnalyticsStack"]
     apis = [c for c in app.node.find_all() if isinstance(c, SecureRestApi)]
-    assert len(apis) == 2
+    assert len(apis) == 3  # click ingest and recommendations in AnalyticsStack, the items API
     assert all(api.account_setting is apis[0].account_setting for api in apis)
     assert cdk.Stack.of(apis[0].account_setting) is analytics
     for stack in assembly.stacks:

@@ -22,6 +22,7 @@ from lambda_patterns import (
     EventBridgeTrigger,
     LambdaService,
     PurchaseEventProcessor,
+    RecommendationsApi,
     SnsTrigger,
     StreamAggregator,
     ThumbnailPipeline,
@@ -55,7 +56,8 @@ def _user_app(app: cdk.App) -> None:
     WebApiBackend(patterns, "Items")
     StreamAggregator(patterns, "Orders", dimensions=["region"], value_attribute="amount", time_attribute="at")
     ClickstreamAnalytics(patterns, "Clicks")
-    PurchaseEventProcessor(patterns, "Purchases")
+    purchases = PurchaseEventProcessor(patterns, "Purchases")
+    RecommendationsApi(patterns, "Recommendations", aggregates_table=purchases.aggregates_table)
     triggers = cdk.Stack(app, "UserTriggers")
     service = LambdaService(triggers, "Hello", entry=handler_path("hello"), shared=[common_path()])
     service.add_trigger(SnsTrigger, "OnNotice")

@@ -279,7 +279,7 @@ def test_the_real_apps_apis_answer_400_to_a_deeply_nested_body(app):  # noqa: F8
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())
 
-    clicks = post(app.api_url("AnalyticsStack") + "clicks")
+    clicks = post(app.api_url("AnalyticsStack", "/clicks") + "clicks")
     items = post(app.api_url("WebBackendStack") + "items")
 
     assert clicks == (400, INVALID_BODY)

@@ -662,7 +662,9 @@ def test_a_click_posted_to_the_ingest_api_is_counted(app):
     _require_stack(app, "AnalyticsStack")
     dynamodb = app.client("dynamodb")
     counts = app.find("Clickstream/Counts/", None)["Ref"]
-    status, answer = _post_json(app.api_url("AnalyticsStack") + "clicks", _click("local-http", "u-1"))
+    status, answer = _post_json(
+        app.api_url("AnalyticsStack", "/clicks") + "clicks", _click("local-http", "u-1")
+    )
 
     assert status == 200 and answer["accepted"] is True and answer["sequence_number"]
 
@@ -680,7 +682,9 @@ def test_a_click_breaking_the_model_is_refused_with_400_and_never_reaches_the_st
     _require_stack(app, "AnalyticsStack")
     stream = app.find("Clickstream/Clicks/", "AWS::Kinesis::Stream")["Ref"]
     # An empty screen breaks the model's minLength.
-    status, answer = _post_json(app.api_url("AnalyticsStack") + "clicks", _click("", "u-invalid-9f3"))
+    status, answer = _post_json(
+        app.api_url("AnalyticsStack", "/clicks") + "clicks", _click("", "u-invalid-9f3")
+    )
 
     assert (status, answer) == (400, {"message": "Invalid request body"})
     assert not [data for data in _stream_data(app, stream) if b"u-invalid-9f3" in data]

@@ -26,6 +26,7 @@ from lambda_patterns import (
     ClickstreamAnalytics,
     ConfigurationError,
     PurchaseEventProcessor,
+    RecommendationsApi,
     StreamAggregator,
     ThumbnailPipeline,
     WebApiBackend,
@@ -108,6 +109,12 @@ PATTERNS = {
         "Orders",
     ),
     "purchase_processor": (lambda stack: PurchaseEventProcessor(stack, "Purchases"), "Purchases"),
+    "recommendations_api": (
+        lambda stack: RecommendationsApi(
+            stack, "Recs", aggregates_table=PurchaseEventProcessor(stack, "P").aggregates_table
+        ),
+        "Recs",
+    ),
 }
 
 

@@ -61,7 +61,7 @@ CASES = [
     (
         check_output_format,
         ("gif",),
-        "output_format must be one of ('auto', 'webp'), got 'gif'",
+        "output_format must be one of ('auto', 'webp', 'avif'), got 'gif'",
         "LambdaPatterns.Thumbnail.OutputFormat",
     ),
     (check_thumbnail_quality, (1,), None, ""),

@@ -177,7 +177,7 @@ def click(app: LocalApp) -> None:
     """POSTs a click to the ingest API (API Gateway -> Kinesis) and shows the count it became."""
     table = find(app, "Clickstream/Counts/")
     try:
-        base = app.api_url("AnalyticsStack")
+        base = app.api_url("AnalyticsStack", "/clicks")
     except LookupError:
         base = None
     if not table or base is None:

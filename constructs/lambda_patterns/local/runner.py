@@ -236,11 +236,16 @@ class LocalApp:
             raise LookupError(f"{len(matches)} resources match {path!r}: {found}")
         return dict(matches[0][1])
 
-    def api_url(self, stack: str | None = None) -> str:
-        """The base URL of the only REST API (of ``stack``)."""
-        urls = [api.url for api in self.apis if stack is None or api.api.stack == stack]
+    def api_url(self, stack: str | None = None, route: str | None = None) -> str:
+        """The base URL of the only REST API (of ``stack``, serving ``route`` such as ``/clicks``)."""
+        urls = [
+            api.url
+            for api in self.apis
+            if (stack is None or api.api.stack == stack)
+            and (route is None or any(r.path == route for r in api.api.routes))
+        ]
         if len(urls) != 1:
-            raise LookupError(f"{len(urls)} REST APIs match stack {stack!r}")
+            raise LookupError(f"{len(urls)} REST APIs match stack {stack!r} and route {route!r}")
         return urls[0]
 
     def fire_schedule(self, rule: str) -> int:

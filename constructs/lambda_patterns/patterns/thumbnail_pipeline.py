@@ -26,6 +26,7 @@ from lambda_patterns.patterns.pattern_function import (
 )
 from lambda_patterns.permissions import list_objects, put_objects, read_objects
 from lambda_patterns.resources.buckets import access_log_bucket, secure_bucket
+from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.s3 import S3Trigger
 
 #: What the thumbnail handler counts (EMF), per ``service``.
@@ -66,6 +67,8 @@ class ThumbnailPipeline(PatternConstruct):
     :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
         failed images waiting in the on-failure queue). Default: none (alarms without actions).
     :param dashboard: create a CloudWatch dashboard of the function and the handler's metrics. Default: yes.
+    :param deployment: how new versions reach the function's ``live`` alias, which the bucket notification
+        invokes (``Deployment.canary(...)`` ...). Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
     """
 
@@ -91,6 +94,7 @@ class ThumbnailPipeline(PatternConstruct):
         memory_size: int = defaults.THUMBNAIL_MEMORY_MB,
         timeout: Duration = defaults.THUMBNAIL_TIMEOUT,
         alarm_topic: sns.ITopic | None = None,
+        deployment: Deployment | None = None,
         dashboard: bool = True,
         function_props: Mapping[str, Any] | None = None,
     ) -> None:
@@ -154,6 +158,7 @@ class ThumbnailPipeline(PatternConstruct):
                 "AWS_RETRY_MODE": "standard",
             },
             alarm_topic=alarm_topic,
+            deployment=deployment,
             function_props=function_props,
             fixed_props={"memory_size": memory_size, "timeout": timeout},
         )

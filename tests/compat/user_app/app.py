@@ -29,6 +29,7 @@ from lambda_patterns import (
     KinesisTrigger,
     LambdaService,
     PurchaseEventProcessor,
+    RecommendationsApi,
     S3Trigger,
     ServerlessFunction,
     ServiceDashboard,
@@ -119,7 +120,8 @@ StreamAggregator(
     patterns, "Aggregates", dimensions=["category"], value_attribute="amount", time_attribute="at"
 )
 ClickstreamAnalytics(patterns, "Clickstream")
-PurchaseEventProcessor(patterns, "Purchases")
+purchases = PurchaseEventProcessor(patterns, "Purchases")
+RecommendationsApi(patterns, "Recommendations", aggregates_table=purchases.aggregates_table)
 WebApiBackend(patterns, "Items", resource_name="items")
 
 app.synth()
