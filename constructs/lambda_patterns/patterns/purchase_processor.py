@@ -20,6 +20,7 @@ from lambda_patterns.patterns.pattern_function import (
     check_existing_or_props,
 )
 from lambda_patterns.permissions import batch_get_items, put_items, send_messages, update_items
+from lambda_patterns.profiles import StackKey, pin_profile
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.resources.topics import secure_topic
@@ -50,6 +51,9 @@ class PurchaseEventProcessor(PatternConstruct):
     :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout
         and messages in the dead-letter queue. Default: none (alarms without actions).
     :param function_props: other ``ServerlessFunction`` props. Default: none.
+    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
+        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
+        else ``"standard"``.
     """
 
     def __init__(
@@ -67,8 +71,10 @@ class PurchaseEventProcessor(PatternConstruct):
         max_receive_count: int = defaults.PURCHASE_MAX_RECEIVE_COUNT,
         alarm_topic: sns.ITopic | None = None,
         function_props: Mapping[str, Any] | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        pin_profile(self, profile)
         where = f"PurchaseEventProcessor {self.node.path}"
         # Validate.
         check_existing_or_props(
@@ -126,6 +132,9 @@ class PurchaseEventProcessor(PatternConstruct):
             "SubscriptionDeadLetterQueue",
             f"purchase events SNS could not deliver to {self._trigger.queue.node.path}",
         )
+        subscription_key = self._subscription_dead_letter_queue.encryption_master_key
+        if isinstance(subscription_key, StackKey):
+            subscription_key.allow_delivery_from("sns")
         self._topic.add_subscription(
             subscriptions.SqsSubscription(
                 self._trigger.queue, dead_letter_queue=self._subscription_dead_letter_queue
