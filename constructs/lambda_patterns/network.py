@@ -11,6 +11,7 @@ of encrypted services.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from aws_cdk import Stack
 from aws_cdk import aws_ec2 as ec2
@@ -18,8 +19,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from lambda_patterns import defaults
-from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings
-from lambda_patterns.permissions import Permission
+from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
+from lambda_patterns.permissions import Permission, allow
 from lambda_patterns.profiles import compliance_rules, stack_key
 
 _NETWORK_ID = "LambdaPatternsNetwork"
@@ -185,3 +186,43 @@ def stack_network(scope: IConstruct) -> StackNetwork:
     stack = Stack.of(scope)
     existing = stack.node.try_find_child(_NETWORK_ID)
     return existing if existing is not None else StackNetwork(stack, _NETWORK_ID)
+
+
+def vpc_access() -> Permission:
+    """The EC2 actions Lambda needs to attach a function to a VPC (AWSLambdaVPCAccessExecutionRole's)."""
+    # What AWSLambdaVPCAccessExecutionRole grants, inline: a role we create gets no managed policy, and
+    # CDK adds that managed policy only to roles it creates itself.
+    return allow(
+        [
+            "ec2:CreateNetworkInterface",
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface",
+            "ec2:AssignPrivateIpAddresses",
+            "ec2:UnassignPrivateIpAddresses",
+        ],
+        ["*"],
+        reason="Lambda creates the VPC network interfaces before their ARNs exist; "
+        "these EC2 actions support no narrower resource",
+    )
+
+
+def acknowledge_hardened_role(function_path: str, role: Any) -> None:
+    """The hardened profile's acknowledgements on a function's ``FunctionRole``: aws-cdk-lib's key grants
+    and the inline policy the compliance packs flag."""
+    acknowledge_rule(
+        role.role,
+        "AwsSolutions-IAM5",
+        f"aws-cdk-lib grants {function_path}'s role kms:GenerateDataKey* and kms:ReEncrypt* on the "
+        "stack's one key for the queues its destination and event sources read or write",
+        applies_to=["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],
+    )
+    reason = (
+        f"The inline policy of {function_path}'s execution role grants only what this function's "
+        "code and triggers need; inline keeps it one-to-one with the role, where a managed policy "
+        "could be attached to other principals"
+    )
+    for construct in {role.node.path: role, role.policy.node.path: role.policy}.values():
+        acknowledge_findings(
+            construct, RuleAcknowledgement(reason, nag=compliance_rules(True, "IAMNoInlinePolicy"))
+        )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -132,14 +133,14 @@ class PurchaseEventProcessor(PatternConstruct):
             "SubscriptionDeadLetterQueue",
             f"purchase events SNS could not deliver to {self._trigger.queue.node.path}",
         )
-        subscription_key = self._subscription_dead_letter_queue.encryption_master_key
-        if isinstance(subscription_key, StackKey):
-            subscription_key.allow_delivery_from("sns")
-        self._topic.add_subscription(
-            subscriptions.SqsSubscription(
-                self._trigger.queue, dead_letter_queue=self._subscription_dead_letter_queue
+        if isinstance(self._trigger.queue.encryption_master_key, StackKey):
+            self._subscribe_to_stack_key_queue(self._trigger.queue.encryption_master_key)
+        else:
+            self._topic.add_subscription(
+                subscriptions.SqsSubscription(
+                    self._trigger.queue, dead_letter_queue=self._subscription_dead_letter_queue
+                )
             )
-        )
         self.function.watch_queue(
             self._subscription_dead_letter_queue, self, "SubscriptionDeadLetterQueueDepthAlarm"
         )
@@ -149,6 +150,31 @@ class PurchaseEventProcessor(PatternConstruct):
         if rejected is not None:
             self.function.function.add_environment("REJECTED_QUEUE_URL", rejected.queue_url)
             self.function.policy.add(send_messages(rejected))
+
+    def _subscribe_to_stack_key_queue(self, key: StackKey) -> None:
+        # What SqsSubscription does, but the key lets SNS in under conditions on this account and Region:
+        # SqsSubscription's statement is unconditioned or names the topic, which the same key encrypts
+        # (a cycle in CloudFormation).
+        key.allow_delivery_from("sns")
+        queue = self._trigger.queue
+        policy = queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": self._topic.topic_arn}},
+            )
+        )
+        subscription = sns.Subscription(
+            self,
+            "Subscription",
+            topic=self._topic,
+            endpoint=queue.queue_arn,
+            protocol=sns.SubscriptionProtocol.SQS,
+            dead_letter_queue=self._subscription_dead_letter_queue,
+        )
+        if policy.policy_dependable is not None:
+            subscription.node.add_dependency(policy.policy_dependable)
 
     @property
     def topic(self) -> sns.ITopic:

@@ -33,33 +33,14 @@ from lambda_patterns.nag import (
     acknowledge_profile,
     acknowledge_rule,
 )
-from lambda_patterns.network import endpoint_services, stack_network
+from lambda_patterns.network import acknowledge_hardened_role, endpoint_services, stack_network, vpc_access
 from lambda_patterns.operations.alarms import FunctionAlarms
-from lambda_patterns.permissions import Permission, allow, write_logs
+from lambda_patterns.permissions import Permission, write_logs
 from lambda_patterns.profiles import HARDENED, compliance_rules, pin_profile, stack_key
 from lambda_patterns.props import as_mapping
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.steps.policy import FunctionPolicy
 from lambda_patterns.steps.role import FunctionRole
-
-
-def _vpc_access() -> Permission:
-    # What AWSLambdaVPCAccessExecutionRole grants, inline: a role we create gets no managed policy, and
-    # CDK adds that managed policy only to roles it creates itself.
-    return allow(
-        [
-            "ec2:CreateNetworkInterface",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeSubnets",
-            "ec2:DeleteNetworkInterface",
-            "ec2:AssignPrivateIpAddresses",
-            "ec2:UnassignPrivateIpAddresses",
-        ],
-        ["*"],
-        reason="Lambda creates the VPC network interfaces before their ARNs exist; "
-        "these EC2 actions support no narrower resource",
-    )
-
 
 if TYPE_CHECKING:
     # Type checkers see what the function is at run time: a ``lambda_.IFunction`` (``_implement_ifunction``
@@ -201,7 +182,7 @@ class ServerlessFunction(_FunctionBase):
             own_logs = self._log_group.node.path
             self._role.policy.observe(lambda granted: network.serve(endpoint_services(granted, [own_logs])))
         if vpc is not None:
-            self._role.policy.add(_vpc_access())
+            self._role.policy.add(vpc_access())
             acknowledge_findings(
                 self._role.policy,
                 RuleAcknowledgement(
@@ -330,26 +311,7 @@ class ServerlessFunction(_FunctionBase):
                 ),
             )
         if self._hardened:
-            # aws-cdk-lib's own grants (destinations, event sources) use the key through its families.
-            acknowledge_rule(
-                self._role.role,
-                "AwsSolutions-IAM5",
-                f"aws-cdk-lib grants {self.node.path}'s role kms:GenerateDataKey* and kms:ReEncrypt* on the "
-                "stack's one key for the queues its destination and event sources read or write",
-                applies_to=["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],
-            )
-            reason = (
-                f"The inline policy of {self.node.path}'s execution role grants only what this function's "
-                "code and triggers need; inline keeps it one-to-one with the role, where a managed policy "
-                "could be attached to other principals"
-            )
-            for construct in {
-                self._role.node.path: self._role,
-                self._role.policy.node.path: self._role.policy,
-            }.values():
-                acknowledge_findings(
-                    construct, RuleAcknowledgement(reason, nag=compliance_rules(True, "IAMNoInlinePolicy"))
-                )
+            acknowledge_hardened_role(self.node.path, self._role)
 
     def acknowledge_sync_invocation(self, invoker: str) -> None:
         """Called by triggers that invoke synchronously: with ``async_failure='none'`` the function has no
