@@ -53,6 +53,17 @@ SQS_VISIBILITY_TIMEOUT_FACTOR = 6
 #: SQS's own visibility timeout for a queue that sets none: what an existing queue is checked against.
 SQS_DEFAULT_VISIBILITY_TIMEOUT_S = 30
 
+# The hardened profile (README, "Rule packs").
+#: Every function's reserved concurrency unless ``reserved_concurrency`` says otherwise: a cap on what one
+#: function can take from the account's pool, and a floor it always has. Lambda keeps 100 of the account's
+#: concurrency unreserved, so an account at its initial quota (10 in some new accounts) cannot reserve any.
+HARDENED_RESERVED_CONCURRENCY = 10
+#: The stack's VPC spans two Availability Zones: a function keeps running when one fails.
+HARDENED_MAX_AZS = 2
+#: A literal range (not the VPC's attribute) so rule packs can read the endpoints' inbound rule.
+HARDENED_VPC_CIDR = "10.0.0.0/16"
+FLOW_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
 # Dead-letter and on-failure queues.
 DLQ_RETENTION = Duration.days(14)
 

@@ -35,6 +35,7 @@ AUDIT_METADATA_KEY = "lambda-patterns:acknowledgement"
 CHECKOV_RESOURCE_TYPES: Mapping[str, str] = {
     "CKV_AWS_18": "AWS::S3::Bucket",  # server access logging
     "CKV_AWS_27": "AWS::SQS::Queue",  # encryption with a KMS key
+    "CKV_AWS_111": "AWS::IAM::Policy",  # write access without resource constraints
     "CKV_AWS_115": "AWS::Lambda::Function",  # reserved concurrency
     "CKV_AWS_116": "AWS::Lambda::Function",  # dead-letter queue
     "CKV_AWS_117": "AWS::Lambda::Function",  # inside a VPC

@@ -21,6 +21,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks.duration_ratio import check_duration_ratio
+from lambda_patterns.profiles import hardened_key
 
 
 def duration_threshold_ms(timeout: Duration, ratio: float = defaults.DURATION_TIMEOUT_RATIO) -> float:
@@ -29,7 +30,9 @@ def duration_threshold_ms(timeout: Duration, ratio: float = defaults.DURATION_TI
     return timeout.to_milliseconds() * ratio
 
 
-def alarm_topic(scope: Construct, id: str, *, display_name: str | None = None) -> sns.Topic:
+def alarm_topic(
+    scope: Construct, id: str, *, display_name: str | None = None, profile: str | None = None
+) -> sns.Topic:
     """An SNS topic that CloudWatch alarms can actually publish to: SSL-only and encrypted at rest.
 
     It is encrypted with a customer managed key (rotated yearly), not the AWS managed ``alias/aws/sns``:
@@ -37,23 +40,30 @@ def alarm_topic(scope: Construct, id: str, *, display_name: str | None = None) -
     and an alarm's action then fails with "CloudWatch Alarms does not have authorization to access the SNS
     topic encryption key" - the page is silently never sent. The topic policy that ``enforce_ssl`` creates
     replaces SNS's default policy, so it also allows CloudWatch to publish, for this account's alarms only.
+
+    ``profile="hardened"`` uses the stack's one customer-managed key instead of a key of its own; default:
+    the context ``lambda-patterns:profile``.
     """
     account = Stack.of(scope).account
-    key = kms.Key(
-        scope,
-        f"{id}Key",
-        enable_key_rotation=True,
-        description=f"Encrypts the alarm topic {id}; usable by CloudWatch alarms of this account",
-    )
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid="AllowCloudWatchAlarmsToUseTheKey",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-            resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
+    key = hardened_key(scope, profile)
+    if key is not None:
+        key.allow_cloudwatch_alarms()
+    else:
+        key = kms.Key(
+            scope,
+            f"{id}Key",
+            enable_key_rotation=True,
+            description=f"Encrypts the alarm topic {id}; usable by CloudWatch alarms of this account",
         )
-    )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToUseTheKey",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )
     topic = sns.Topic(scope, id, master_key=key, enforce_ssl=True, display_name=display_name)
     topic.add_to_resource_policy(
         iam.PolicyStatement(

@@ -18,7 +18,7 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.retention_days import check_retention_days
 from lambda_patterns.checks.shard_order import check_shard_order
-from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
 from lambda_patterns.operations.dashboard import CustomMetrics
 from lambda_patterns.patterns.pattern_function import (
     MAPPING_INVOKED,
@@ -27,6 +27,7 @@ from lambda_patterns.patterns.pattern_function import (
     check_existing_or_props,
 )
 from lambda_patterns.permissions import get_items, send_messages, update_items
+from lambda_patterns.profiles import compliance_rules, is_hardened, pin_profile
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.rest_api import SecureRestApi
 from lambda_patterns.resources.streams import mark_ttl_seconds, secure_stream, stream_retention_period
@@ -114,6 +115,9 @@ class ClickstreamAnalytics(PatternConstruct):
     :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
         (``Deployment.canary(...)`` ...). Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
+    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
+        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
+        else ``"standard"``.
     """
 
     def __init__(
@@ -134,8 +138,10 @@ class ClickstreamAnalytics(PatternConstruct):
         alarm_topic: sns.ITopic | None = None,
         deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        pin_profile(self, profile)
         where = f"ClickstreamAnalytics {self.node.path}"
         # Validate.
         check_existing_or_props(
@@ -205,6 +211,19 @@ class ClickstreamAnalytics(PatternConstruct):
         role.add_to_policy(
             iam.PolicyStatement(actions=["kinesis:PutRecord"], resources=[self._stream.stream_arn])
         )
+        key = self._stream.encryption_key
+        if key is not None:
+            # Kinesis asks for a data key under the caller's identity for each record it encrypts.
+            role.add_to_policy(iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[key.key_arn]))
+        if is_hardened(self):
+            acknowledge_findings(
+                role,
+                RuleAcknowledgement(
+                    f"{role.node.path} is assumed by this ingest API only; its inline policy puts records on "
+                    "one stream and stays one-to-one with the role, unlike a managed policy",
+                    nag=compliance_rules(True, "IAMNoInlinePolicy"),
+                ),
+            )
         model = api.api.add_model("ClickEvent", content_type="application/json", schema=CLICK_EVENT_SCHEMA)
         template = {"StreamName": self._stream.stream_name, **_PUT_RECORD_TEMPLATE}
         error_body = '{"error": {"code": "IngestFailed", "message": "the event could not be stored; retry"}}'

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -20,6 +21,7 @@ from lambda_patterns.patterns.pattern_function import (
     check_existing_or_props,
 )
 from lambda_patterns.permissions import batch_get_items, put_items, send_messages, update_items
+from lambda_patterns.profiles import StackKey, pin_profile
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.resources.topics import secure_topic
@@ -53,6 +55,9 @@ class PurchaseEventProcessor(PatternConstruct):
     :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
         (``Deployment.canary(...)`` ...). Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
+    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
+        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
+        else ``"standard"``.
     """
 
     def __init__(
@@ -71,8 +76,10 @@ class PurchaseEventProcessor(PatternConstruct):
         alarm_topic: sns.ITopic | None = None,
         deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        pin_profile(self, profile)
         where = f"PurchaseEventProcessor {self.node.path}"
         # Validate.
         check_existing_or_props(
@@ -131,11 +138,14 @@ class PurchaseEventProcessor(PatternConstruct):
             "SubscriptionDeadLetterQueue",
             f"purchase events SNS could not deliver to {self._trigger.queue.node.path}",
         )
-        self._topic.add_subscription(
-            subscriptions.SqsSubscription(
-                self._trigger.queue, dead_letter_queue=self._subscription_dead_letter_queue
+        if isinstance(self._trigger.queue.encryption_master_key, StackKey):
+            self._subscribe_to_stack_key_queue(self._trigger.queue.encryption_master_key)
+        else:
+            self._topic.add_subscription(
+                subscriptions.SqsSubscription(
+                    self._trigger.queue, dead_letter_queue=self._subscription_dead_letter_queue
+                )
             )
-        )
         self.function.watch_queue(
             self._subscription_dead_letter_queue, self, "SubscriptionDeadLetterQueueDepthAlarm"
         )
@@ -145,6 +155,31 @@ class PurchaseEventProcessor(PatternConstruct):
         if rejected is not None:
             self.function.function.add_environment("REJECTED_QUEUE_URL", rejected.queue_url)
             self.function.policy.add(send_messages(rejected))
+
+    def _subscribe_to_stack_key_queue(self, key: StackKey) -> None:
+        # What SqsSubscription does, but the key lets SNS in under conditions on this account and Region:
+        # SqsSubscription's statement is unconditioned or names the topic, which the same key encrypts
+        # (a cycle in CloudFormation).
+        key.allow_delivery_from("sns")
+        queue = self._trigger.queue
+        policy = queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": self._topic.topic_arn}},
+            )
+        )
+        subscription = sns.Subscription(
+            self,
+            "Subscription",
+            topic=self._topic,
+            endpoint=queue.queue_arn,
+            protocol=sns.SubscriptionProtocol.SQS,
+            dead_letter_queue=self._subscription_dead_letter_queue,
+        )
+        if policy.policy_dependable is not None:
+            subscription.node.add_dependency(policy.policy_dependable)
 
     @property
     def topic(self) -> sns.ITopic:

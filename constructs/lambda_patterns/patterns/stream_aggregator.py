@@ -24,6 +24,7 @@ from lambda_patterns.patterns.pattern_function import (
     check_existing_or_props,
 )
 from lambda_patterns.permissions import get_items, update_items
+from lambda_patterns.profiles import pin_profile
 from lambda_patterns.resources.streams import mark_ttl_seconds
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.steps.deployment import Deployment
@@ -72,6 +73,9 @@ class StreamAggregator(PatternConstruct):
     :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
         (``Deployment.canary(...)`` ...). Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
+    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
+        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
+        else ``"standard"``.
     """
 
     def __init__(
@@ -93,8 +97,10 @@ class StreamAggregator(PatternConstruct):
         alarm_topic: sns.ITopic | None = None,
         deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        pin_profile(self, profile)
         where = f"StreamAggregator {self.node.path}"
         # Validate.
         check_existing_or_props(

@@ -25,6 +25,7 @@ from lambda_patterns.patterns.pattern_function import (
     check_existing_or_props,
 )
 from lambda_patterns.permissions import list_objects, put_objects, read_objects
+from lambda_patterns.profiles import pin_profile
 from lambda_patterns.resources.buckets import access_log_bucket, secure_bucket
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.s3 import S3Trigger
@@ -70,6 +71,9 @@ class ThumbnailPipeline(PatternConstruct):
     :param deployment: how new versions reach the function's ``live`` alias, which the bucket notification
         invokes (``Deployment.canary(...)`` ...). Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
+    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
+        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
+        else ``"standard"``.
     """
 
     def __init__(
@@ -97,8 +101,10 @@ class ThumbnailPipeline(PatternConstruct):
         deployment: Deployment | None = None,
         dashboard: bool = True,
         function_props: Mapping[str, Any] | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        pin_profile(self, profile)
         where = f"ThumbnailPipeline {self.node.path}"
         # Validate.
         check_existing_or_props(

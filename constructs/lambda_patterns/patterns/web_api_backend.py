@@ -32,6 +32,7 @@ from lambda_patterns.patterns.pattern_function import (
 )
 from lambda_patterns.patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 from lambda_patterns.permissions import crud_items
+from lambda_patterns.profiles import pin_profile
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.api import ApiGatewayTrigger
@@ -122,6 +123,9 @@ class WebApiBackend(PatternConstruct):
     :param rest_api_props: overrides for the ``RestApi``. Default: none.
     :param create_cloudwatch_role: create the account-level role API Gateway writes execution logs with
         (one per account and Region). Default: True.
+    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
+        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
+        else ``"standard"``.
     """
 
     def __init__(
@@ -149,8 +153,10 @@ class WebApiBackend(PatternConstruct):
         function_props: Mapping[str, Any] | None = None,
         rest_api_props: Mapping[str, Any] | apigw.RestApiProps | None = None,
         create_cloudwatch_role: bool = True,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        pin_profile(self, profile)
         where = f"WebApiBackend {self.node.path}"
         schema = dict(defaults.WEB_API_ITEM_SCHEMA if item_schema is None else item_schema)
         routes = dict(defaults.WEB_API_ROUTES if routes is None else routes)

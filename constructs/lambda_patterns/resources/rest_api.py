@@ -14,7 +14,14 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks.throttle import check_throttle
-from lambda_patterns.nag import acknowledge_profile, acknowledge_rule
+from lambda_patterns.nag import (
+    STANDARD_PROFILE,
+    RuleAcknowledgement,
+    acknowledge_findings,
+    acknowledge_profile,
+    acknowledge_rule,
+)
+from lambda_patterns.profiles import compliance_rules, is_hardened, pin_profile, stack_key
 from lambda_patterns.props import as_mapping
 
 #: Context key naming (by stack name) the one stack of the app that holds the account-level setting
@@ -71,10 +78,12 @@ def prepare_rest_api(scope: Construct, api: apigw.IRestApi) -> apigw.RequestVali
         validate_request_body=True,
         validate_request_parameters=True,
     )
-    acknowledge_rule(
+    acknowledge_findings(
         api,
-        "AwsSolutions-APIG3",
-        "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
+        RuleAcknowledgement(
+            "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
+            nag=("AwsSolutions-APIG3", *compliance_rules(is_hardened(scope), "APIGWAssociatedWithWAF")),
+        ),
     )
     return validator
 
@@ -91,6 +100,8 @@ class SecureRestApi(Construct):
         of the app holds it: the first stack that asks, or the one named by the context key
         ``lambda-patterns:apiGatewayAccountStack``. Every other API, in that stack or another, creates none
         and waits for it (a dependency on that stack). ``False``: the account already has one. Default: True.
+    :param profile: ``"hardened"`` encrypts the access logs with the stack's customer-managed key and gives
+        the stage a client certificate. Default: the context ``lambda-patterns:profile``, else standard.
     """
 
     def __init__(
@@ -103,14 +114,27 @@ class SecureRestApi(Construct):
         cors_allow_origins: Sequence[str] | None = None,
         rest_api_props: Mapping[str, Any] | apigw.RestApiProps | None = None,
         create_cloudwatch_role: bool = True,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self._hardened = pin_profile(self, profile) == "hardened"
         check_throttle(f"SecureRestApi {self.node.path}", throttle_rate_limit, throttle_burst_limit)
+        key = stack_key(self) if self._hardened else None
+        if key is not None:
+            key.allow_log_groups()
         self._access_logs = logs.LogGroup(
             self,
             "AccessLogs",
             retention=defaults.API_LOG_RETENTION,
             removal_policy=defaults.LOG_REMOVAL_POLICY,
+            encryption_key=key,
+        )
+        # A client certificate lets an HTTP backend authenticate API Gateway; free, and asked for by the
+        # compliance packs whatever the integrations are.
+        certificate = (
+            apigw.CfnClientCertificate(self, "ClientCertificate", description=f"{self.node.path} stage")
+            if self._hardened
+            else None
         )
         props: dict[str, Any] = {
             "cloud_watch_role": False,
@@ -135,6 +159,7 @@ class SecureRestApi(Construct):
                 tracing_enabled=True,
                 throttling_rate_limit=throttle_rate_limit,
                 throttling_burst_limit=throttle_burst_limit,
+                **({"client_certificate_id": certificate.attr_client_certificate_id} if certificate else {}),
             ),
         }
         if cors_allow_origins:
@@ -143,11 +168,20 @@ class SecureRestApi(Construct):
             )
         props.update(as_mapping(rest_api_props, "rest_api_props"))
         self._api = apigw.RestApi(self, "Api", **props)
-        acknowledge_profile(self._access_logs, "log_group_service_key")
+        if key is None:
+            acknowledge_profile(self._access_logs, "log_group_service_key")
         # deploy=False in rest_api_props leaves the stage to the user.
         stage = self._api.deployment_stage.node.default_child if props.get("deploy", True) else None
         if stage is not None and not stage.cache_cluster_enabled:
-            acknowledge_profile(stage, "stage_without_cache")
+            cache = STANDARD_PROFILE["stage_without_cache"]
+            acknowledge_findings(
+                stage,
+                RuleAcknowledgement(
+                    cache.reason,
+                    nag=compliance_rules(self._hardened, "APIGWCacheEnabledAndEncrypted"),
+                    checkov=cache.checkov,
+                ),
+            )
         if cors_allow_origins:
             # Preflight OPTIONS methods must stay unauthenticated for browsers to send them.
             acknowledge_rule(
@@ -219,6 +253,15 @@ class SecureRestApi(Construct):
             "known at deploy time, so the role reaches this account's and Region's log groups",
             applies_to=[f"Resource::{log_groups}"],
         )
+        if self._hardened:
+            acknowledge_findings(
+                role,
+                RuleAcknowledgement(
+                    "API Gateway's account-level logging role keeps its permissions inline: the role is "
+                    "retained when the stack is deleted, and its policy must stay with it",
+                    nag=compliance_rules(True, "IAMNoInlinePolicy"),
+                ),
+            )
         return account
 
     @property

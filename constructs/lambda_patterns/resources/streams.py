@@ -11,22 +11,37 @@ from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.nag import acknowledge_rule
+from lambda_patterns.profiles import hardened_key
 from lambda_patterns.props import as_mapping
 
 
-def secure_stream(scope: Construct, id: str, *, overrides: Mapping[str, Any] | None = None) -> kinesis.Stream:
+def secure_stream(
+    scope: Construct, id: str, *, overrides: Mapping[str, Any] | None = None, profile: str | None = None
+) -> kinesis.Stream:
     """A stream with safe defaults, ``overrides`` (any ``kinesis.Stream`` prop, or a ``kinesis.StreamProps``)
     merged over them. Giving ``shard_count`` without ``stream_mode`` makes the stream provisioned: a shard
-    count means nothing to an on-demand stream, and CDK refuses the pair."""
+    count means nothing to an on-demand stream, and CDK refuses the pair. ``profile="hardened"`` encrypts
+    it with the stack's customer-managed key; default: the context's."""
     overrides = as_mapping(overrides, "stream_props")
+    key = hardened_key(scope, profile)
     props: dict[str, Any] = {
-        "encryption": kinesis.StreamEncryption.MANAGED,
+        "encryption": kinesis.StreamEncryption.MANAGED if key is None else kinesis.StreamEncryption.KMS,
+        **({} if key is None else {"encryption_key": key}),
         "stream_mode": kinesis.StreamMode.PROVISIONED
         if "shard_count" in overrides
         else kinesis.StreamMode.ON_DEMAND,
     }
     props.update(overrides)
-    return kinesis.Stream(scope, id, **props)
+    stream = kinesis.Stream(scope, id, **props)
+    if key is not None and props.get("encryption_key") is key:
+        acknowledge_rule(
+            stream,
+            "AwsSolutions-KDS3",
+            f"{stream.node.path} is encrypted with the stack's customer-managed key (hardened profile), "
+            "whose rotation and policy the stack controls, instead of aws/kinesis",
+        )
+    return stream
 
 
 def stream_retention_period(overrides: Mapping[str, Any] | None = None) -> Duration:

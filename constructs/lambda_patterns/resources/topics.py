@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from lambda_patterns.profiles import hardened_key
 from lambda_patterns.props import as_mapping
 
 _SNS_KEY_ID = "SnsKey"
@@ -25,9 +26,13 @@ def aws_managed_sns_key(scope: Construct) -> kms.IAlias:
     return existing or kms.Alias.from_alias_name(scope, _SNS_KEY_ID, _SNS_KEY_ALIAS)
 
 
-def secure_topic(scope: Construct, id: str, *, overrides: Mapping[str, Any] | None = None) -> sns.Topic:
-    """A topic encrypted with the AWS-managed SNS key that refuses requests without TLS, ``overrides``
-    (any ``sns.Topic`` prop) merged over those defaults."""
-    props: dict[str, Any] = {"master_key": aws_managed_sns_key(scope), "enforce_ssl": True}
+def secure_topic(
+    scope: Construct, id: str, *, overrides: Mapping[str, Any] | None = None, profile: str | None = None
+) -> sns.Topic:
+    """A topic encrypted with the AWS-managed SNS key (``profile="hardened"``: the stack's customer-managed
+    key) that refuses requests without TLS, ``overrides`` (any ``sns.Topic`` prop) merged over those
+    defaults. ``profile``: default: the context's."""
+    key = hardened_key(scope, profile)
+    props: dict[str, Any] = {"master_key": key or aws_managed_sns_key(scope), "enforce_ssl": True}
     props.update(as_mapping(overrides, "topic_props"))
     return sns.Topic(scope, id, **props)

@@ -33,32 +33,15 @@ from lambda_patterns.nag import (
     acknowledge_profile,
     acknowledge_rule,
 )
+from lambda_patterns.network import acknowledge_hardened_role, endpoint_services, stack_network, vpc_access
 from lambda_patterns.operations.alarms import FunctionAlarms
-from lambda_patterns.permissions import Permission, allow, write_logs
+from lambda_patterns.permissions import Permission, write_logs
+from lambda_patterns.profiles import HARDENED, compliance_rules, pin_profile, stack_key
 from lambda_patterns.props import as_mapping
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.steps.deployment import Deployment, FunctionDeployment
 from lambda_patterns.steps.policy import FunctionPolicy
 from lambda_patterns.steps.role import FunctionRole
-
-
-def _vpc_access() -> Permission:
-    # What AWSLambdaVPCAccessExecutionRole grants, inline: a role we create gets no managed policy, and
-    # CDK adds that managed policy only to roles it creates itself.
-    return allow(
-        [
-            "ec2:CreateNetworkInterface",
-            "ec2:DescribeNetworkInterfaces",
-            "ec2:DescribeSubnets",
-            "ec2:DeleteNetworkInterface",
-            "ec2:AssignPrivateIpAddresses",
-            "ec2:UnassignPrivateIpAddresses",
-        ],
-        ["*"],
-        reason="Lambda creates the VPC network interfaces before their ARNs exist; "
-        "these EC2 actions support no narrower resource",
-    )
-
 
 if TYPE_CHECKING:
     # Type checkers see what the function is at run time: a ``lambda_.IFunction`` (``_implement_ifunction``
@@ -116,6 +99,11 @@ class ServerlessFunction(_FunctionBase):
     :param log_removal_policy: Default: destroy the log group with the stack.
     :param tracing: Default: ``Tracing.ACTIVE``.
     :param function_props: any other ``lambda_.Function`` property, merged last. Default: none.
+    :param profile: ``"standard"`` or ``"hardened"`` (the stack's customer-managed key for the log group,
+        failure queue and environment; reserved concurrency ``defaults.HARDENED_RESERVED_CONCURRENCY`` unless
+        given; without ``vpc``, the isolated subnets of the stack's VPC with the endpoints the policy needs
+        and a security group without inbound rules). Default: the context ``lambda-patterns:profile``, else
+        ``"standard"``.
     """
 
     def __init__(
@@ -151,9 +139,12 @@ class ServerlessFunction(_FunctionBase):
         log_removal_policy: RemovalPolicy = defaults.LOG_REMOVAL_POLICY,
         tracing: lambda_.Tracing = defaults.TRACING,
         function_props: Mapping[str, Any] | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         where = f"ServerlessFunction {self.node.path}"
+        self._hardened = pin_profile(self, profile) == HARDENED
+        function_props = as_mapping(function_props, "function_props")
 
         # Validate.
         package = code if hasattr(code, "code") and hasattr(code, "runtime") else None
@@ -176,13 +167,35 @@ class ServerlessFunction(_FunctionBase):
         check_vpc_placement(where, vpc, vpc_subnets, security_groups)
 
         # Build.
+        key = stack_key(self) if self._hardened else None
+        network = None
+        if self._hardened:
+            if reserved_concurrency is None and "reserved_concurrent_executions" not in function_props:
+                reserved_concurrency = defaults.HARDENED_RESERVED_CONCURRENCY
+            if vpc is None and "vpc" not in function_props:
+                network = stack_network(self)
+                vpc = network.vpc
+                vpc_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+                security_groups = [network.function_security_group(self)]
+            key.allow_log_groups()
         self._role = role or FunctionRole(self, "Role")
         self._log_group = logs.LogGroup(
-            self, "LogGroup", retention=log_retention, removal_policy=log_removal_policy
+            self, "LogGroup", retention=log_retention, removal_policy=log_removal_policy, encryption_key=key
         )
         self._role.policy.add(write_logs(self._log_group), *permissions)
+        if network is not None:
+            own_logs = self._log_group.node.path
+            self._role.policy.observe(lambda granted: network.serve(endpoint_services(granted, [own_logs])))
         if vpc is not None:
-            self._role.policy.add(_vpc_access())
+            self._role.policy.add(vpc_access())
+            acknowledge_findings(
+                self._role.policy,
+                RuleAcknowledgement(
+                    f"{self.node.path} runs in a VPC: Lambda creates its network interfaces before their "
+                    "ARNs exist, and these EC2 actions support no narrower resource",
+                    checkov=("CKV_AWS_111",),
+                ),
+            )
         self._add_tracing_permissions(tracing)
 
         self._failure_queue: sqs.IQueue | None = None
@@ -221,6 +234,8 @@ class ServerlessFunction(_FunctionBase):
             "recursive_loop": lambda_.RecursiveLoop.TERMINATE,
             **async_config,
         }
+        if key is not None:
+            props["environment_encryption"] = key
         if snap_start:
             props["snap_start"] = lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS
         if vpc is not None:
@@ -230,14 +245,14 @@ class ServerlessFunction(_FunctionBase):
                 or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
                 security_groups=security_groups,
             )
-        props.update(as_mapping(function_props, "function_props"))
+        props.update(function_props)
         self._function = lambda_.Function(self, "Function", **props)
         # CDK makes the function wait for its role's default policy only. Lambda checks the VPC permissions
         # (in this inline policy) when it creates the function, so without this ordering CloudFormation may
         # create the function first and the deployment fails; it also means the function never runs before
         # it may write its logs. Depending on the construct covers permissions added after this line too.
         self._function.node.add_dependency(self._role.policy)
-        self._acknowledge_standard_profile(async_failure, reserved_concurrency, vpc, function_props or {})
+        self._acknowledge_profile(async_failure, props)
 
         # Wire.
         self._alias: lambda_.Alias | None = None
@@ -287,35 +302,32 @@ class ServerlessFunction(_FunctionBase):
                 alarms=self._alarms.alarms if self._alarms is not None else [],
             )
 
-    def _acknowledge_standard_profile(
-        self,
-        async_failure: str,
-        reserved_concurrency: int | None,
-        vpc: ec2.IVpc | None,
-        function_props: Mapping[str, Any],
-    ) -> None:
-        # What the standard profile leaves off, each acknowledged only while it is off: a prop that turns
-        # it on (here or through function_props) makes the check pass instead.
-        acknowledge_profile(self._log_group, "log_group_service_key")
+    def _acknowledge_profile(self, async_failure: str, props: Mapping[str, Any]) -> None:
+        # What the standard profile leaves off, each acknowledged only while it is off: a prop or the
+        # hardened profile that turns it on (here or through function_props) makes the check pass instead.
+        if self._log_group.node.default_child.kms_key_id is None:
+            acknowledge_profile(self._log_group, "log_group_service_key")
         names = []
-        if "environment_encryption" not in function_props:
+        if props.get("environment_encryption") is None:
             names.append("environment_service_key")
-        if reserved_concurrency is None and "reserved_concurrent_executions" not in function_props:
+        if props.get("reserved_concurrent_executions") is None:
             names.append("unreserved_concurrency")
-        if vpc is None and "vpc" not in function_props:
+        if props.get("vpc") is None:
             names.append("outside_vpc")
         acknowledge_profile(self._function, *names)
-        if async_failure == "destination" and "dead_letter_queue" not in function_props:
+        if async_failure == "destination" and props.get("dead_letter_queue") is None:
             acknowledge_findings(
                 self._function,
                 RuleAcknowledgement(
                     f"Failed async invocations of {self.node.path} go to its on-failure destination "
                     f"{self._failure_queue.node.path}, which keeps each event with the invocation's error "
                     "and context; a DeadLetterConfig is the older mechanism for the same events",
-                    nag=("Serverless-LambdaDLQ",),
+                    nag=("Serverless-LambdaDLQ", *compliance_rules(self._hardened, "LambdaDLQ")),
                     checkov=("CKV_AWS_116",),
                 ),
             )
+        if self._hardened:
+            acknowledge_hardened_role(self.node.path, self._role)
 
     def acknowledge_sync_invocation(self, invoker: str) -> None:
         """Called by triggers that invoke synchronously: with ``async_failure='none'`` the function has no
@@ -328,7 +340,7 @@ class ServerlessFunction(_FunctionBase):
             RuleAcknowledgement(
                 f"{self.node.path} is invoked synchronously by {invoker}; a function dead-letter queue "
                 "applies only to async invocations",
-                nag=("Serverless-LambdaDLQ",),
+                nag=("Serverless-LambdaDLQ", *compliance_rules(self._hardened, "LambdaDLQ")),
                 checkov=("CKV_AWS_116",),
             ),
         )
@@ -349,6 +361,11 @@ class ServerlessFunction(_FunctionBase):
             "X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions",
             applies_to=["Resource::*"],
         )
+
+    @property
+    def profile(self) -> str:
+        """The profile this function was built in, ``"standard"`` or ``"hardened"``: its triggers follow it."""
+        return "hardened" if self._hardened else "standard"
 
     @property
     def function(self) -> lambda_.Function:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from aws_cdk import aws_iam as iam
 from constructs import Construct
@@ -45,6 +45,7 @@ class FunctionPolicy(Construct):
         # Created with the first permission: an empty AWS::IAM::Policy is invalid, and even unrendered it
         # would be visited by rule packs.
         self._policy: iam.Policy | None = None
+        self._observers: list[Callable[[tuple[Permission, ...]], None]] = []
         self.add(*permissions)
 
     def add(self, *permissions: Permission | Sequence[Permission]) -> None:
@@ -60,6 +61,14 @@ class FunctionPolicy(Construct):
             self._policy.add_statements(*permission.statements())
         self._permissions.extend(flat)
         acknowledge(self._policy, [ack for p in flat for ack in p.acknowledgements])
+        for observer in self._observers:
+            observer(tuple(flat))
+
+    def observe(self, observer: Callable[[tuple[Permission, ...]], None]) -> None:
+        """Call ``observer`` with the permissions granted so far, then with each later grant: the
+        hardened profile's VPC adds the endpoints they need."""
+        self._observers.append(observer)
+        observer(tuple(self._permissions))
 
     def attach_to_role(self, role: iam.IRole) -> None:
         """Attach to ``role`` now, or once the first permission arrives: IAM rejects an empty policy."""

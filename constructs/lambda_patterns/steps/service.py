@@ -15,6 +15,7 @@ from lambda_patterns import defaults
 from lambda_patterns.checks.exactly_one import check_exactly_one
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.permissions import Permission
+from lambda_patterns.profiles import pin_profile
 from lambda_patterns.props import as_mapping
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.steps.function import ServerlessFunction
@@ -55,6 +56,9 @@ class LambdaService(Construct):
     :param environment: Default: none.
     :param deployment: how new versions reach the ``live`` alias (``Deployment``). Default: none.
     :param function_props: step 4 overrides: any other ``ServerlessFunction`` prop. Default: none.
+    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
+        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
+        else ``"standard"``.
     """
 
     def __init__(
@@ -77,8 +81,10 @@ class LambdaService(Construct):
         environment: Mapping[str, str] | None = None,
         deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        pin_profile(self, profile)
         where = f"LambdaService {self.node.path}"
         check_exclusive(where, "existing_code", existing_code, "package_props", package_props)
         check_exclusive(where, "existing_role", existing_role, "permissions_boundary", permissions_boundary)

@@ -11,6 +11,7 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.exactly_one import check_exactly_one
 from lambda_patterns.checks.schedule_bus import check_schedule_bus
+from lambda_patterns.profiles import StackKey
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.steps.function import ServerlessFunction
 
@@ -47,7 +48,7 @@ class EventBridgeTrigger(Construct):
         check_exactly_one(where, "event_pattern", event_pattern, "schedule", schedule)
         check_schedule_bus(where, schedule, event_bus)
         self._dead_letter_queue = existing_dead_letter_queue or failure_queue(
-            self, "DeadLetterQueue", f"undeliverable events of {self.node.path}"
+            self, "DeadLetterQueue", f"undeliverable events of {self.node.path}", profile=function.profile
         )
         self._rule = events.Rule(
             self,
@@ -65,6 +66,9 @@ class EventBridgeTrigger(Construct):
                 )
             ],
         )
+        key = self._dead_letter_queue.encryption_master_key
+        if existing_dead_letter_queue is None and isinstance(key, StackKey):
+            key.allow_delivery_from("events")
         function.watch_queue(self._dead_letter_queue, self, "DeadLetterQueueDepthAlarm")
 
     @property

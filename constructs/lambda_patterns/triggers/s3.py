@@ -11,6 +11,7 @@ from constructs import Construct
 
 from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
+from lambda_patterns.profiles import compliance_rules, is_hardened
 from lambda_patterns.steps.function import ServerlessFunction
 
 # CDK's singleton that writes bucket notification configurations; its id is fixed by aws-cdk-lib.
@@ -70,9 +71,9 @@ class S3Trigger(Construct):
         destination = notifications.LambdaDestination(function.target)
         for event in events:
             bucket.add_event_notification(event, destination, *filters)
-        self._acknowledge_cdk_notifications_handler()
+        self._acknowledge_cdk_notifications_handler(bucket)
 
-    def _acknowledge_cdk_notifications_handler(self) -> None:
+    def _acknowledge_cdk_notifications_handler(self, bucket: s3.IBucket) -> None:
         handler = Stack.of(self).node.try_find_child(_NOTIFICATIONS_HANDLER)
         if handler is None:
             return
@@ -92,3 +93,14 @@ class S3Trigger(Construct):
             applies_to=["Resource::*"],
         )
         acknowledge_findings(handler, *_NOTIFICATIONS_HANDLER_CHECKS)
+        # The handler's role is shared by the stack; its policy is made per bucket, beside the bucket.
+        notifications = bucket.node.try_find_child("Notifications")
+        if is_hardened(self) and notifications is not None:
+            acknowledge_findings(
+                notifications,
+                RuleAcknowledgement(
+                    "aws-cdk-lib's bucket-notifications handler keeps s3:PutBucketNotification in an inline "
+                    "policy of its own role, one-to-one with it, used only while a stack deploys",
+                    nag=compliance_rules(True, "IAMNoInlinePolicy"),
+                ),
+            )

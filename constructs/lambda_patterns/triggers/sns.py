@@ -13,6 +13,7 @@ from constructs import Construct
 
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.checks.recursion import check_no_self_trigger
+from lambda_patterns.profiles import StackKey, hardened_key
 from lambda_patterns.props import as_mapping
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.steps.function import ServerlessFunction
@@ -46,16 +47,23 @@ class SnsTrigger(Construct):
         if existing_topic_obj is not None:
             self._topic = existing_topic_obj
         else:
+            key = hardened_key(self, function.profile)
             props: dict[str, Any] = {
-                "master_key": kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+                "master_key": key or kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
                 "enforce_ssl": True,
             }
             props.update(as_mapping(topic_props, "topic_props"))
             self._topic = sns.Topic(self, "Topic", **props)
         check_no_self_trigger(where, function.policy.permissions, self._topic.node.path)
         self._dead_letter_queue = existing_dead_letter_queue or failure_queue(
-            self, "DeadLetterQueue", f"undeliverable messages of {self._topic.node.path}"
+            self,
+            "DeadLetterQueue",
+            f"undeliverable messages of {self._topic.node.path}",
+            profile=function.profile,
         )
+        dead_letter_key = self._dead_letter_queue.encryption_master_key
+        if existing_dead_letter_queue is None and isinstance(dead_letter_key, StackKey):
+            dead_letter_key.allow_delivery_from("sns")
         self._topic.add_subscription(
             subscriptions.LambdaSubscription(
                 function.target, dead_letter_queue=self._dead_letter_queue, filter_policy=filter_policy

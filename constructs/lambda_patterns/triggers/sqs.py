@@ -20,7 +20,7 @@ from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.checks.visibility_timeout import check_visibility_timeout
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.props import as_mapping
-from lambda_patterns.resources.queue import acknowledge_queue_encryption, failure_queue
+from lambda_patterns.resources.queue import acknowledge_queue_encryption, failure_queue, queue_encryption
 from lambda_patterns.steps.function import ServerlessFunction
 
 
@@ -68,9 +68,11 @@ class SqsTrigger(Construct):
         if existing_queue_obj is not None:
             self._queue = existing_queue_obj
         else:
-            self._dead_letter_queue = failure_queue(self, "DeadLetterQueue", f"messages of {self.node.path}")
+            self._dead_letter_queue = failure_queue(
+                self, "DeadLetterQueue", f"messages of {self.node.path}", profile=function.profile
+            )
             props: dict[str, Any] = {
-                "encryption": sqs.QueueEncryption.SQS_MANAGED,
+                **queue_encryption(self, function.profile),
                 "enforce_ssl": True,
                 "visibility_timeout": Duration.seconds(
                     function.timeout.to_seconds() * defaults.SQS_VISIBILITY_TIMEOUT_FACTOR

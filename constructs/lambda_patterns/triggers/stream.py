@@ -86,7 +86,7 @@ class StreamTrigger(Construct):
         options = options or StreamOptions()
         options.validate(where)
         check_no_self_trigger(where, function.policy.permissions, source.node.path)
-        self._failure_queue, dlq = on_failure_queue(self, existing_failure_queue, purpose)
+        self._failure_queue, dlq = on_failure_queue(self, existing_failure_queue, purpose, function.profile)
         event_source = event_source_type(source, filters=filters, **options.source_kwargs(dlq))
         function.target.add_event_source(event_source)
         function.acknowledge_sync_invocation(
@@ -104,8 +104,8 @@ class StreamTrigger(Construct):
 
 
 def on_failure_queue(
-    scope: Construct, existing: sqs.IQueue | None, purpose: str
+    scope: Construct, existing: sqs.IQueue | None, purpose: str, profile: str | None = None
 ) -> tuple[sqs.IQueue, sources.SqsDlq]:
-    """The given queue or a new encrypted one, as a stream's on-failure destination."""
-    queue = existing or failure_queue(scope, "OnFailureQueue", purpose)
+    """The given queue or a new encrypted one (as ``profile`` says), as a stream's on-failure destination."""
+    queue = existing or failure_queue(scope, "OnFailureQueue", purpose, profile=profile)
     return queue, sources.SqsDlq(queue)
