@@ -178,7 +178,7 @@ def test_every_function_has_reserved_concurrency_an_encrypted_environment_and_is
             assert "SecurityGroupIngress" not in group_props, (stack, name)
             assert [r["FromPort"] for r in group_props["SecurityGroupEgress"]] == [443]
             count += 1
-    assert count == 6
+    assert count == 7  # hello, thumbnails, the aggregator, clicks, purchases, recommendations, items
 
 
 def test_endpoints_serve_what_the_handlers_call_and_there_is_no_nat(synthesized):

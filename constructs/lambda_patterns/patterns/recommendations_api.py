@@ -14,6 +14,7 @@ from lambda_patterns import defaults
 from lambda_patterns.checks.recommendation_limits import check_recommendation_limits
 from lambda_patterns.patterns.pattern_function import PatternConstruct, build_pattern_function
 from lambda_patterns.permissions import batch_get_items, query_items
+from lambda_patterns.profiles import pin_profile
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.api import ApiGatewayTrigger
 
@@ -32,6 +33,9 @@ class RecommendationsApi(PatternConstruct):
     :param alarm_topic: where the function's alarms notify. Default: none.
     :param deployment: how new versions reach the function's ``live`` alias. Default: none.
     :param function_props: other ``ServerlessFunction`` props. Default: none.
+    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
+        subtree, so its function and API follow it. Default: the context ``lambda-patterns:profile``, else
+        ``"standard"``.
     """
 
     def __init__(
@@ -45,8 +49,10 @@ class RecommendationsApi(PatternConstruct):
         alarm_topic: sns.ITopic | None = None,
         deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
+        profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
+        pin_profile(self, profile)
         where = f"RecommendationsApi {self.node.path}"
         check_recommendation_limits(where, default_limit, max_limit)
         self._pattern_function = build_pattern_function(
