@@ -186,3 +186,7 @@ LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
 # The recommendations API (co-purchases from the purchase processor).
 RECOMMENDATIONS_DEFAULT_LIMIT = 10
 RECOMMENDATIONS_MAX_LIMIT = 50
+
+# HTTP APIs (API Gateway v2, ``SecureHttpApi``); throttling and log retention as REST APIs above.
+#: The stage served at the API's root URL, deployed on every change.
+HTTP_API_STAGE = "$default"

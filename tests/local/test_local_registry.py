@@ -38,12 +38,20 @@ PREVIOUS_HANDLED_TYPES = {
     "AWS::ApiGateway::GatewayResponse",
     "Custom::S3BucketNotifications",
 }
-#: Families added since, each with its own module and test.
-ADDED_SINCE = {
+CODEDEPLOY_TYPES = {
     "AWS::CodeDeploy::Application",
     "AWS::CodeDeploy::DeploymentGroup",
     "AWS::CodeDeploy::DeploymentConfig",
 }
+HTTP_API_TYPES = {
+    "AWS::ApiGatewayV2::Api",
+    "AWS::ApiGatewayV2::Stage",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Integration",
+    "AWS::ApiGatewayV2::Authorizer",
+}
+#: Families added since, each with its own module and test.
+ADDED_SINCE = CODEDEPLOY_TYPES | HTTP_API_TYPES
 
 
 def _of(*prefixes: str) -> set[str]:
@@ -56,10 +64,11 @@ FAMILIES = {
     "wire_functions": _of("AWS::Lambda::Function", "AWS::Lambda::Alias"),
     "wire_mappings": _of("AWS::Lambda::EventSourceMapping"),
     "wire_s3": _of("Custom::S3BucketNotifications"),
-    "wire_codedeploy": ADDED_SINCE,
+    "wire_codedeploy": CODEDEPLOY_TYPES,
     "wire_sns": _of("AWS::SNS::Subscription"),
     "wire_events": _of("AWS::Events::"),
     "wire_apigateway": _of("AWS::ApiGateway::"),
+    "wire_apigatewayv2": HTTP_API_TYPES,
 }
 
 STACK = "RegistryTest"
@@ -130,6 +139,7 @@ def test_the_wirings_run_in_the_order_the_runner_always_wired_a_stack():
         "wire_sns",
         "add_rule",  # wire_events, likewise
         "wire_apigateway",
+        "wire_apigatewayv2",  # same order as REST APIs, after them by name
         "note_deployments",  # wire_codedeploy: after everything, it only reports
     ]
 

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 from lambda_patterns.local.api_spec import (
     GATEWAY_ERRORS,
     JSON_HEADERS,
+    HttpApiSpec,
     Method,
     RestApiSpec,
     Route,
@@ -166,14 +167,17 @@ def _content_length(header: str | None) -> int | None:
 
 
 class ApiServer:
-    """Serves one REST API on ``127.0.0.1:<port>`` at ``/<stage>/...``.
+    """Serves one REST API on ``127.0.0.1:<port>`` at ``/<stage>/...``, or one HTTP API (``HttpApiSpec``,
+    answered by its own ``answer``) at its stage's base path.
 
     :param invoke: (function ARN, event, trigger) -> Outcome of the function behind a route.
     :param service: (service, action, rendered request) -> (backend status, JSON body) for the AWS service
         integrations the runner emulates (``services.call_service``).
     """
 
-    def __init__(self, api: RestApiSpec, port: int, invoke: Invoke, service: Callable | None = None) -> None:
+    def __init__(
+        self, api: RestApiSpec | HttpApiSpec, port: int, invoke: Invoke, service: Callable | None = None
+    ) -> None:
         self.api = api
         self._invoke = invoke
         self._service = service
@@ -189,8 +193,8 @@ class ApiServer:
 
     @property
     def url(self) -> str:
-        """The base URL, stage included (``http://127.0.0.1:<port>/<stage>/``)."""
-        return f"http://127.0.0.1:{self.port}/{self.api.stage}/"
+        """The base URL, stage included (``http://127.0.0.1:<port>/<stage>/``; ``/`` for ``$default``)."""
+        return f"http://127.0.0.1:{self.port}{self.api.base_path}"
 
     def start(self) -> None:
         self._thread.start()
@@ -205,6 +209,9 @@ class ApiServer:
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """One HTTP request -> (status, headers, body)."""
         split = urlsplit(raw_path)
+        if isinstance(self.api, HttpApiSpec):
+            request = Request(method, split.path or "/", split.query, headers, body, source_ip)
+            return self.api.answer(self.api, self._invoke, request)
         prefix = f"/{self.api.stage}"
         if not (split.path == prefix or split.path.startswith(prefix + "/")):
             return gateway_error(self.api, "MISSING_AUTHENTICATION_TOKEN")

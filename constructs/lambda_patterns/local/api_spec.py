@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -104,6 +104,35 @@ class RestApiSpec:
     binary_media_types: Sequence[str] = ()
     #: Response type (``BAD_REQUEST_BODY``, ``DEFAULT_4XX``, ...) -> the template's gateway response.
     gateway_responses: Mapping[str, GatewayResponse] = field(default_factory=dict)
+
+    @property
+    def base_path(self) -> str:
+        """Where the API is served: under its stage (``/prod/``)."""
+        return f"/{self.stage}/"
+
+
+@dataclass
+class HttpApiSpec:
+    """An HTTP API (API Gateway v2) of a template: its routes by path, ``Route.methods`` by verb (``ANY``
+    too), the ``$default`` route's method if any, and ``answer(api, invoke, request)``, which serves one
+    ``api.Request`` (path without the stage prefix) as HTTP APIs do (``wire_apigatewayv2``)."""
+
+    stack: str
+    logical_id: str
+    api_id: str
+    name: str
+    routes: list[Route]
+    answer: Callable[..., tuple[int, list[tuple[str, str]], bytes]]
+    default_route: Method | None = None
+    #: ``$default`` serves the API at its root; any other stage name under ``/<stage>/``.
+    stage: str = "$default"
+    #: ``AWS::ApiGatewayV2::Api`` ``CorsConfiguration``, as the template has it; None: no CORS.
+    cors: Mapping[str, Any] | None = None
+
+    @property
+    def base_path(self) -> str:
+        """Where the API is served: its root for the ``$default`` stage, else under the stage's name."""
+        return "/" if self.stage == "$default" else f"/{self.stage}/"
 
 
 def gateway_error(api: RestApiSpec, response_type: str) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -22,7 +22,7 @@ from botocore.config import Config
 
 from lambda_patterns.local import registry
 from lambda_patterns.local.api import ApiServer
-from lambda_patterns.local.api_spec import RestApiSpec
+from lambda_patterns.local.api_spec import HttpApiSpec, RestApiSpec
 from lambda_patterns.local.assembly import Stack, read_assembly
 from lambda_patterns.local.functions import AsyncInvoker, FunctionSpec, FunctionWorker, Outcome
 from lambda_patterns.local.iam_report import FunctionIam, build_report, report_lines
@@ -377,8 +377,8 @@ class LocalApp:
         """Targets ``fire_schedule`` invokes for a rule (``key``: construct path and local name)."""
         self._schedules[key] = targets
 
-    def serve_api(self, spec: RestApiSpec) -> None:
-        """A REST API to serve when the app starts, on the next port (or a free one)."""
+    def serve_api(self, spec: RestApiSpec | HttpApiSpec) -> None:
+        """A REST or HTTP API to serve when the app starts, on the next port (or a free one)."""
         port = self._next_port
         if port:
             self._next_port += 1
