@@ -14,26 +14,11 @@ import time
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import ROOT, cdk_env, timed
+
 LAMBDA_SRC = ROOT / "lambda_src"
 RUNS = 3
 IMPORT_RUNS = 7
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    # What `cdk synth` passes: cdk.json's feature flags, so app.py synthesizes as the CLI would run it.
-    env["CDK_CONTEXT_JSON"] = json.dumps(json.loads((ROOT / "cdk.json").read_text())["context"])
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    env.update(extra)
-    return env
-
-
-def _timed(command: list[str], **extra: str) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, env=_env(**extra), check=True, capture_output=True)
-    return time.perf_counter() - start
 
 
 def _zipped_size(folder: Path) -> int:
@@ -92,7 +77,7 @@ print(json.dumps(made))
 
 
 def _handler_env(path: list[Path]) -> dict[str, str]:
-    return _env(
+    return cdk_env(
         PYTHONPATH=os.pathsep.join(str(p) for p in path),
         AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="benchmark",
@@ -175,7 +160,7 @@ def import_rows() -> list[dict]:
 def run() -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         outdir = Path(tmp)
-        _timed([sys.executable, "app.py"], CDK_OUTDIR=str(outdir / "app0"))
+        timed([sys.executable, "app.py"], CDK_OUTDIR=str(outdir / "app0"))
         rows = package_rows(outdir / "app0")
     return rows + import_rows()
 

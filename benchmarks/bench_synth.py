@@ -11,17 +11,16 @@ Rows, each a median of RUNS against a floor measured in the same run:
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks.common import ROOT, cdk_env, timed
+
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 RUNS = 3
 EMPTY_APP = "import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, 'Empty')\napp.synth()\n"
@@ -49,23 +48,6 @@ before = sum(counts.values())
 constructs = len(apps[0].node.find_all())
 print(json.dumps({"requests": before, "by_kind": counts.most_common(6), "constructs": constructs}))
 """
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    # What `cdk synth` passes: cdk.json's feature flags, so app.py synthesizes as the CLI would run it.
-    env["CDK_CONTEXT_JSON"] = json.dumps(json.loads((ROOT / "cdk.json").read_text())["context"])
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
-    env.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
-    env.update(extra)
-    return env
-
-
-def _timed(command: list[str], **extra: str) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, env=_env(**extra), check=True, capture_output=True)
-    return time.perf_counter() - start
 
 
 def _cli(app: str, outdir: Path) -> list[str]:
@@ -100,11 +82,11 @@ def cli_rows(tmp: Path) -> list[dict]:
     empty_script.write_text(EMPTY_APP)
     floor, cold, warm, repeat = [], [], [], []
     for run in range(RUNS):
-        floor.append(_timed(_cli(f"{python} {shlex.quote(str(empty_script))}", tmp / f"empty{run}")))
+        floor.append(timed(_cli(f"{python} {shlex.quote(str(empty_script))}", tmp / f"empty{run}")))
         cache = tmp / f"cache{run}"
-        cold.append(_timed(_cli(f"{python} app.py", tmp / f"cold{run}"), LAMBDA_PATTERNS_CACHE=str(cache)))
-        warm.append(_timed(_cli(f"{python} app.py", tmp / f"warm{run}"), LAMBDA_PATTERNS_CACHE=str(cache)))
-        repeat.append(_timed(_cli(f"{python} app.py", tmp / f"warm{run}"), LAMBDA_PATTERNS_CACHE=str(cache)))
+        cold.append(timed(_cli(f"{python} app.py", tmp / f"cold{run}"), LAMBDA_PATTERNS_CACHE=str(cache)))
+        warm.append(timed(_cli(f"{python} app.py", tmp / f"warm{run}"), LAMBDA_PATTERNS_CACHE=str(cache)))
+        repeat.append(timed(_cli(f"{python} app.py", tmp / f"warm{run}"), LAMBDA_PATTERNS_CACHE=str(cache)))
         shutil.rmtree(cache, ignore_errors=True)
     base = _median(floor)
     floor_name = "cdk synth of an empty App with one empty Stack"
@@ -148,7 +130,7 @@ def python_rows(tmp: Path) -> list[dict]:
                 outdir = tmp / f"py-{name}-{validation}-{run}"
                 # The bundle cache is warm from the CLI rows or an earlier run: these rows measure code, not pip.
                 times.setdefault((name, validation), []).append(
-                    _timed(command, CDK_OUTDIR=str(outdir), CDK_VALIDATION=validation)
+                    timed(command, CDK_OUTDIR=str(outdir), CDK_VALIDATION=validation)
                 )
     on_app, on_empty = _median(times[("app", "true")]), _median(times[("empty", "true")])
     off_app, off_empty = _median(times[("app", "false")]), _median(times[("empty", "false")])
@@ -182,7 +164,7 @@ def count_rows() -> list[dict]:
     result = subprocess.run(
         [sys.executable, "-c", _COUNT],
         cwd=ROOT,
-        env=_env(CDK_OUTDIR=tempfile.mkdtemp()),
+        env=cdk_env(CDK_OUTDIR=tempfile.mkdtemp()),
         capture_output=True,
         text=True,
         check=True,

@@ -631,13 +631,14 @@ def _cases(stacks: dict) -> dict[str, Case]:
                 *_for_every_function(clicks.function),
                 (
                     (
+                        # The stream and its consumers, then its shards' records.
                         "kinesis:DescribeStream",
-                        "kinesis:DescribeStreamConsumer",
                         "kinesis:DescribeStreamSummary",
-                        "kinesis:GetRecords",
-                        "kinesis:GetShardIterator",
-                        "kinesis:ListShards",
+                        "kinesis:DescribeStreamConsumer",
                         "kinesis:ListStreams",
+                        "kinesis:ListShards",
+                        "kinesis:GetShardIterator",
+                        "kinesis:GetRecords",
                         "kinesis:SubscribeToShard",
                     ),
                     clicks.stream,

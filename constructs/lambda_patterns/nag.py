@@ -55,34 +55,40 @@ class RuleAcknowledgement:
     checkov: tuple[str, ...] = ()
 
 
+def _until_hardened(check: str, now: str, hardened: str) -> RuleAcknowledgement:
+    """The standard profile's acknowledgement of checkov's ``check``: what it does ``now``, and what the
+    hardened profile adds instead."""
+    return RuleAcknowledgement(f"{now}; {hardened} is what the hardened profile adds", checkov=(check,))
+
+
 #: The acknowledgements of the standard profile that are the same for every resource of a kind: what the
 #: coming hardened profile turns on (customer-managed keys, reserved concurrency, VPC) and what this
 #: library leaves to the user on purpose. Reasons naming one resource's role are written where it is made.
 STANDARD_PROFILE: Mapping[str, RuleAcknowledgement] = {
-    "queue_sse_sqs": RuleAcknowledgement(
-        "Encrypted at rest with SSE-SQS (SQS-managed keys); a customer-managed KMS key is what the "
-        "hardened profile adds",
-        checkov=("CKV_AWS_27",),
+    "queue_sse_sqs": _until_hardened(
+        "CKV_AWS_27", "Encrypted at rest with SSE-SQS (SQS-managed keys)", "a customer-managed KMS key"
     ),
-    "log_group_service_key": RuleAcknowledgement(
-        "CloudWatch Logs encrypts this log group at rest with its service-owned key; a customer-managed "
-        "KMS key is what the hardened profile adds",
-        checkov=("CKV_AWS_158",),
+    "log_group_service_key": _until_hardened(
+        "CKV_AWS_158",
+        "CloudWatch Logs encrypts this log group at rest with its service-owned key",
+        "a customer-managed KMS key",
     ),
-    "environment_service_key": RuleAcknowledgement(
+    "environment_service_key": _until_hardened(
+        "CKV_AWS_173",
         "Lambda encrypts these environment variables at rest with the AWS-managed key aws/lambda (secrets "
-        "belong in Secrets Manager, not here); a customer-managed key is what the hardened profile adds",
-        checkov=("CKV_AWS_173",),
+        "belong in Secrets Manager, not here)",
+        "a customer-managed key",
     ),
-    "unreserved_concurrency": RuleAcknowledgement(
-        "No reserved_concurrency given: the function draws on the account's unreserved concurrency; "
-        "reserving concurrency per function is what the hardened profile adds",
-        checkov=("CKV_AWS_115",),
+    "unreserved_concurrency": _until_hardened(
+        "CKV_AWS_115",
+        "No reserved_concurrency given: the function draws on the account's unreserved concurrency",
+        "reserving concurrency per function",
     ),
-    "outside_vpc": RuleAcknowledgement(
+    "outside_vpc": _until_hardened(
+        "CKV_AWS_117",
         "No vpc given: the function reaches AWS services through their public TLS endpoints, authorized "
-        "by IAM, and needs no private network; VPC placement is what the hardened profile adds",
-        checkov=("CKV_AWS_117",),
+        "by IAM, and needs no private network",
+        "VPC placement",
     ),
     "stage_without_cache": RuleAcknowledgement(
         "Stage caching is off: a cache cluster is billed by the hour and would serve stale reads after "

@@ -79,9 +79,9 @@ class StackNetwork(Construct):
         self._flow_logs = logs.LogGroup(
             self,
             "FlowLogs",
+            encryption_key=key,
             retention=defaults.FLOW_LOG_RETENTION,
             removal_policy=defaults.LOG_REMOVAL_POLICY,
-            encryption_key=key,
         )
         flow_log = self._vpc.add_flow_log(
             "FlowLog",

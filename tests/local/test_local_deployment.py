@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from local_apps import synthesize_seen_app
+
 HANDLER = """
 import json
 import os
@@ -28,35 +30,17 @@ def handler(event, context):
 
 
 def _synthesize(folder: Path) -> Path:
-    import aws_cdk as cdk
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_s3 as s3
-
-    from lambda_patterns import Deployment, ServerlessFunction, permissions
+    from lambda_patterns import Deployment
     from lambda_patterns.triggers import SqsTrigger
 
-    code = folder / "handler"
-    code.mkdir()
-    (code / "handler.py").write_text(HANDLER)
-    out = folder / "cdk.out"
-    app = cdk.App(
-        outdir=str(out),
-        context={"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True},
-    )
-    stack = cdk.Stack(app, "Deployed")
-    bucket = s3.Bucket(stack, "Seen")
-    function = ServerlessFunction(
-        stack,
-        "Fn",
-        code=lambda_.Code.from_asset(str(code)),
-        environment={"SEEN_BUCKET": bucket.bucket_name},
-        permissions=[permissions.put_objects(bucket, "seen/")],
+    return synthesize_seen_app(
+        folder,
+        "Deployed",
+        HANDLER,
+        lambda stack, function: SqsTrigger(stack, "Orders", function=function),
         alarms=True,
         deployment=Deployment.canary(10, 5),
     )
-    SqsTrigger(stack, "Orders", function=function)
-    app.synth()
-    return out
 
 
 @pytest.mark.slow

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from local_apps import synthesize_seen_app
+
 HANDLER = """
 import json
 import os
@@ -29,44 +31,23 @@ def handler(event, context):
 
 
 def _synthesize(folder: Path) -> Path:
-    import aws_cdk as cdk
     from aws_cdk import aws_events as events
-    from aws_cdk import aws_lambda as lambda_
-    from aws_cdk import aws_s3 as s3
 
-    from lambda_patterns import ServerlessFunction, permissions
     from lambda_patterns.triggers import EventBridgeTrigger
 
-    code = folder / "handler"
-    code.mkdir()
-    (code / "handler.py").write_text(HANDLER)
-    out = folder / "cdk.out"
-    app = cdk.App(
-        outdir=str(out),
-        context={"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True},
-    )
-    stack = cdk.Stack(app, "Events")
-    bucket = s3.Bucket(stack, "Seen")
-    function = ServerlessFunction(
-        stack,
-        "Fn",
-        code=lambda_.Code.from_asset(str(code)),
-        environment={"SEEN_BUCKET": bucket.bucket_name},
-        # What the handler does; the runner's IAM check fails the put without it, as AWS would.
-        permissions=[permissions.put_objects(bucket, "seen/")],
-    )
-    EventBridgeTrigger(
-        stack,
-        "OnBigOrder",
-        function=function,
-        event_pattern=events.EventPattern(
-            source=["shop.orders"],
-            detail_type=["OrderPlaced"],
-            detail={"amount": [{"numeric": [">", 100]}]},
-        ),
-    )
-    app.synth()
-    return out
+    def wire(stack, function):
+        EventBridgeTrigger(
+            stack,
+            "OnBigOrder",
+            function=function,
+            event_pattern=events.EventPattern(
+                source=["shop.orders"],
+                detail_type=["OrderPlaced"],
+                detail={"amount": [{"numeric": [">", 100]}]},
+            ),
+        )
+
+    return synthesize_seen_app(folder, "Events", HANDLER, wire)
 
 
 def _event(source: str, detail_type: str, amount: int) -> dict:

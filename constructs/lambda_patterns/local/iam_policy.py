@@ -53,24 +53,24 @@ def arn_matches(pattern: str, arn: str) -> bool:
     return all(glob_match(p, a) for p, a in zip(pattern_parts, arn_parts, strict=True))
 
 
-def any_of(results: Iterable[bool | None]) -> bool | None:
-    """Three-valued OR."""
+def _three_valued(results: Iterable[bool | None], decisive: bool) -> bool | None:
+    """``decisive`` as soon as one result is, else None (unknown) if one result is, else ``not decisive``."""
     unknown = False
     for result in results:
-        if result is True:
-            return True
+        if result is decisive:
+            return decisive
         unknown = unknown or result is None
-    return None if unknown else False
+    return None if unknown else not decisive
+
+
+def any_of(results: Iterable[bool | None]) -> bool | None:
+    """Three-valued OR."""
+    return _three_valued(results, True)
 
 
 def all_of(results: Iterable[bool | None]) -> bool | None:
     """Three-valued AND."""
-    unknown = False
-    for result in results:
-        if result is False:
-            return False
-        unknown = unknown or result is None
-    return None if unknown else True
+    return _three_valued(results, False)
 
 
 def _listed(value: Any) -> list[Any]:

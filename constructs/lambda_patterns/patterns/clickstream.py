@@ -24,10 +24,9 @@ from lambda_patterns.patterns.pattern_function import (
     MAPPING_INVOKED,
     PatternConstruct,
     build_pattern_function,
-    check_existing_or_props,
 )
 from lambda_patterns.permissions import get_items, send_messages, update_items
-from lambda_patterns.profiles import compliance_rules, is_hardened, pin_profile
+from lambda_patterns.profiles import compliance_rules, is_hardened
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.rest_api import SecureRestApi
 from lambda_patterns.resources.streams import mark_ttl_seconds, secure_stream, stream_retention_period
@@ -35,13 +34,6 @@ from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.kinesis import KinesisTrigger
 from lambda_patterns.triggers.stream import StreamOptions
-
-#: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.
-CLICKSTREAM_METRICS = CustomMetrics(
-    namespace="LambdaPatterns/Clickstream",
-    names=("RecordsReceived", "ClicksCounted", "MalformedRecords", "CountWriteFailures"),
-    title="Clicks received, counted, malformed; write failures",
-)
 
 USER_ID_PATTERN = "^[A-Za-z0-9_.:@+=/-]+$"
 
@@ -69,6 +61,13 @@ _PUT_RECORD_TEMPLATE = {
     "PartitionKey": "$util.escapeJavaScript($input.path('$.user_id'))",
 }
 
+#: What the handler counts (EMF), per ``service``: shown on the stack's dashboard.
+CLICKSTREAM_METRICS = CustomMetrics(
+    namespace="LambdaPatterns/Clickstream",
+    names=("RecordsReceived", "ClicksCounted", "MalformedRecords", "CountWriteFailures"),
+    title="Clicks received, counted, malformed; write failures",
+)
+
 
 def _mark_ttl_seconds(
     stream_retention: Duration | None,
@@ -94,6 +93,9 @@ class ClickstreamAnalytics(PatternConstruct):
     Malformed records (bad base64, bad JSON, missing fields) never block a shard: the function moves them to
     a quarantine queue for inspection, logs and counts them, and carries on.
 
+    Besides its own props below, it takes those of every pattern (``alarm_topic``, ``deployment``,
+    ``function_props`` and ``profile``: see :class:`PatternConstruct`).
+
     :param existing_stream_obj: the click stream. Default: a new on-demand stream encrypted with the
         AWS-managed Kinesis key.
     :param stream_props: overrides for the new stream. Default: none.
@@ -109,15 +111,8 @@ class ClickstreamAnalytics(PatternConstruct):
     :param throttle_rate_limit: ingest requests per second. Default: 100.
     :param throttle_burst_limit: Default: 200.
     :param stream_options: batch and failure settings. Default: ``StreamOptions()``.
-    :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout,
-        the click stream's iterator age and batches in the trigger's on-failure queue. Default: none (alarms
-        without actions).
-    :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
-        (``Deployment.canary(...)`` ...). Default: none.
-    :param function_props: other ``ServerlessFunction`` props. Default: none.
-    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
-        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
-        else ``"standard"``.
+    :param alarm_topic: also notified of the click stream's iterator age and of batches in the trigger's
+        on-failure queue.
     """
 
     def __init__(
@@ -134,24 +129,21 @@ class ClickstreamAnalytics(PatternConstruct):
         create_ingest_api: bool = True,
         throttle_rate_limit: int = defaults.API_THROTTLE_RATE,
         throttle_burst_limit: int = defaults.API_THROTTLE_BURST,
+        function_props: Mapping[str, Any] | None = None,
+        deployment: Deployment | None = None,
         stream_options: StreamOptions | None = None,
         alarm_topic: sns.ITopic | None = None,
-        deployment: Deployment | None = None,
-        function_props: Mapping[str, Any] | None = None,
         profile: str | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        pin_profile(self, profile)
-        where = f"ClickstreamAnalytics {self.node.path}"
+        super().__init__(scope, id, alarm_topic, deployment, function_props, profile)
         # Validate.
-        check_existing_or_props(
-            where,
+        self._check_existing_or_props(
             stream=(existing_stream_obj, stream_props),
             counts_table=(existing_counts_table_obj, counts_table_props),
         )
-        check_retention_days(where, retention_days)
+        check_retention_days(self._where, retention_days)
         options = stream_options or StreamOptions()
-        check_shard_order(where, options.parallelization_factor)
+        check_shard_order(self._where, options.parallelization_factor)
 
         # Build.
         self._stream = existing_stream_obj or secure_stream(self, "Clicks", overrides=stream_props)
@@ -168,7 +160,6 @@ class ClickstreamAnalytics(PatternConstruct):
         )
         self._pattern_function = build_pattern_function(
             self,
-            where=where,
             handler="clickstream",
             description="Counts click events per minute, event type and screen",
             default_props=MAPPING_INVOKED,
@@ -187,9 +178,7 @@ class ClickstreamAnalytics(PatternConstruct):
                 ),
                 "METRICS_NAMESPACE": CLICKSTREAM_METRICS.namespace,
             },
-            alarm_topic=alarm_topic,
-            deployment=deployment,
-            function_props=function_props,
+            **self._function_options,
         )
         self._api: SecureRestApi | None = None
         if create_ingest_api:

@@ -20,6 +20,7 @@ from constructs import Construct
 
 from lambda_patterns.checks import check_exclusive, check_function_props
 from lambda_patterns.permissions import Permission
+from lambda_patterns.profiles import pin_profile
 from lambda_patterns.props import as_mapping
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.steps.function import ServerlessFunction
@@ -109,10 +110,48 @@ def check_existing_or_props(where: str, **resources: tuple[Any, Any]) -> None:
 
 
 class PatternConstruct(Construct):
-    """The base of the use-case constructs: the attributes each of them has, whatever it builds around its
-    function. A subclass sets ``_pattern_function`` to what :func:`build_pattern_function` returns."""
+    """The base of the use-case constructs: the props every one of them takes and the attributes each of them
+    has, whatever it builds around its function. A subclass passes the shared props to ``__init__``, then
+    sets ``_pattern_function`` to what :func:`build_pattern_function` returns, given ``**self._function_options``.
+
+    The props every pattern takes (keyword-only, after its own):
+
+    :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout and
+        what each pattern adds (its docstring says what). Default: none (alarms without actions).
+    :param deployment: how new versions reach the function's ``live`` alias, which the pattern's trigger
+        invokes (``Deployment.canary(...)`` ...). Default: none.
+    :param function_props: other ``ServerlessFunction`` props. Default: none.
+    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on the pattern's
+        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
+        else ``"standard"``.
+    """
 
     _pattern_function: PatternFunction
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        alarm_topic: sns.ITopic | None,
+        deployment: Deployment | None,
+        function_props: Mapping[str, Any] | None,
+        profile: str | None,
+    ) -> None:
+        super().__init__(scope, id)
+        pin_profile(self, profile)
+        #: The pattern and its path, e.g. ``ThumbnailPipeline Stack/Thumbs``, for error messages.
+        self._where = f"{type(self).__name__} {self.node.path}"
+        #: What the shared props give :func:`build_pattern_function`.
+        self._function_options: dict[str, Any] = {
+            "where": self._where,
+            "alarm_topic": alarm_topic,
+            "deployment": deployment,
+            "function_props": function_props,
+        }
+
+    def _check_existing_or_props(self, **resources: tuple[Any, Any]) -> None:
+        """:func:`check_existing_or_props` for this pattern."""
+        check_existing_or_props(self._where, **resources)
 
     @property
     def function(self) -> ServerlessFunction:

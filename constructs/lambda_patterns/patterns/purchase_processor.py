@@ -18,10 +18,9 @@ from lambda_patterns.patterns.pattern_function import (
     MAPPING_INVOKED,
     PatternConstruct,
     build_pattern_function,
-    check_existing_or_props,
 )
 from lambda_patterns.permissions import batch_get_items, put_items, send_messages, update_items
-from lambda_patterns.profiles import StackKey, pin_profile
+from lambda_patterns.profiles import StackKey
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.resources.topics import secure_topic
@@ -41,6 +40,9 @@ class PurchaseEventProcessor(PatternConstruct):
     bursts, with a dead-letter queue; the subscription has its own for what SNS cannot deliver), and a function that stores each purchase once and updates per-product
     and per-customer aggregates a recommendation feature can read, in one transaction.
 
+    Besides its own props below, it takes those of every pattern (``alarm_topic``, ``deployment``,
+    ``function_props`` and ``profile``: see :class:`PatternConstruct`).
+
     :param existing_topic_obj: the purchase topic. Default: a new topic encrypted with the AWS-managed SNS
         key, SSL-only.
     :param topic_props: overrides for the new topic. Default: none.
@@ -50,14 +52,7 @@ class PurchaseEventProcessor(PatternConstruct):
     :param aggregates_table_props: overrides for the new aggregates table. Default: none.
     :param batch_size: messages per invocation. Default: 10.
     :param max_receive_count: receives before a message moves to the dead-letter queue. Default: 3.
-    :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout
-        and messages in the dead-letter queue. Default: none (alarms without actions).
-    :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
-        (``Deployment.canary(...)`` ...). Default: none.
-    :param function_props: other ``ServerlessFunction`` props. Default: none.
-    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
-        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
-        else ``"standard"``.
+    :param alarm_topic: also notified of messages in the dead-letter queue.
     """
 
     def __init__(
@@ -71,19 +66,16 @@ class PurchaseEventProcessor(PatternConstruct):
         purchases_table_props: Mapping[str, Any] | dynamodb.TablePropsV2 | None = None,
         existing_aggregates_table_obj: dynamodb.ITable | None = None,
         aggregates_table_props: Mapping[str, Any] | dynamodb.TablePropsV2 | None = None,
+        function_props: Mapping[str, Any] | None = None,
+        deployment: Deployment | None = None,
         batch_size: int = defaults.SQS_BATCH_SIZE,
         max_receive_count: int = defaults.PURCHASE_MAX_RECEIVE_COUNT,
         alarm_topic: sns.ITopic | None = None,
-        deployment: Deployment | None = None,
-        function_props: Mapping[str, Any] | None = None,
         profile: str | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        pin_profile(self, profile)
-        where = f"PurchaseEventProcessor {self.node.path}"
+        super().__init__(scope, id, alarm_topic, deployment, function_props, profile)
         # Validate.
-        check_existing_or_props(
-            where,
+        self._check_existing_or_props(
             topic=(existing_topic_obj, topic_props),
             purchases_table=(existing_purchases_table_obj, purchases_table_props),
             aggregates_table=(existing_aggregates_table_obj, aggregates_table_props),
@@ -99,7 +91,6 @@ class PurchaseEventProcessor(PatternConstruct):
         )
         self._pattern_function = build_pattern_function(
             self,
-            where=where,
             handler="purchase_processor",
             description="Stores purchases once and updates product and customer aggregates",
             default_props=MAPPING_INVOKED,
@@ -118,9 +109,7 @@ class PurchaseEventProcessor(PatternConstruct):
                 "AGGREGATES_TABLE": self._aggregates.table_name,
                 "METRICS_NAMESPACE": PURCHASE_METRICS.namespace,
             },
-            alarm_topic=alarm_topic,
-            deployment=deployment,
-            function_props=function_props,
+            **self._function_options,
         )
 
         # Wire: SNS -> buffer queue (with its dead-letter queue) -> function, failures reported per message.

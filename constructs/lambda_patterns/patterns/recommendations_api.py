@@ -14,7 +14,6 @@ from lambda_patterns import defaults
 from lambda_patterns.checks.recommendation_limits import check_recommendation_limits
 from lambda_patterns.patterns.pattern_function import PatternConstruct, build_pattern_function
 from lambda_patterns.permissions import batch_get_items, query_items
-from lambda_patterns.profiles import pin_profile
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.api import ApiGatewayTrigger
 
@@ -27,15 +26,12 @@ class RecommendationsApi(PatternConstruct):
     ``GET /products/{id}/recommendations?limit=N[&customer_id=C]``. With ``customer_id``, products that
     customer already bought are left out. IAM (SigV4) authorization, like the library's other APIs.
 
+    Besides its own props below, it takes those of every pattern (``alarm_topic``, ``deployment``,
+    ``function_props`` and ``profile``: see :class:`PatternConstruct`).
+
     :param aggregates_table: the ``PurchaseEventProcessor``'s ``aggregates_table``.
     :param default_limit: recommendations answered without ``limit``. Default: 10.
     :param max_limit: the largest ``limit`` accepted (a larger one answers 400). Default: 50.
-    :param alarm_topic: where the function's alarms notify. Default: none.
-    :param deployment: how new versions reach the function's ``live`` alias. Default: none.
-    :param function_props: other ``ServerlessFunction`` props. Default: none.
-    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
-        subtree, so its function and API follow it. Default: the context ``lambda-patterns:profile``, else
-        ``"standard"``.
     """
 
     def __init__(
@@ -46,18 +42,15 @@ class RecommendationsApi(PatternConstruct):
         aggregates_table: dynamodb.ITable,
         default_limit: int = defaults.RECOMMENDATIONS_DEFAULT_LIMIT,
         max_limit: int = defaults.RECOMMENDATIONS_MAX_LIMIT,
-        alarm_topic: sns.ITopic | None = None,
-        deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
+        deployment: Deployment | None = None,
+        alarm_topic: sns.ITopic | None = None,
         profile: str | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        pin_profile(self, profile)
-        where = f"RecommendationsApi {self.node.path}"
-        check_recommendation_limits(where, default_limit, max_limit)
+        super().__init__(scope, id, alarm_topic, deployment, function_props, profile)
+        check_recommendation_limits(self._where, default_limit, max_limit)
         self._pattern_function = build_pattern_function(
             self,
-            where=where,
             handler="recommendations_api",
             description="Answers the products bought together with a product, from co-purchase counts",
             # Query: a product's pairs. BatchGetItem: whether the customer already bought the candidates.
@@ -67,9 +60,7 @@ class RecommendationsApi(PatternConstruct):
                 "DEFAULT_LIMIT": str(default_limit),
                 "MAX_LIMIT": str(max_limit),
             },
-            alarm_topic=alarm_topic,
-            deployment=deployment,
-            function_props=function_props,
+            **self._function_options,
             # API Gateway invokes synchronously: errors go back to the caller, a failure queue would stay empty.
             fixed_props={"async_failure": "none"},
         )

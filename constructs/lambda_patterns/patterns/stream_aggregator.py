@@ -21,10 +21,8 @@ from lambda_patterns.patterns.pattern_function import (
     MAPPING_INVOKED,
     PatternConstruct,
     build_pattern_function,
-    check_existing_or_props,
 )
 from lambda_patterns.permissions import get_items, update_items
-from lambda_patterns.profiles import pin_profile
 from lambda_patterns.resources.streams import mark_ttl_seconds
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.steps.deployment import Deployment
@@ -54,6 +52,9 @@ class StreamAggregator(PatternConstruct):
     ``sk = "<bucket>#<start>"`` hold ``count``, ``sum``, ``min`` and ``max`` (min and max are observed
     extremes: a REMOVE cannot lower them).
 
+    Besides its own props below, it takes those of every pattern (``alarm_topic``, ``deployment``,
+    ``function_props`` and ``profile``: see :class:`PatternConstruct`).
+
     :param existing_source_table_obj: the table whose changes are aggregated; it needs a
         ``NEW_AND_OLD_IMAGES`` stream. Default: a new table keyed ``pk`` (S) with that stream.
     :param source_table_props: overrides for the new source table. Default: none.
@@ -67,15 +68,8 @@ class StreamAggregator(PatternConstruct):
     :param retention_days: aggregate items expire this long after their bucket (0 = never). Default: 0.
     :param stream_options: batch and failure settings. Default: ``StreamOptions`` with a 1-second tumbling
         window, so Lambda names the shard and marks are kept per shard.
-    :param alarm_topic: where the function's alarms notify: errors, throttles, duration near the timeout,
-        the source table's stream falling behind (iterator age) and batches in the trigger's on-failure
-        queue. Default: none (alarms without actions).
-    :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
-        (``Deployment.canary(...)`` ...). Default: none.
-    :param function_props: other ``ServerlessFunction`` props. Default: none.
-    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
-        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
-        else ``"standard"``.
+    :param alarm_topic: also notified of the source table's stream falling behind (iterator age) and of
+        batches in the trigger's on-failure queue.
     """
 
     def __init__(
@@ -95,26 +89,23 @@ class StreamAggregator(PatternConstruct):
         retention_days: int = 0,
         stream_options: StreamOptions | None = None,
         alarm_topic: sns.ITopic | None = None,
-        deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
+        deployment: Deployment | None = None,
         profile: str | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        pin_profile(self, profile)
-        where = f"StreamAggregator {self.node.path}"
+        super().__init__(scope, id, alarm_topic, deployment, function_props, profile)
         # Validate.
-        check_existing_or_props(
-            where,
+        self._check_existing_or_props(
             source_table=(existing_source_table_obj, source_table_props),
             aggregates_table=(existing_aggregates_table_obj, aggregates_table_props),
         )
-        check_dimensions(where, dimensions)
-        check_aggregated_attributes(where, value_attribute, time_attribute)
-        check_bucket(where, bucket)
-        check_retention_days(where, retention_days)
+        check_dimensions(self._where, dimensions)
+        check_aggregated_attributes(self._where, value_attribute, time_attribute)
+        check_bucket(self._where, bucket)
+        check_retention_days(self._where, retention_days)
         options = stream_options or StreamOptions(tumbling_window=defaults.AGGREGATOR_TUMBLING_WINDOW)
-        check_shard_order(where, options.parallelization_factor)
-        check_aggregator_window(where, options.tumbling_window)
+        check_shard_order(self._where, options.parallelization_factor)
+        check_aggregator_window(self._where, options.tumbling_window)
 
         # Build.
         self._source = existing_source_table_obj or secure_table(
@@ -134,7 +125,6 @@ class StreamAggregator(PatternConstruct):
         )
         self._pattern_function = build_pattern_function(
             self,
-            where=where,
             handler="stream_aggregator",
             description="Aggregates changes of the source table into the aggregates table",
             default_props=MAPPING_INVOKED,
@@ -153,9 +143,7 @@ class StreamAggregator(PatternConstruct):
                 "MARK_TTL_SECONDS": str(mark_ttl_seconds(defaults.DYNAMODB_STREAM_RETENTION)),
                 "METRICS_NAMESPACE": AGGREGATOR_METRICS.namespace,
             },
-            alarm_topic=alarm_topic,
-            deployment=deployment,
-            function_props=function_props,
+            **self._function_options,
         )
 
         # Wire.

@@ -19,13 +19,8 @@ from lambda_patterns.checks.thumbnail_prefix import check_destination_prefix
 from lambda_patterns.checks.thumbnail_quality import check_thumbnail_quality
 from lambda_patterns.checks.thumbnail_sizes import check_thumbnail_sizes
 from lambda_patterns.operations.dashboard import CustomMetrics, ServiceDashboard
-from lambda_patterns.patterns.pattern_function import (
-    PatternConstruct,
-    build_pattern_function,
-    check_existing_or_props,
-)
+from lambda_patterns.patterns.pattern_function import PatternConstruct, build_pattern_function
 from lambda_patterns.permissions import list_objects, put_objects, read_objects
-from lambda_patterns.profiles import pin_profile
 from lambda_patterns.resources.buckets import access_log_bucket, secure_bucket
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.s3 import S3Trigger
@@ -43,6 +38,9 @@ class ThumbnailPipeline(PatternConstruct):
     scale that serves the largest size, and written to the destination bucket as
     ``<destination_prefix><size>/<key>``. Bad images are logged, counted and not retried; transient failures
     retry and finally land in the function's on-failure queue.
+
+    Besides its own props below, it takes those of every pattern (``alarm_topic``, ``deployment``,
+    ``function_props`` and ``profile``: see :class:`PatternConstruct`).
 
     :param existing_source_bucket_obj: the bucket users upload to. Default: a new secure bucket.
     :param source_bucket_props: overrides for the new source bucket (e.g. ``lifecycle_rules``). Default: none.
@@ -65,15 +63,8 @@ class ThumbnailPipeline(PatternConstruct):
     :param max_bytes: objects larger than this are rejected without download. Default: 50 MiB.
     :param memory_size: Default: 1024 MB.
     :param timeout: Default: 60 seconds.
-    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout,
-        failed images waiting in the on-failure queue). Default: none (alarms without actions).
+    :param alarm_topic: also notified of failed images waiting in the on-failure queue.
     :param dashboard: create a CloudWatch dashboard of the function and the handler's metrics. Default: yes.
-    :param deployment: how new versions reach the function's ``live`` alias, which the bucket notification
-        invokes (``Deployment.canary(...)`` ...). Default: none.
-    :param function_props: other ``ServerlessFunction`` props. Default: none.
-    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
-        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
-        else ``"standard"``.
     """
 
     def __init__(
@@ -97,27 +88,24 @@ class ThumbnailPipeline(PatternConstruct):
         max_bytes: int = defaults.THUMBNAIL_MAX_BYTES,
         memory_size: int = defaults.THUMBNAIL_MEMORY_MB,
         timeout: Duration = defaults.THUMBNAIL_TIMEOUT,
-        alarm_topic: sns.ITopic | None = None,
-        deployment: Deployment | None = None,
-        dashboard: bool = True,
         function_props: Mapping[str, Any] | None = None,
+        deployment: Deployment | None = None,
+        alarm_topic: sns.ITopic | None = None,
+        dashboard: bool = True,
         profile: str | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        pin_profile(self, profile)
-        where = f"ThumbnailPipeline {self.node.path}"
+        super().__init__(scope, id, alarm_topic, deployment, function_props, profile)
         # Validate.
-        check_existing_or_props(
-            where,
+        self._check_existing_or_props(
             source_bucket=(existing_source_bucket_obj, source_bucket_props),
             destination_bucket=(existing_destination_bucket_obj, destination_bucket_props),
         )
-        check_thumbnail_sizes(where, sizes)
-        check_output_format(where, output_format)
-        check_input_formats(where, input_formats)
-        check_thumbnail_quality(where, quality)
-        check_input_caps(where, max_pixels, max_bytes)
-        check_destination_prefix(where, destination_prefix)
+        check_thumbnail_sizes(self._where, sizes)
+        check_output_format(self._where, output_format)
+        check_input_formats(self._where, input_formats)
+        check_thumbnail_quality(self._where, quality)
+        check_input_caps(self._where, max_pixels, max_bytes)
+        check_destination_prefix(self._where, destination_prefix)
 
         # Build.
         needs_logs = existing_source_bucket_obj is None or existing_destination_bucket_obj is None
@@ -136,7 +124,6 @@ class ThumbnailPipeline(PatternConstruct):
         )
         self._pattern_function = build_pattern_function(
             self,
-            where=where,
             handler="thumbnail_pipeline",
             description="Writes thumbnails of images uploaded to the source bucket",
             permissions=[
@@ -163,9 +150,7 @@ class ThumbnailPipeline(PatternConstruct):
                 # Throttling and 5xx from S3 are retried inside the invocation before Lambda retries it.
                 "AWS_RETRY_MODE": "standard",
             },
-            alarm_topic=alarm_topic,
-            deployment=deployment,
-            function_props=function_props,
+            **self._function_options,
             fixed_props={"memory_size": memory_size, "timeout": timeout},
         )
 

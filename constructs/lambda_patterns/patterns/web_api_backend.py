@@ -27,12 +27,10 @@ from lambda_patterns.operations.dashboard import CustomMetrics
 from lambda_patterns.patterns.pattern_function import (
     PatternConstruct,
     build_pattern_function,
-    check_existing_or_props,
     function_environment,
 )
 from lambda_patterns.patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 from lambda_patterns.permissions import crud_items
-from lambda_patterns.profiles import pin_profile
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.api import ApiGatewayTrigger
@@ -90,6 +88,9 @@ class WebApiBackend(PatternConstruct):
     is then recorded in CloudTrail and AWS Config's ``dynamodb-table-encrypted-kms`` rule is satisfied, at
     no monthly key charge and without a key policy to maintain.
 
+    Besides its own props below, it takes those of every pattern (``alarm_topic``, ``deployment``,
+    ``function_props`` and ``profile``: see :class:`PatternConstruct`).
+
     :param existing_table_obj: the items table; its partition key must be ``key_name`` (string) and it
         must have no sort key (checked at synth when the table is defined in this app). Default: a new table.
     :param table_props: overrides for the new ``TableV2`` (e.g. ``encryption`` with a customer-managed key,
@@ -115,17 +116,9 @@ class WebApiBackend(PatternConstruct):
     :param page_size: items per page when ``limit`` is not given, at most 100. Default: 25.
     :param memory_size: Default: 512 MB.
     :param timeout: Default: 29 seconds, API Gateway's integration timeout.
-    :param alarm_topic: where the function's alarms notify (errors, throttles, duration near the timeout).
-        Default: none (alarms without actions).
-    :param deployment: how new versions reach the function's ``live`` alias, which its trigger invokes
-        (``Deployment.canary(...)`` ...). Default: none.
-    :param function_props: other ``ServerlessFunction`` props. Default: none.
     :param rest_api_props: overrides for the ``RestApi``. Default: none.
     :param create_cloudwatch_role: create the account-level role API Gateway writes execution logs with
         (one per account and Region). Default: True.
-    :param profile: ``"standard"`` or ``"hardened"`` (see README, "Rule packs"): pinned on this construct's
-        subtree, so its resources and function follow it. Default: the context ``lambda-patterns:profile``,
-        else ``"standard"``.
     """
 
     def __init__(
@@ -148,30 +141,28 @@ class WebApiBackend(PatternConstruct):
         page_size: int = defaults.WEB_API_PAGE_SIZE,
         memory_size: int = defaults.MEMORY_MB,
         timeout: Duration = defaults.WEB_API_TIMEOUT,
-        alarm_topic: sns.ITopic | None = None,
-        deployment: Deployment | None = None,
         function_props: Mapping[str, Any] | None = None,
+        deployment: Deployment | None = None,
         rest_api_props: Mapping[str, Any] | apigw.RestApiProps | None = None,
         create_cloudwatch_role: bool = True,
+        alarm_topic: sns.ITopic | None = None,
         profile: str | None = None,
     ) -> None:
-        super().__init__(scope, id)
-        pin_profile(self, profile)
-        where = f"WebApiBackend {self.node.path}"
+        super().__init__(scope, id, alarm_topic, deployment, function_props, profile)
         schema = dict(defaults.WEB_API_ITEM_SCHEMA if item_schema is None else item_schema)
         routes = dict(defaults.WEB_API_ROUTES if routes is None else routes)
 
         # Validate.
-        check_existing_or_props(where, table=(existing_table_obj, table_props))
-        check_resource_name(where, resource_name)
-        check_key_name(where, key_name, VERSION_ATTRIBUTE)
-        check_max_body_bytes(where, max_body_bytes)
-        check_page_size(where, page_size)
-        check_cors_origin(where, cors_allow_origin)
-        check_routes(where, routes, defaults.WEB_API_ROUTES)
-        check_item_schema(where, schema, key_name)
+        self._check_existing_or_props(table=(existing_table_obj, table_props))
+        check_resource_name(self._where, resource_name)
+        check_key_name(self._where, key_name, VERSION_ATTRIBUTE)
+        check_max_body_bytes(self._where, max_body_bytes)
+        check_page_size(self._where, page_size)
+        check_cors_origin(self._where, cors_allow_origin)
+        check_routes(self._where, routes, defaults.WEB_API_ROUTES)
+        check_item_schema(self._where, schema, key_name)
         if existing_table_obj is not None and (key_schema := _key_schema(existing_table_obj)):
-            check_table_key(where, key_name, *key_schema)
+            check_table_key(self._where, key_name, *key_schema)
 
         # Build.
         self._table = existing_table_obj or secure_table(
@@ -188,17 +179,14 @@ class WebApiBackend(PatternConstruct):
         }
         if cors_allow_origin:
             environment["CORS_ALLOW_ORIGIN"] = cors_allow_origin
-        check_environment_size(where, function_environment(id, environment))
+        check_environment_size(self._where, function_environment(id, environment))
         self._pattern_function = build_pattern_function(
             self,
-            where=where,
             handler="web_api_backend",
             description=f"Serves the /{resource_name} REST API from its DynamoDB table",
             permissions=[crud_items(self._table)],
             environment=environment,
-            alarm_topic=alarm_topic,
-            deployment=deployment,
-            function_props=function_props,
+            **self._function_options,
             # API Gateway invokes synchronously: errors go back to the caller, a failure queue would stay empty.
             fixed_props={"memory_size": memory_size, "timeout": timeout, "async_failure": "none"},
         )
