@@ -24,9 +24,9 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.throttle import check_throttle
 from lambda_patterns.errors import ConfigurationError
-from lambda_patterns.nag import acknowledge_profile
-from lambda_patterns.profiles import pin_profile, stack_key
+from lambda_patterns.profiles import pin_profile
 from lambda_patterns.props import as_mapping
+from lambda_patterns.resources.rest_api import access_log_group
 
 #: The access log record of each request: the fields of ``SecureRestApi``'s JSON access logs that HTTP APIs
 #: have, plus the route, the integration's error and the authorizer's.
@@ -65,25 +65,6 @@ class _AccessLogSettings:
     @property
     def format(self) -> apigw.AccessLogFormat | None:
         return self._format
-
-
-def access_log_group(scope: Construct, hardened: bool) -> logs.LogGroup:
-    """An API stage's access log group ``AccessLogs`` in ``scope``, kept ``defaults.API_LOG_RETENTION``:
-    encrypted with the stack's customer-managed key when ``hardened``, else with CloudWatch Logs' own key
-    (acknowledged as the standard profile's choice)."""
-    key = stack_key(scope) if hardened else None
-    if key is not None:
-        key.allow_log_groups()
-    group = logs.LogGroup(
-        scope,
-        "AccessLogs",
-        retention=defaults.API_LOG_RETENTION,
-        removal_policy=defaults.LOG_REMOVAL_POLICY,
-        encryption_key=key,
-    )
-    if key is None:
-        acknowledge_profile(group, "log_group_service_key")
-    return group
 
 
 def _route_methods(methods: Sequence[str] | str) -> list[apigwv2.HttpMethod]:

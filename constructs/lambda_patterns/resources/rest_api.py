@@ -88,6 +88,25 @@ def prepare_rest_api(scope: Construct, api: apigw.IRestApi) -> apigw.RequestVali
     return validator
 
 
+def access_log_group(scope: Construct, hardened: bool) -> logs.LogGroup:
+    """An API stage's access log group ``AccessLogs`` in ``scope``, kept ``defaults.API_LOG_RETENTION``:
+    encrypted with the stack's customer-managed key when ``hardened``, else with CloudWatch Logs' own key
+    (acknowledged as the standard profile's choice)."""
+    key = stack_key(scope) if hardened else None
+    if key is not None:
+        key.allow_log_groups()
+    group = logs.LogGroup(
+        scope,
+        "AccessLogs",
+        retention=defaults.API_LOG_RETENTION,
+        removal_policy=defaults.LOG_REMOVAL_POLICY,
+        encryption_key=key,
+    )
+    if key is None:
+        acknowledge_profile(group, "log_group_service_key")
+    return group
+
+
 class SecureRestApi(Construct):
     """A regional REST API and its ``prod`` stage with the settings rule packs ask for.
 
@@ -119,16 +138,7 @@ class SecureRestApi(Construct):
         super().__init__(scope, id)
         self._hardened = pin_profile(self, profile) == "hardened"
         check_throttle(f"SecureRestApi {self.node.path}", throttle_rate_limit, throttle_burst_limit)
-        key = stack_key(self) if self._hardened else None
-        if key is not None:
-            key.allow_log_groups()
-        self._access_logs = logs.LogGroup(
-            self,
-            "AccessLogs",
-            retention=defaults.API_LOG_RETENTION,
-            removal_policy=defaults.LOG_REMOVAL_POLICY,
-            encryption_key=key,
-        )
+        self._access_logs = access_log_group(self, self._hardened)
         # A client certificate lets an HTTP backend authenticate API Gateway; free, and asked for by the
         # compliance packs whatever the integrations are.
         certificate = (
@@ -168,8 +178,6 @@ class SecureRestApi(Construct):
             )
         props.update(as_mapping(rest_api_props, "rest_api_props"))
         self._api = apigw.RestApi(self, "Api", **props)
-        if key is None:
-            acknowledge_profile(self._access_logs, "log_group_service_key")
         # deploy=False in rest_api_props leaves the stage to the user.
         stage = self._api.deployment_stage.node.default_child if props.get("deploy", True) else None
         if stage is not None and not stage.cache_cluster_enabled:
