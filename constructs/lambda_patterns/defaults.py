@@ -190,3 +190,5 @@ RECOMMENDATIONS_MAX_LIMIT = 50
 # HTTP APIs (API Gateway v2, ``SecureHttpApi``); throttling and log retention as REST APIs above.
 #: The stage served at the API's root URL, deployed on every change.
 HTTP_API_STAGE = "$default"
+#: The web backend's API: a REST API, which validates request bodies against the item schema.
+WEB_API_TYPE = "rest"

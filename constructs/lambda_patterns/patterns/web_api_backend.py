@@ -23,6 +23,7 @@ from lambda_patterns.checks.web_api_page_size import check_page_size
 from lambda_patterns.checks.web_api_resource import check_resource_name
 from lambda_patterns.checks.web_api_routes import check_routes
 from lambda_patterns.checks.web_api_table_key import check_table_key
+from lambda_patterns.checks.web_api_type import check_api_type
 from lambda_patterns.operations.dashboard import CustomMetrics
 from lambda_patterns.patterns.pattern_function import (
     PatternConstruct,
@@ -31,6 +32,7 @@ from lambda_patterns.patterns.pattern_function import (
 )
 from lambda_patterns.patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 from lambda_patterns.permissions import crud_items
+from lambda_patterns.resources.http_api import SecureHttpApi
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.api import ApiGatewayTrigger
@@ -57,6 +59,10 @@ def _key_schema(table: dynamodb.ITable | dynamodb.ITableV2) -> tuple[dict[str, s
     keys = {key["keyType"]: key["attributeName"] for key in stack.resolve(child.key_schema)}
     types = {a["attributeName"]: a["attributeType"] for a in stack.resolve(child.attribute_definitions) or []}
     return keys, types
+
+
+#: How the function's description names each API type.
+_API_NAMES = {"rest": "REST API", "http": "HTTP API"}
 
 
 class WebApiBackend(PatternConstruct):
@@ -116,7 +122,11 @@ class WebApiBackend(PatternConstruct):
     :param page_size: items per page when ``limit`` is not given, at most 100. Default: 25.
     :param memory_size: Default: 512 MB.
     :param timeout: Default: 29 seconds, API Gateway's integration timeout.
-    :param rest_api_props: overrides for the ``RestApi``. Default: none.
+    :param api_type: ``"rest"`` (an API Gateway REST API: request bodies validated against the item
+        schema before the function runs, gateway error answers) or ``"http"`` (an HTTP API, payload format
+        2.0: cheaper and faster, no request validation, so the handler's validation is the only gate).
+        Default: ``"rest"``.
+    :param rest_api_props: overrides for the ``RestApi`` (REST only). Default: none.
     :param create_cloudwatch_role: create the account-level role API Gateway writes execution logs with
         (one per account and Region). Default: True.
     """
@@ -143,6 +153,7 @@ class WebApiBackend(PatternConstruct):
         timeout: Duration = defaults.WEB_API_TIMEOUT,
         function_props: Mapping[str, Any] | None = None,
         deployment: Deployment | None = None,
+        api_type: str = defaults.WEB_API_TYPE,
         rest_api_props: Mapping[str, Any] | apigw.RestApiProps | None = None,
         create_cloudwatch_role: bool = True,
         alarm_topic: sns.ITopic | None = None,
@@ -160,6 +171,7 @@ class WebApiBackend(PatternConstruct):
         check_page_size(self._where, page_size)
         check_cors_origin(self._where, cors_allow_origin)
         check_routes(self._where, routes, defaults.WEB_API_ROUTES)
+        check_api_type(self._where, api_type, {"rest_api_props": rest_api_props})
         check_item_schema(self._where, schema, key_name)
         if existing_table_obj is not None and (key_schema := _key_schema(existing_table_obj)):
             check_table_key(self._where, key_name, *key_schema)
@@ -183,7 +195,7 @@ class WebApiBackend(PatternConstruct):
         self._pattern_function = build_pattern_function(
             self,
             handler="web_api_backend",
-            description=f"Serves the /{resource_name} REST API from its DynamoDB table",
+            description=f"Serves the /{resource_name} {_API_NAMES[api_type]} from its DynamoDB table",
             permissions=[crud_items(self._table)],
             environment=environment,
             **self._function_options,
@@ -195,6 +207,21 @@ class WebApiBackend(PatternConstruct):
         collection, item = f"/{resource_name}", f"/{resource_name}/{{id}}"
         paths = {"collection": collection, "item": item}
         api_routes = {paths[name]: tuple(methods) for name, methods in routes.items() if methods}
+        self._api_type = api_type
+        self._http_api: SecureHttpApi | None = None
+        self._trigger: ApiGatewayTrigger | None = None
+        if api_type == "http":
+            self._http_api = SecureHttpApi(
+                self,
+                "HttpApi",
+                throttle_rate_limit=throttle_rate_limit,
+                throttle_burst_limit=throttle_burst_limit,
+                cors_allow_origins=[cors_allow_origin] if cors_allow_origin else None,
+                user_pool=user_pool,
+                authorization_scopes=authorization_scopes,
+            )
+            self._http_api.add_lambda_routes(self.function, api_routes)
+            return
         models = body_models(schema, key_name)
         request_schemas = {
             f"{method} {path}": models[method]
@@ -263,21 +290,35 @@ class WebApiBackend(PatternConstruct):
         return self._table
 
     @property
+    def api_type(self) -> str:
+        """``"rest"`` or ``"http"``."""
+        return self._api_type
+
+    @property
     def trigger(self) -> ApiGatewayTrigger:
-        """The API Gateway trigger (API, validator, models)."""
+        """The API Gateway trigger (API, validator, models) of a REST API."""
+        if self._trigger is None:
+            raise AttributeError(f"{self._where}: api_type='http' has no REST trigger; see http_api")
         return self._trigger
 
     @property
     def rest_api(self) -> apigw.RestApi:
-        """The REST API."""
-        return self._trigger.rest_api
+        """The REST API (``api_type="rest"``)."""
+        return self.trigger.rest_api
+
+    @property
+    def http_api(self) -> SecureHttpApi | None:
+        """The HTTP API (``api_type="http"``), else None."""
+        return self._http_api
 
     @property
     def access_log_group(self) -> logs.LogGroup | None:
         """The API's access log group (one JSON line per request)."""
-        return self._trigger.access_log_group
+        if self._http_api is not None:
+            return self._http_api.access_log_group
+        return self.trigger.access_log_group
 
     @property
     def url(self) -> str:
         """The stage's URL, e.g. ``https://<api>.execute-api.<region>.amazonaws.com/prod/``."""
-        return self._trigger.url
+        return self._http_api.url if self._http_api is not None else self.trigger.url

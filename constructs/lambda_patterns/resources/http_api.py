@@ -22,8 +22,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.checks.http_api_authorizer import check_jwt_settings
+from lambda_patterns.checks.http_api_methods import check_route_methods
 from lambda_patterns.checks.throttle import check_throttle
-from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.profiles import pin_profile
 from lambda_patterns.props import as_mapping
 from lambda_patterns.resources.rest_api import access_log_group
@@ -69,12 +70,7 @@ class _AccessLogSettings:
 
 def _route_methods(methods: Sequence[str] | str) -> list[apigwv2.HttpMethod]:
     names = [methods] if isinstance(methods, str) else list(methods)
-    unknown = [name for name in names if name.upper() not in _METHODS]
-    if unknown or not names:
-        raise ConfigurationError(
-            f"SecureHttpApi routes: unknown HTTP methods {unknown or names!r} (one or more of "
-            f"{', '.join(sorted(_METHODS))})"
-        )
+    check_route_methods("SecureHttpApi routes", names, _METHODS)
     return [_METHODS[name.upper()] for name in names]
 
 
@@ -121,11 +117,9 @@ class SecureHttpApi(Construct):
         super().__init__(scope, id)
         hardened = pin_profile(self, profile) == "hardened"
         check_throttle(f"SecureHttpApi {self.node.path}", throttle_rate_limit, throttle_burst_limit)
-        if user_pool is None and (user_pool_client is not None or authorization_scopes):
-            raise ConfigurationError(
-                f"SecureHttpApi {self.node.path}: user_pool_client and authorization_scopes need user_pool "
-                "(JWT authorization); without it routes are authorized with IAM"
-            )
+        check_jwt_settings(
+            f"SecureHttpApi {self.node.path}", user_pool, user_pool_client, authorization_scopes
+        )
         #: The stage's JSON access logs.
         self.access_log_group = access_log_group(self, hardened)
         props: dict[str, Any] = {"create_default_stage": False}
@@ -189,6 +183,10 @@ class SecureHttpApi(Construct):
             ``authorization_scopes``.
         """
         integration = self._integration(function)
+        if hasattr(function, "acknowledge_sync_invocation"):
+            function.acknowledge_sync_invocation(
+                f"the HTTP API {self.node.path}, which returns the function's errors to the caller"
+            )
         scopes = list(authorization_scopes) if authorization_scopes is not None else self._scopes
         added: list[apigwv2.HttpRoute] = []
         for path, methods in routes.items():

@@ -123,5 +123,6 @@ ClickstreamAnalytics(patterns, "Clickstream")
 purchases = PurchaseEventProcessor(patterns, "Purchases")
 RecommendationsApi(patterns, "Recommendations", aggregates_table=purchases.aggregates_table)
 WebApiBackend(patterns, "Items", resource_name="items")
+WebApiBackend(patterns, "Notes", resource_name="notes", api_type="http")
 
 app.synth()
