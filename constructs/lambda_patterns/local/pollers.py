@@ -18,6 +18,7 @@ from lambda_patterns.local.events import (
     sqs_record,
     stream_failure_record,
 )
+from lambda_patterns.local.filter_patterns import keep_matching
 from lambda_patterns.local.functions import AsyncInvoker, FunctionWorker
 from lambda_patterns.local.naming import last_part
 
@@ -78,7 +79,9 @@ class QueuePoller(Poller):
 class PollerSettings:
     """The settings of a synthesized event source mapping that its poller honours (read from its
     ``BatchSize``, ``MaximumRetryAttempts``...; the construct-side props of a stream mapping are
-    ``lambda_patterns.StreamOptions``). An SQS mapping reads ``batch_size`` and ``report_failures`` only."""
+    ``lambda_patterns.StreamOptions``). An SQS mapping reads ``batch_size``, ``report_failures`` and
+    ``filters`` only. ``filters`` are the mapping's ``FilterCriteria`` patterns: a record matching none is
+    never delivered (SQS deletes it), and a batch left empty is no invocation."""
 
     batch_size: int = 100
     starting_position: str = "TRIM_HORIZON"
@@ -86,6 +89,7 @@ class PollerSettings:
     max_retries: int = -1
     bisect: bool = False
     on_failure: str | None = None
+    filters: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SqsMappingPoller(QueuePoller):
@@ -127,9 +131,18 @@ class SqsMappingPoller(QueuePoller):
         return messages
 
     def poll_once(self) -> bool:
-        messages = self._receive()
-        if not messages:
+        received = self._receive()
+        if not received:
             return False
+        messages, dropped = keep_matching(
+            self._options.filters, received, lambda message: sqs_record(message, self._arn)
+        )
+        for message in dropped:
+            self._delete(message)
+        if dropped:
+            log.info("%s: %d messages matched no filter and were deleted", self.name, len(dropped))
+        if not messages:
+            return True
         outcome = self._worker.invoke(
             {"Records": [sqs_record(message, self._arn) for message in messages]},
             f"SQS {last_part(self._arn)}",
@@ -242,6 +255,9 @@ class StreamMappingPoller(Poller):
                 for record in response.get("Records", [])
             ]
         shard.iterator = response.get("NextShardIterator")
+        records, dropped = keep_matching(self._options.filters, records, lambda record: record)
+        if dropped:
+            log.info("%s: %d records matched no filter and were skipped", self.name, len(dropped))
         return records
 
     def poll_once(self) -> bool:

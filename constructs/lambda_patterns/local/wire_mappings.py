@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from lambda_patterns.local.assembly import Resource
+from lambda_patterns.local.filter_patterns import InvalidFilterPattern, parse_filters
 from lambda_patterns.local.intrinsics import Scope, Unresolvable, resolve
 from lambda_patterns.local.naming import last_part, queue_url, service_of
 from lambda_patterns.local.pollers import PollerSettings, SqsMappingPoller, StreamMappingPoller
@@ -41,10 +42,10 @@ def add_mapping(app: LocalApp, resource: Resource, scope: Scope) -> None:
     if props.get("Enabled") is False:
         log.info("%s: disabled in the template", where)
         return
-    if props.get("FilterCriteria"):
-        app.skipped.append(
-            f"{where}: event filtering (FilterCriteria) is not emulated, so the mapping is not run"
-        )
+    try:
+        filters = parse_filters(props.get("FilterCriteria"))
+    except InvalidFilterPattern as error:
+        app.skipped.append(f"{where}: FilterCriteria: {error}")
         return
     for unsupported in NOT_EMULATED:
         if props.get(unsupported) not in (None, 0, -1):
@@ -57,6 +58,7 @@ def add_mapping(app: LocalApp, resource: Resource, scope: Scope) -> None:
         max_retries=int(props.get("MaximumRetryAttempts", -1)),
         bisect=bool(props.get("BisectBatchOnFunctionError", False)),
         on_failure=on_failure,
+        filters=filters,
     )
     if service == "sqs":
         app.add_poller(
