@@ -30,7 +30,8 @@ def _timed(*args: str) -> tuple[float, str]:
 
 
 def run() -> list[dict]:
-    collect, _ = _timed("--collect-only")
+    # syrupy reports every snapshot unused when nothing runs, and fails the collection for it.
+    collect, _ = _timed("--collect-only", "-p", "no:syrupy")
     suite, summary = _timed()
     return [
         {
