@@ -138,7 +138,8 @@ class _CheckovSkips:
         self._record = record
 
     def visit(self, node: IConstruct) -> None:
-        if CfnResource.is_cfn_resource(node):
+        # isinstance, not CfnResource.is_cfn_resource: no jsii round trip for every construct visited.
+        if isinstance(node, CfnResource):
             skip_checkov(node, self._record)
 
 

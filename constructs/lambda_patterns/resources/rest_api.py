@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aws_cdk import Aws, CfnResource, RemovalPolicy, Stack, Stage, Token
+from aws_cdk import Aws, RemovalPolicy, Stack, Stage, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -61,9 +61,9 @@ def _account_settings(scope: Construct) -> list[apigw.CfnAccount]:
     return [
         construct
         for construct in root.node.find_all()
-        if CfnResource.is_cfn_resource(construct)
-        and construct.cfn_resource_type == "AWS::ApiGateway::Account"
-        and _environment(Stack.of(construct)) == where
+        # isinstance is answered in Python; CfnResource.is_cfn_resource would be a jsii round trip per construct
+        # of the app, for each API.
+        if isinstance(construct, apigw.CfnAccount) and _environment(Stack.of(construct)) == where
     ]
 
 
