@@ -35,7 +35,7 @@ from stacks.analytics_stack import AnalyticsStack
 from stacks.example_stack import ExampleServiceStack
 from stacks.file_processing_stack import FileProcessingStack
 from stacks.web_backend_stack import WebBackendStack
-from synth_helpers import checkov_failures, new_app, synth_with_rule_packs
+from synth_helpers import checkov_failures, new_app, synth_with_packs, synth_with_rule_packs
 
 NAG_ACKNOWLEDGED = cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
 ANNOTATION_PREFIX = "Annotation::"
@@ -249,3 +249,13 @@ def test_nothing_is_acknowledged_once_the_resource_has_what_the_check_asks_for()
     )
     # Still acknowledged: what these props do not change (the log groups' keys, the destination queue's).
     assert ("AWS::Logs::LogGroup", "CKV_AWS_158") in skipped
+
+
+def test_the_compliance_packs_find_nothing_unacknowledged_in_the_standard_profile_either():
+    # given app.py in the standard profile, when HIPAA Security, NIST 800-53 R5 and PCI DSS 3.2.1 run,
+    # then every finding is acknowledged where its resource is made: each is what the hardened profile adds,
+    # or true of the resource in both profiles (an inline policy, a log bucket's SSE-S3)
+    app = new_app()
+    _app_py(app)
+    assembly, findings = synth_with_packs(app, ("HIPAASecurity", "NIST80053R5", "PCIDSS321"))
+    assert assembly is not None and findings == []

@@ -55,10 +55,16 @@ class RuleAcknowledgement:
     checkov: tuple[str, ...] = ()
 
 
-def _until_hardened(check: str, now: str, hardened: str) -> RuleAcknowledgement:
-    """The standard profile's acknowledgement of checkov's ``check``: what it does ``now``, and what the
-    hardened profile adds instead."""
-    return RuleAcknowledgement(f"{now}; {hardened} is what the hardened profile adds", checkov=(check,))
+def _until_hardened(check: str, now: str, hardened: str, *compliance: str) -> RuleAcknowledgement:
+    """The standard profile's acknowledgement of checkov's ``check`` and of the compliance packs' rules
+    ``compliance``: what it does ``now``, and what the hardened profile adds instead."""
+    from lambda_patterns.profiles import compliance_rules
+
+    return RuleAcknowledgement(
+        f"{now}; {hardened} is what the hardened profile adds",
+        nag=compliance_rules(False, *compliance),
+        checkov=(check,),
+    )
 
 
 #: The acknowledgements of the standard profile that are the same for every resource of a kind: what the
@@ -72,6 +78,7 @@ STANDARD_PROFILE: Mapping[str, RuleAcknowledgement] = {
         "CKV_AWS_158",
         "CloudWatch Logs encrypts this log group at rest with its service-owned key",
         "a customer-managed KMS key",
+        "CloudWatchLogGroupEncrypted",
     ),
     "environment_service_key": _until_hardened(
         "CKV_AWS_173",
@@ -83,12 +90,14 @@ STANDARD_PROFILE: Mapping[str, RuleAcknowledgement] = {
         "CKV_AWS_115",
         "No reserved_concurrency given: the function draws on the account's unreserved concurrency",
         "reserving concurrency per function",
+        "LambdaConcurrency",
     ),
     "outside_vpc": _until_hardened(
         "CKV_AWS_117",
         "No vpc given: the function reaches AWS services through their public TLS endpoints, authorized "
         "by IAM, and needs no private network",
         "VPC placement",
+        "LambdaInsideVPC",
     ),
     "stage_without_cache": RuleAcknowledgement(
         "Stage caching is off: a cache cluster is billed by the hour and would serve stale reads after "

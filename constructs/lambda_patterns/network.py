@@ -207,16 +207,17 @@ def vpc_access() -> Permission:
     )
 
 
-def acknowledge_hardened_role(function_path: str, role: Any) -> None:
-    """The hardened profile's acknowledgements on a function's ``FunctionRole``: aws-cdk-lib's key grants
-    and the inline policy the compliance packs flag."""
-    acknowledge_rule(
-        role.role,
-        "AwsSolutions-IAM5",
-        f"aws-cdk-lib grants {function_path}'s role kms:GenerateDataKey* and kms:ReEncrypt* on the "
-        "stack's one key for the queues its destination and event sources read or write",
-        applies_to=["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],
-    )
+def acknowledge_function_role(function_path: str, role: Any, hardened: bool) -> None:
+    """The acknowledgements on a function's ``FunctionRole``: the inline policy the compliance packs flag
+    (both profiles) and, in the hardened profile, aws-cdk-lib's grants on the stack key."""
+    if hardened:
+        acknowledge_rule(
+            role.role,
+            "AwsSolutions-IAM5",
+            f"aws-cdk-lib grants {function_path}'s role kms:GenerateDataKey* and kms:ReEncrypt* on the "
+            "stack's one key for the queues its destination and event sources read or write",
+            applies_to=["Action::kms:GenerateDataKey*", "Action::kms:ReEncrypt*"],
+        )
     reason = (
         f"The inline policy of {function_path}'s execution role grants only what this function's "
         "code and triggers need; inline keeps it one-to-one with the role, where a managed policy "

@@ -26,7 +26,7 @@ from lambda_patterns.patterns.pattern_function import (
     build_pattern_function,
 )
 from lambda_patterns.permissions import get_items, send_messages, update_items
-from lambda_patterns.profiles import compliance_rules, is_hardened
+from lambda_patterns.profiles import compliance_rules
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.resources.rest_api import SecureRestApi
 from lambda_patterns.resources.streams import mark_ttl_seconds, secure_stream, stream_retention_period
@@ -204,15 +204,15 @@ class ClickstreamAnalytics(PatternConstruct):
         if key is not None:
             # Kinesis asks for a data key under the caller's identity for each record it encrypts.
             role.add_to_policy(iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[key.key_arn]))
-        if is_hardened(self):
-            acknowledge_findings(
-                role,
-                RuleAcknowledgement(
-                    f"{role.node.path} is assumed by this ingest API only; its inline policy puts records on "
-                    "one stream and stays one-to-one with the role, unlike a managed policy",
-                    nag=compliance_rules(True, "IAMNoInlinePolicy"),
-                ),
-            )
+        # Both profiles: the compliance packs flag the inline policy either way.
+        acknowledge_findings(
+            role,
+            RuleAcknowledgement(
+                f"{role.node.path} is assumed by this ingest API only; its inline policy puts records on "
+                "one stream and stays one-to-one with the role, unlike a managed policy",
+                nag=compliance_rules(True, "IAMNoInlinePolicy"),
+            ),
+        )
         model = api.api.add_model("ClickEvent", content_type="application/json", schema=CLICK_EVENT_SCHEMA)
         template = {"StreamName": self._stream.stream_name, **_PUT_RECORD_TEMPLATE}
         error_body = '{"error": {"code": "IngestFailed", "message": "the event could not be stored; retry"}}'

@@ -64,16 +64,16 @@ def access_log_bucket(scope: Construct, id: str, *, profile: str | None = None) 
             checkov=("CKV_AWS_18",),
         ),
     )
-    if hardened:
-        acknowledge_findings(
-            bucket,
-            RuleAcknowledgement(
-                f"{bucket.node.path} receives S3 server access logs, which S3 delivers only to a bucket "
-                "whose default encryption is SSE-S3 (SSE-KMS is not supported for log targets)",
-                nag=compliance_rules(True, "S3DefaultEncryptionKMS"),
-            ),
-        )
-        _acknowledge_replication(bucket, "server access logs")
+    # Both profiles: a log target is SSE-S3 whatever the profile.
+    acknowledge_findings(
+        bucket,
+        RuleAcknowledgement(
+            f"{bucket.node.path} receives S3 server access logs, which S3 delivers only to a bucket "
+            "whose default encryption is SSE-S3 (SSE-KMS is not supported for log targets)",
+            nag=compliance_rules(True, "S3DefaultEncryptionKMS"),
+        ),
+    )
+    _acknowledge_replication(bucket, "server access logs")
     return bucket
 
 
@@ -109,6 +109,15 @@ def secure_bucket(
     }
     props.update(as_mapping(overrides, "bucket props"))
     bucket = s3.Bucket(scope, id, **props)
-    if key is not None and "replication_rules" not in props:
+    if "replication_rules" not in props:
         _acknowledge_replication(bucket, role)
+    if key is None and "encryption_key" not in props:
+        acknowledge_findings(
+            bucket,
+            RuleAcknowledgement(
+                f"{bucket.node.path} ({role}) is encrypted at rest with SSE-S3 (S3-managed keys); a "
+                "customer-managed KMS key is what the hardened profile adds",
+                nag=compliance_rules(True, "S3DefaultEncryptionKMS"),
+            ),
+        )
     return bucket

@@ -180,6 +180,16 @@ class SecureRestApi(Construct):
         self._api = apigw.RestApi(self, "Api", **props)
         # deploy=False in rest_api_props leaves the stage to the user.
         stage = self._api.deployment_stage.node.default_child if props.get("deploy", True) else None
+        if stage is not None and certificate is None:
+            acknowledge_findings(
+                stage,
+                RuleAcknowledgement(
+                    f"{self.node.path}'s integrations are Lambda proxy and AWS service integrations, which do "
+                    "not verify a client certificate from API Gateway; a certificate is what the hardened "
+                    "profile adds",
+                    nag=compliance_rules(False, "APIGWSSLEnabled"),
+                ),
+            )
         if stage is not None and not stage.cache_cluster_enabled:
             cache = STANDARD_PROFILE["stage_without_cache"]
             acknowledge_findings(
@@ -261,15 +271,15 @@ class SecureRestApi(Construct):
             "known at deploy time, so the role reaches this account's and Region's log groups",
             applies_to=[f"Resource::{log_groups}"],
         )
-        if self._hardened:
-            acknowledge_findings(
-                role,
-                RuleAcknowledgement(
-                    "API Gateway's account-level logging role keeps its permissions inline: the role is "
-                    "retained when the stack is deleted, and its policy must stay with it",
-                    nag=compliance_rules(True, "IAMNoInlinePolicy"),
-                ),
-            )
+        # Both profiles: the compliance packs flag the inline policy either way.
+        acknowledge_findings(
+            role,
+            RuleAcknowledgement(
+                "API Gateway's account-level logging role keeps its permissions inline: the role is "
+                "retained when the stack is deleted, and its policy must stay with it",
+                nag=compliance_rules(True, "IAMNoInlinePolicy"),
+            ),
+        )
         return account
 
     @property

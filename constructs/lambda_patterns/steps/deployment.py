@@ -28,7 +28,7 @@ from lambda_patterns.checks.deployment_alarms import check_rollback_alarms
 from lambda_patterns.checks.deployment_hooks import check_deployment_hooks
 from lambda_patterns.checks.deployment_shift import check_traffic_shift
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
-from lambda_patterns.profiles import compliance_rules, is_hardened
+from lambda_patterns.profiles import compliance_rules
 
 #: CodeDeploy's predefined configurations, by (kind, percent, minutes); anything else is a custom one.
 _PREDEFINED = {
@@ -167,17 +167,16 @@ class FunctionDeployment(Construct):
             applies_to=["Resource::*", f"Resource::{function_arn}:*"]
             + [f"Resource::{hook.function_arn}:*" for hook in hooks],
         )
-        # Compliance packs (hardened profile) prefer managed policies; this one is inline on purpose.
-        if is_hardened(self):
-            acknowledge_findings(
-                role,
-                RuleAcknowledgement(
-                    f"The inline policy of the CodeDeploy role of {alias.version.lambda_.node.path} moves "
-                    "only that function's alias; inline keeps it one-to-one with the role, where a managed "
-                    "policy could be attached to other principals",
-                    nag=compliance_rules(True, "IAMNoInlinePolicy"),
-                ),
-            )
+        # The compliance packs prefer managed policies (in either profile); this one is inline on purpose.
+        acknowledge_findings(
+            role,
+            RuleAcknowledgement(
+                f"The inline policy of the CodeDeploy role of {alias.version.lambda_.node.path} moves "
+                "only that function's alias; inline keeps it one-to-one with the role, where a managed "
+                "policy could be attached to other principals",
+                nag=compliance_rules(True, "IAMNoInlinePolicy"),
+            ),
+        )
         self._application = codedeploy.LambdaApplication(self, "Application")
         self._group = codedeploy.LambdaDeploymentGroup(
             self,

@@ -33,7 +33,7 @@ from lambda_patterns.nag import (
     acknowledge_profile,
     acknowledge_rule,
 )
-from lambda_patterns.network import acknowledge_hardened_role, endpoint_services, stack_network, vpc_access
+from lambda_patterns.network import acknowledge_function_role, endpoint_services, stack_network, vpc_access
 from lambda_patterns.operations.alarms import FunctionAlarms
 from lambda_patterns.permissions import Permission, write_logs
 from lambda_patterns.profiles import HARDENED, compliance_rules, pin_profile, stack_key
@@ -326,8 +326,7 @@ class ServerlessFunction(_FunctionBase):
                     checkov=("CKV_AWS_116",),
                 ),
             )
-        if self._hardened:
-            acknowledge_hardened_role(self.node.path, self._role)
+        acknowledge_function_role(self.node.path, self._role, self._hardened)
 
     def acknowledge_sync_invocation(self, invoker: str) -> None:
         """Called by triggers that invoke synchronously: with ``async_failure='none'`` the function has no

@@ -11,7 +11,7 @@ from constructs import Construct
 
 from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
-from lambda_patterns.profiles import compliance_rules, is_hardened
+from lambda_patterns.profiles import compliance_rules
 from lambda_patterns.steps.function import ServerlessFunction
 
 # CDK's singleton that writes bucket notification configurations; its id is fixed by aws-cdk-lib.
@@ -95,7 +95,7 @@ class S3Trigger(Construct):
         acknowledge_findings(handler, *_NOTIFICATIONS_HANDLER_CHECKS)
         # The handler's role is shared by the stack; its policy is made per bucket, beside the bucket.
         notifications = bucket.node.try_find_child("Notifications")
-        if is_hardened(self) and notifications is not None:
+        if notifications is not None:
             acknowledge_findings(
                 notifications,
                 RuleAcknowledgement(
