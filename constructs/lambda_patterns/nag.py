@@ -26,6 +26,7 @@ from constructs import IConstruct
 from lambda_patterns.checks.acknowledgement_reason import check_acknowledgement_reason
 from lambda_patterns.checks.acknowledgement_rules import check_acknowledgement_rules
 from lambda_patterns.permissions import Acknowledgement
+from lambda_patterns.profiles import compliance_rules
 
 #: Construct metadata holding each record this helper wrote: ``{"reason", "nag", "checkov"}``.
 AUDIT_METADATA_KEY = "lambda-patterns:acknowledgement"
@@ -58,11 +59,9 @@ class RuleAcknowledgement:
 def _until_hardened(check: str, now: str, hardened: str, *compliance: str) -> RuleAcknowledgement:
     """The standard profile's acknowledgement of checkov's ``check`` and of the compliance packs' rules
     ``compliance``: what it does ``now``, and what the hardened profile adds instead."""
-    from lambda_patterns.profiles import compliance_rules
-
     return RuleAcknowledgement(
         f"{now}; {hardened} is what the hardened profile adds",
-        nag=compliance_rules(False, *compliance),
+        nag=compliance_rules(*compliance),
         checkov=(check,),
     )
 

@@ -93,7 +93,7 @@ class StackNetwork(Construct):
             RuleAcknowledgement(
                 f"aws-cdk-lib's role for {flow_log.node.path} is assumed by VPC Flow Logs only; its inline "
                 "policy writes to the one flow log group and stays one-to-one with the role",
-                nag=compliance_rules(True, "IAMNoInlinePolicy"),
+                nag=compliance_rules("IAMNoInlinePolicy"),
             ),
         )
         self._acknowledge_default_group_handler()
@@ -225,5 +225,5 @@ def acknowledge_function_role(function_path: str, role: Any, hardened: bool) -> 
     )
     for construct in {role.node.path: role, role.policy.node.path: role.policy}.values():
         acknowledge_findings(
-            construct, RuleAcknowledgement(reason, nag=compliance_rules(True, "IAMNoInlinePolicy"))
+            construct, RuleAcknowledgement(reason, nag=compliance_rules("IAMNoInlinePolicy"))
         )

@@ -69,11 +69,10 @@ _PACKS_OF: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def compliance_rules(hardened: bool, *rules: str) -> tuple[str, ...]:
-    """The cdk-nag ids of ``rules`` in the compliance packs that hold them. ``hardened`` is kept for the
-    callers' sake: both profiles acknowledge them, each with the reason true for it (a regulated team runs
-    the packs on a standard app too, and must see why each finding is accepted there)."""
-    del hardened
+def compliance_rules(*rules: str) -> tuple[str, ...]:
+    """The cdk-nag ids of ``rules`` in the compliance packs that hold them. Both profiles acknowledge them,
+    each with the reason true for it: a regulated team runs the packs on a standard app too, and must see
+    why each finding is accepted there."""
     return tuple(f"{pack}-{rule}" for rule in rules for pack in _PACKS_OF[rule])
 
 

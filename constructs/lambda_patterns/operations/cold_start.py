@@ -37,6 +37,7 @@ from lambda_patterns.operations.cost import (
     FunctionSpec,
     gigabytes,
     provisioned_cost,
+    text_table,
 )
 
 #: Lambda's memory size at which a function has one full vCPU.
@@ -253,19 +254,9 @@ def render_cold_starts(rows: list[ColdStart], runs: int = DEFAULT_RUNS) -> str:
                 f"{r.provisioned_one_month:.2f}",
             )
         )
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
-
-    def fmt(row: tuple[str, ...]) -> str:
-        return "  ".join(
-            cell.ljust(w) if i == 0 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-
     return "\n".join(
         [
-            fmt(header),
-            fmt(tuple("-" * w for w in widths)),
-            *map(fmt, lines),
+            *text_table(header, lines),
             "",
             f"Init: median of {runs} fresh interpreters importing the handler here, x {FULL_VCPU_MB}/MB for "
             "Lambda's CPU share; Lambda's own sandbox and code start are not included.",

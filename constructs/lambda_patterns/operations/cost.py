@@ -330,21 +330,27 @@ def render_table(rows: list[Estimate]) -> str:
     ]
     total = sum(r.total for r in rows)
     lines.append(("total", "", "", "", "", "", "", "", "", f"{total:.2f}"))
-    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    return "\n".join(
+        [
+            *text_table(header, lines),
+            "",
+            f"Prices: {PRICES_SOURCE}; free tier ignored; {HOURS_PER_MONTH} hours a month.",
+        ]
+    )
 
-    def fmt(row):
+
+def text_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    """Lines of a plain-text table: the header, a rule, then ``rows``; the first column left-aligned, the
+    others right-aligned, each as wide as its widest cell."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def fmt(row: tuple[str, ...]) -> str:
         return "  ".join(
             cell.ljust(w) if i == 0 else cell.rjust(w)
             for i, (cell, w) in enumerate(zip(row, widths, strict=True))
         )
 
-    return "\n".join(
-        [fmt(header), fmt(tuple("-" * w for w in widths)), *map(fmt, lines[:-1]), fmt(lines[-1])]
-        + [
-            "",
-            f"Prices: {PRICES_SOURCE}; free tier ignored; {HOURS_PER_MONTH} hours a month.",
-        ]
-    )
+    return [fmt(header), fmt(tuple("-" * w for w in widths)), *map(fmt, rows)]
 
 
 def as_json(rows: list[Estimate]) -> list[dict[str, Any]]:

@@ -210,7 +210,7 @@ class ClickstreamAnalytics(PatternConstruct):
             RuleAcknowledgement(
                 f"{role.node.path} is assumed by this ingest API only; its inline policy puts records on "
                 "one stream and stays one-to-one with the role, unlike a managed policy",
-                nag=compliance_rules(True, "IAMNoInlinePolicy"),
+                nag=compliance_rules("IAMNoInlinePolicy"),
             ),
         )
         model = api.api.add_model("ClickEvent", content_type="application/json", schema=CLICK_EVENT_SCHEMA)

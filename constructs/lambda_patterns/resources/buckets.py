@@ -11,7 +11,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings
-from lambda_patterns.profiles import compliance_rules, hardened_key, is_hardened
+from lambda_patterns.profiles import compliance_rules, hardened_key, resolve_profile
 from lambda_patterns.props import as_mapping
 
 _LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
@@ -24,7 +24,7 @@ def _acknowledge_replication(bucket: s3.Bucket, role: str) -> None:
             f"{bucket.node.path} ({role}) is versioned and retained; replication needs a bucket in another "
             "Region and a replication role, which each organization chooses (bucket props' "
             "replication_rules)",
-            nag=compliance_rules(True, "S3BucketReplicationEnabled"),
+            nag=compliance_rules("S3BucketReplicationEnabled"),
         ),
     )
 
@@ -34,7 +34,8 @@ def access_log_bucket(scope: Construct, id: str, *, profile: str | None = None) 
     itself without a loop, so its own finding (AwsSolutions-S1, checkov's CKV_AWS_18) is acknowledged.
     S3 delivers server access logs only to a bucket encrypted with SSE-S3, so it keeps SSE-S3 in the
     hardened profile too (``profile``; default: the context's), and says so."""
-    hardened = is_hardened(scope, profile)
+    # Both profiles make this bucket alike; an unknown profile is still refused, as everywhere.
+    resolve_profile(scope, profile)
     # With @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy, S3 delivers logs under a bucket policy and ACLs
     # can be disabled; an app without that flag grants delivery through ACLs, which need ObjectWriter.
     uses_policy = FeatureFlags.of(scope).is_enabled(_LOGS_USE_BUCKET_POLICY)
@@ -60,7 +61,7 @@ def access_log_bucket(scope: Construct, id: str, *, profile: str | None = None) 
         bucket,
         RuleAcknowledgement(
             "This is the server access log bucket; logging it into itself would loop",
-            nag=("AwsSolutions-S1", *compliance_rules(hardened, "S3BucketLoggingEnabled")),
+            nag=("AwsSolutions-S1", *compliance_rules("S3BucketLoggingEnabled")),
             checkov=("CKV_AWS_18",),
         ),
     )
@@ -70,7 +71,7 @@ def access_log_bucket(scope: Construct, id: str, *, profile: str | None = None) 
         RuleAcknowledgement(
             f"{bucket.node.path} receives S3 server access logs, which S3 delivers only to a bucket "
             "whose default encryption is SSE-S3 (SSE-KMS is not supported for log targets)",
-            nag=compliance_rules(True, "S3DefaultEncryptionKMS"),
+            nag=compliance_rules("S3DefaultEncryptionKMS"),
         ),
     )
     _acknowledge_replication(bucket, "server access logs")
@@ -117,7 +118,7 @@ def secure_bucket(
             RuleAcknowledgement(
                 f"{bucket.node.path} ({role}) is encrypted at rest with SSE-S3 (S3-managed keys); a "
                 "customer-managed KMS key is what the hardened profile adds",
-                nag=compliance_rules(True, "S3DefaultEncryptionKMS"),
+                nag=compliance_rules("S3DefaultEncryptionKMS"),
             ),
         )
     return bucket

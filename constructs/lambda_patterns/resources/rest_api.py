@@ -21,7 +21,7 @@ from lambda_patterns.nag import (
     acknowledge_profile,
     acknowledge_rule,
 )
-from lambda_patterns.profiles import compliance_rules, is_hardened, pin_profile, stack_key
+from lambda_patterns.profiles import compliance_rules, pin_profile, stack_key
 from lambda_patterns.props import as_mapping
 
 #: Context key naming (by stack name) the one stack of the app that holds the account-level setting
@@ -82,7 +82,7 @@ def prepare_rest_api(scope: Construct, api: apigw.IRestApi) -> apigw.RequestVali
         api,
         RuleAcknowledgement(
             "A WAF web ACL is account-specific; associate one with the stage (see README, 'API protection')",
-            nag=("AwsSolutions-APIG3", *compliance_rules(is_hardened(scope), "APIGWAssociatedWithWAF")),
+            nag=("AwsSolutions-APIG3", *compliance_rules("APIGWAssociatedWithWAF")),
         ),
     )
     return validator
@@ -187,7 +187,7 @@ class SecureRestApi(Construct):
                     f"{self.node.path}'s integrations are Lambda proxy and AWS service integrations, which do "
                     "not verify a client certificate from API Gateway; a certificate is what the hardened "
                     "profile adds",
-                    nag=compliance_rules(False, "APIGWSSLEnabled"),
+                    nag=compliance_rules("APIGWSSLEnabled"),
                 ),
             )
         if stage is not None and not stage.cache_cluster_enabled:
@@ -196,7 +196,7 @@ class SecureRestApi(Construct):
                 stage,
                 RuleAcknowledgement(
                     cache.reason,
-                    nag=compliance_rules(self._hardened, "APIGWCacheEnabledAndEncrypted"),
+                    nag=compliance_rules("APIGWCacheEnabledAndEncrypted"),
                     checkov=cache.checkov,
                 ),
             )
@@ -277,7 +277,7 @@ class SecureRestApi(Construct):
             RuleAcknowledgement(
                 "API Gateway's account-level logging role keeps its permissions inline: the role is "
                 "retained when the stack is deleted, and its policy must stay with it",
-                nag=compliance_rules(True, "IAMNoInlinePolicy"),
+                nag=compliance_rules("IAMNoInlinePolicy"),
             ),
         )
         return account

@@ -73,7 +73,7 @@ def secure_table(
             RuleAcknowledgement(
                 f"Table {table.node.path} has point-in-time recovery (restore to any second of the last 35 "
                 "days); an AWS Backup plan adds a vault and retention rules each organization sets itself",
-                nag=compliance_rules(True, "DynamoDBInBackupPlan"),
+                nag=compliance_rules("DynamoDBInBackupPlan"),
             ),
         )
     return table

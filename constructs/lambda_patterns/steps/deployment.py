@@ -174,7 +174,7 @@ class FunctionDeployment(Construct):
                 f"The inline policy of the CodeDeploy role of {alias.version.lambda_.node.path} moves "
                 "only that function's alias; inline keeps it one-to-one with the role, where a managed "
                 "policy could be attached to other principals",
-                nag=compliance_rules(True, "IAMNoInlinePolicy"),
+                nag=compliance_rules("IAMNoInlinePolicy"),
             ),
         )
         self._application = codedeploy.LambdaApplication(self, "Application")

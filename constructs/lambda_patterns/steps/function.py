@@ -322,7 +322,7 @@ class ServerlessFunction(_FunctionBase):
                     f"Failed async invocations of {self.node.path} go to its on-failure destination "
                     f"{self._failure_queue.node.path}, which keeps each event with the invocation's error "
                     "and context; a DeadLetterConfig is the older mechanism for the same events",
-                    nag=("Serverless-LambdaDLQ", *compliance_rules(self._hardened, "LambdaDLQ")),
+                    nag=("Serverless-LambdaDLQ", *compliance_rules("LambdaDLQ")),
                     checkov=("CKV_AWS_116",),
                 ),
             )
@@ -339,7 +339,7 @@ class ServerlessFunction(_FunctionBase):
             RuleAcknowledgement(
                 f"{self.node.path} is invoked synchronously by {invoker}; a function dead-letter queue "
                 "applies only to async invocations",
-                nag=("Serverless-LambdaDLQ", *compliance_rules(self._hardened, "LambdaDLQ")),
+                nag=("Serverless-LambdaDLQ", *compliance_rules("LambdaDLQ")),
                 checkov=("CKV_AWS_116",),
             ),
         )

@@ -101,6 +101,6 @@ class S3Trigger(Construct):
                 RuleAcknowledgement(
                     "aws-cdk-lib's bucket-notifications handler keeps s3:PutBucketNotification in an inline "
                     "policy of its own role, one-to-one with it, used only while a stack deploys",
-                    nag=compliance_rules(True, "IAMNoInlinePolicy"),
+                    nag=compliance_rules("IAMNoInlinePolicy"),
                 ),
             )
