@@ -61,6 +61,8 @@ class Outcome:
     error: Mapping[str, Any] | None = None
     duration_ms: float = 0.0
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    #: What the invocation wrote to its log (the handler's stdout and stderr), for ``LogType: Tail``.
+    log: str = ""
 
     def batch_item_failures(self) -> list[Any] | None:
         """The ``itemIdentifier`` values of a partial batch response, or None if the result is not one."""
@@ -127,6 +129,8 @@ class FunctionWorker:
         self._requests: Any = None
         self._responses: queue.Queue[dict | None] = queue.Queue()
         self.invocations = 0
+        #: How many invocations of the function may run at the same time (``invoke`` is thread-safe).
+        self.concurrency = 1
         #: The function's IAM check (``iam_report.FunctionIam``); None: its calls go out unchecked.
         self.iam: Any = None
 
