@@ -163,6 +163,21 @@ def test_sns_kinesis_cloudwatch_lambda_and_events():
     ]
 
 
+def test_the_lambda_api_the_runner_serves_maps_to_its_actions_on_the_function():
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:worker"
+
+    assert _pairs("lambda", "Invoke", FunctionName=f"{ACCOUNT}:function:worker") == [
+        ("lambda:InvokeFunction", function)
+    ]
+    assert _pairs("lambda", "GetFunction", FunctionName="worker", Qualifier="live") == [
+        ("lambda:GetFunction", function + ":live")
+    ]
+    assert _pairs("lambda", "GetFunctionConfiguration", FunctionName=function) == [
+        ("lambda:GetFunctionConfiguration", function)
+    ]
+    assert _pairs("lambda", "ListFunctions", MaxItems=1) == [("lambda:ListFunctions", "*")]
+
+
 def test_a_call_the_table_does_not_know_is_none_and_one_needing_no_permission_is_empty():
     assert needs("dynamodb", "ExecuteStatement", {"Statement": "SELECT 1"}, REGION, ACCOUNT) is None
     assert needs("sts", "GetCallerIdentity", {}, REGION, ACCOUNT) == []

@@ -107,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Local app running; AWS_ENDPOINT_URL={app.endpoint} reaches its resources. Ctrl-C stops it.",
         flush=True,
     )
+    print(
+        f"Its functions answer Lambda's API there: aws lambda invoke --endpoint-url {app.endpoint} ...",
+        flush=True,
+    )
     try:
         while not stop.wait(0.5):
             pass

@@ -297,6 +297,8 @@ TABLE: Mapping[tuple[str, str], Rule] = {
     ("lambda", "Invoke"): _function("lambda:InvokeFunction"),
     ("lambda", "InvokeWithResponseStream"): _function("lambda:InvokeFunction"),
     ("lambda", "GetFunction"): _function("lambda:GetFunction"),
+    ("lambda", "GetFunctionConfiguration"): _function("lambda:GetFunctionConfiguration"),
+    ("lambda", "ListFunctions"): _anywhere("lambda:ListFunctions"),
     ("events", "PutEvents"): _event_buses,
     ("sts", "GetCallerIdentity"): _nothing,
 }

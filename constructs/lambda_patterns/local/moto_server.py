@@ -10,6 +10,9 @@ parallel, so connection pools and timeouts behave as against AWS) but runs the b
 Serializing every service, not only DynamoDB, costs little here: moto answers in well under a millisecond
 per request, and a global order also makes S3 read-after-write and SQS receives linearizable, as AWS is.
 
+Lambda's own API for the runner's functions is answered in front of the lock (``lambda_api.LambdaApi``):
+an invocation runs as long as its handler, which calls moto meanwhile.
+
 Binds 127.0.0.1 only.
 """
 
@@ -21,6 +24,8 @@ from typing import Any
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
+
+from lambda_patterns.local.lambda_api import LambdaApi
 
 
 class _Serialized:
@@ -46,16 +51,21 @@ class _Serialized:
 
 
 class SerializedMotoServer(ThreadedMotoServer):
-    """``ThreadedMotoServer`` on 127.0.0.1 whose requests are applied one at a time (see module docstring)."""
+    """``ThreadedMotoServer`` on 127.0.0.1 whose requests are applied one at a time (see module docstring).
+
+    ``lambda_api`` answers the Lambda API once a runner is attached to it (``lambda_api.attach(app)``).
+    """
 
     def __init__(self, port: int = 0, verbose: bool = False) -> None:
         super().__init__(ip_address="127.0.0.1", port=port, verbose=verbose)
         self.app: _Serialized | None = None
+        self.lambda_api: LambdaApi | None = None
 
     def _server_entry(self) -> None:
         self.app = _Serialized(DomainDispatcherApplication(create_backend_app))
+        self.lambda_api = LambdaApi(self.app)
         self._server = make_server(
-            self._ip_address, self._port, self.app, True, request_handler=MotoRequestHandler
+            self._ip_address, self._port, self.lambda_api, True, request_handler=MotoRequestHandler
         )
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -133,6 +133,7 @@ class LocalApp:
         self._next_port = self.port_base + 1 if self.port_base else 0
         self._server = SerializedMotoServer(port=port)
         self._server.start()
+        self._server.lambda_api.attach(self)  # Invoke, ListFunctions, GetFunction on the endpoint
         self.endpoint = f"http://127.0.0.1:{port}"
         try:
             # moto keeps its state per process: start from an empty account.
