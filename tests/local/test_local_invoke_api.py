@@ -30,6 +30,7 @@ from botocore.exceptions import ClientError
 
 from lambda_patterns.local.lambda_api import (
     ASYNC_PAYLOAD_LIMIT,
+    SYNC_PAYLOAD_LIMIT,
     TAIL_BYTES,
     ApiError,
     log_tail,
@@ -95,7 +96,7 @@ def _synthesize(folder: Path) -> Path:
         )
 
     # SnapStart gives the function its `live` alias (and a version) without a deployment.
-    return synthesize_seen_app(folder, "Invoked", ECHO, wire, snap_start=True)
+    return synthesize_seen_app(folder, "Invoked", ECHO, wire, snap_start=True, description="Echoes its event")
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +168,9 @@ def test_a_request_response_invocation_returns_the_handlers_result(app):
     assert "FunctionError" not in response
     assert response["ExecutedVersion"] == "$LATEST"
     assert json.loads(response["Payload"].read()) == {"echo": {"n": 1}, "function": echo}
+    # No payload is the empty event.
+    empty = app.client("lambda").invoke(FunctionName=echo)
+    assert json.loads(empty["Payload"].read()) == {"echo": {}, "function": echo}
 
 
 @pytest.mark.slow
@@ -206,11 +210,15 @@ def test_a_dry_run_answers_204_and_runs_nothing(app):
     bucket = app.find("Invoked/Seen", "AWS::S3::Bucket")["Ref"]
     worker = app.workers[echo]
     before = worker.invocations
+    server = app._server
+    locked, answered = server.app.requests, server.lambda_api.requests
 
     response = _lambda(app).invoke(
         FunctionName=echo, InvocationType="DryRun", Payload=json.dumps({"key": "dry-1"}).encode()
     )
     after_dry_run = worker.invocations
+    # Answered by the runner in front of moto's lock, never through it.
+    assert (server.app.requests, server.lambda_api.requests) == (locked, answered + 1)
     # A real invocation afterwards is queued behind anything the dry run could have started.
     _lambda(app).invoke(FunctionName=echo, Payload=b"{}")
 
@@ -287,6 +295,29 @@ def test_an_event_payload_over_1_mb_is_request_too_large(app):
     # The same payload is within the synchronous quota (6 MB).
     response = _lambda(app).invoke(FunctionName=echo, Payload=payload)
     assert len(json.loads(response["Payload"].read())["echo"]["pad"]) == ASYNC_PAYLOAD_LIMIT
+
+
+@pytest.mark.slow
+def test_a_synchronous_payload_or_response_over_6_mb_is_refused_as_lambda_refuses_it(app):
+    echo, _ = _names(app)
+    client = _lambda(app)
+    wrapper = len(json.dumps({"pad": ""}))
+    at_limit = json.dumps({"pad": "x" * (SYNC_PAYLOAD_LIMIT - wrapper)}).encode()
+    over = json.dumps({"pad": "x" * (SYNC_PAYLOAD_LIMIT - wrapper + 1)}).encode()
+
+    with pytest.raises(client.exceptions.RequestTooLargeException) as caught:
+        client.invoke(FunctionName=echo, Payload=over)
+    # A payload at the quota is accepted; the handler's echo of it is over the response quota.
+    response = client.invoke(FunctionName=echo, Payload=at_limit)
+
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert len(at_limit) == SYNC_PAYLOAD_LIMIT
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "Function.ResponseSizeTooLarge"
+    assert error["errorMessage"].endswith(
+        f"exceeded maximum allowed payload size ({SYNC_PAYLOAD_LIMIT} bytes)."
+    )
 
 
 @pytest.mark.slow
@@ -418,6 +449,10 @@ def test_get_function_describes_the_function_as_lambda_does(app):
         "Version": "$LATEST",
     }
     assert configuration["Environment"]["Variables"]["SEEN_BUCKET"] == app.find("Invoked/Seen")["Ref"]
+    assert (configuration["Description"], configuration["TracingConfig"]) == (
+        "Echoes its event",
+        {"Mode": "Active"},
+    )
     assert configuration["CodeSize"] > len(ECHO) - 1
     assert answer["Code"]["RepositoryType"] == "S3"
     assert (live["FunctionArn"], live["Version"]) == (f"{spec.arn}:live", "1")
@@ -441,7 +476,7 @@ def test_aws_lambda_invoke_through_the_printed_endpoint_returns_the_handlers_res
     def read() -> None:
         for line in runner.stdout:
             printed.append(line)
-            if "AWS_ENDPOINT_URL=" in line:
+            if "aws lambda invoke --endpoint-url" in line:  # printed after the endpoint
                 ready.set()
         ready.set()
 

@@ -239,8 +239,8 @@ class LambdaApi:
                 return 200, headers, payload
             error: dict[str, Any] = {
                 "errorType": "Function.ResponseSizeTooLarge",
-                "errorMessage": "Response payload size exceeded maximum allowed payload size "
-                f"({SYNC_PAYLOAD_LIMIT} bytes).",
+                "errorMessage": f"Response payload size ({len(payload)} bytes) exceeded maximum allowed "
+                f"payload size ({SYNC_PAYLOAD_LIMIT} bytes).",
             }
         else:
             error = dict(outcome.error or {"errorType": "Runtime.Unknown", "errorMessage": "unknown error"})

@@ -162,6 +162,8 @@ class LocalApp:
 
     def stop(self) -> None:
         """Stops every server, thread and worker process, and removes the task roots."""
+        if self._server is not None:
+            self._server.lambda_api.detach()  # no invocation through the API restarts a stopped worker
         for api in self.apis:
             with contextlib.suppress(Exception):
                 api.stop()
