@@ -67,9 +67,10 @@ class Catalog:
         ``$LATEST``."""
         found = {"$LATEST": "$LATEST"}
         for stack in list(self.runner.stacks):
-            attributes = self.runner.scopes.get(stack.name)
+            scope = self.runner.scopes.get(stack.name)
+            attributes = scope.attributes if scope is not None else {}
             for resource in stack.resources("AWS::Lambda::Alias", "AWS::Lambda::Version"):
-                alias = (attributes.attributes if attributes else {}).get(resource.logical_id)
+                alias = attributes.get(resource.logical_id)
                 if alias and unqualified(alias["Ref"]) == function_arn:
                     found[alias["Ref"].rsplit(":", 1)[-1]] = str(alias.get("Version", "1"))
         return found
