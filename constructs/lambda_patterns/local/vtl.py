@@ -10,7 +10,7 @@ wrongly. Rendered, a template sees ``$input``, ``$util`` (``vtl_objects``), ``$c
 
 Supported: text, references (``$x``, ``$!x``, ``${x}``), ``#set``, ``#if``/``#elseif``/``#else``,
 ``#foreach`` (with ``$foreach.hasNext``, ``$foreach.index``, ``$velocityCount``), comments, literals and
-operators; method calls named in ``vtl_objects.METHODS``. Refused: ``#macro``, ``#define``, ``#include``,
+operators; method calls named in ``vtl_objects.methods()``. Refused: ``#macro``, ``#define``, ``#include``,
 ``#parse``, ``#evaluate``, ``#stop``, ``#break``, escaped references (``\\$x``), any ``$input``/``$util``
 member but the documented ones, a ``$input.path``/``$input.json`` argument that is not a literal JSONPath
 of ``vtl_objects.parse_path``'s subset, ``$context`` variables the runner cannot know (the caller's
@@ -26,18 +26,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airspeed import Template as _Airspeed
-from airspeed import operators
-
 from lambda_patterns.local.vtl_objects import (
-    METHODS,
     Input,
     JavaMap,
     TemplateError,
     UnsupportedTemplate,
     Util,
+    engine,
     escape_javascript,
     java_string,
+    methods,
     parse_path,
 )
 
@@ -98,49 +96,14 @@ _ESCAPE = re.compile(r"\\[$#]")
 _TEXT_DIRECTIVE = re.compile(
     r"#\{?(break|stop|set|if|elseif|else|end|foreach|macro|define|include|parse|evaluate)\b"
 )
-_ALLOWED_ELEMENTS = {
-    getattr(operators, name)
-    for name in [
-        "TemplateBody",
-        "Block",
-        "Text",
-        "FallthroughHashText",
-        "Comment",
-        "FormalReference",
-        "VariableExpression",
-        "NameOrCall",
-        "SubExpression",
-        "ParameterList",
-        "ValueList",
-        "Value",
-        "NullLiteral",
-        "IntegerLiteral",
-        "FloatingPointLiteral",
-        "BooleanLiteral",
-        "StringLiteral",
-        "InterpolatedStringLiteral",
-        "ArrayLiteral",
-        "Range",
-        "DictionaryLiteral",
-        "ParenthesizedExpression",
-        "Expression",
-        "BinaryOperator",
-        "UnaryOperatorValue",
-        "Condition",
-        "IfDirective",
-        "ElseBlock",
-        "ElseifBlock",
-        "End",
-        "SetDirective",
-        "Assignment",
-        "AssignmentTerm",
-        "DotDictAccessTerm",
-        "BracketedValueTerm",
-        "ForeachDirective",
-        "ArrayIndex",
-        "AlternateValue",
-    ]
-}
+_ALLOWED_ELEMENTS = (  # noqa: SIM905 - a name a line would bury the rules
+    "TemplateBody Block Text FallthroughHashText Comment FormalReference VariableExpression NameOrCall "
+    "SubExpression ParameterList ValueList Value NullLiteral IntegerLiteral FloatingPointLiteral "
+    "BooleanLiteral StringLiteral InterpolatedStringLiteral ArrayLiteral Range DictionaryLiteral "
+    "ParenthesizedExpression Expression BinaryOperator UnaryOperatorValue Condition IfDirective ElseBlock "
+    "ElseifBlock End SetDirective Assignment AssignmentTerm DotDictAccessTerm BracketedValueTerm "
+    "ForeachDirective ArrayIndex AlternateValue"
+).split()
 
 
 @dataclass
@@ -217,7 +180,7 @@ def _java_tree(value: Any) -> Any:
 class Template:
     """A compiled template, rendered with ``render``."""
 
-    def __init__(self, source: str, compiled: _Airspeed) -> None:
+    def __init__(self, source: str, compiled: Any) -> None:
         self.source = source
         self._compiled = compiled
 
@@ -226,7 +189,7 @@ class Template:
         path over a payload that is not JSON, ``$util.parseJson`` of text that is not)."""
         try:
             output = self._compiled.merge(context.namespace())
-        except operators.TemplateExecutionError as error:
+        except engine().TemplateExecutionError as error:
             cause = error.__cause__
             if isinstance(cause, TemplateError):
                 raise cause from None
@@ -255,7 +218,8 @@ def compile_template(
     escaped = _ESCAPE.search(source)
     if escaped:
         raise UnsupportedTemplate(f"escaped reference {source[escaped.start() : escaped.start() + 12]!r}")
-    compiled = _Airspeed(source)
+    operators = engine()
+    compiled = operators.Template(source)
     try:
         compiled.ensure_compiled()
     except operators.TemplateSyntaxError as error:
@@ -269,12 +233,12 @@ def compile_template(
         if not api_key_required:
             known |= API_KEY_CONTEXT
     authorizer = not gateway and authorization in ("NONE", None)
-    for element in _elements(compiled.root_element):
+    for element in _elements(compiled.root_element, operators._Element):
         _check(element, known, authorizer)
     return Template(source, compiled)
 
 
-def _elements(root: Any) -> list[Any]:
+def _elements(root: Any, element_type: type) -> list[Any]:
     """Every element of airspeed's parse tree under ``root`` (children are held in attributes, lists,
     dicts and bound ``calculate`` methods)."""
     found: list[Any] = []
@@ -286,9 +250,9 @@ def _elements(root: Any) -> list[Any]:
             pending.extend(node)
         elif isinstance(node, dict):
             pending.extend([*node.keys(), *node.values()])
-        elif isinstance(getattr(node, "__self__", None), operators._Element):
+        elif isinstance(getattr(node, "__self__", None), element_type):
             pending.append(node.__self__)
-        elif isinstance(node, operators._Element) and id(node) not in seen:
+        elif isinstance(node, element_type) and id(node) not in seen:
             seen.add(id(node))
             found.append(node)
             pending.extend(vars(node).values())
@@ -296,8 +260,9 @@ def _elements(root: Any) -> list[Any]:
 
 
 def _check(element: Any, known: set[str], authorizer: bool) -> None:
+    operators = engine()
     kind = type(element)
-    if kind not in _ALLOWED_ELEMENTS:
+    if kind.__name__ not in _ALLOWED_ELEMENTS or getattr(operators, kind.__name__) is not kind:
         raise UnsupportedTemplate(f"{_text(element)!r}: {kind.__name__} is not emulated locally")
     if kind is operators.FallthroughHashText:
         directive = _TEXT_DIRECTIVE.match(element.full_text(), element.start)
@@ -334,7 +299,7 @@ def _chain(expression: Any) -> list[_Step]:
             steps.append(_Step(None))
         sub, node = node.subexpression, None
         while sub is not None:
-            if isinstance(sub.expression, operators.VariableExpression):
+            if isinstance(sub.expression, engine().VariableExpression):
                 node = sub.expression
                 break
             steps.append(_Step(None))
@@ -391,13 +356,14 @@ def _check_step(text: str, step: _Step) -> None:
     if step.name is None:
         return
     if step.arguments is not None:
-        if step.name not in METHODS:
+        if step.name not in methods():
             raise UnsupportedTemplate(f"{text!r}: the method {step.name}() is not emulated locally")
     elif step.name.startswith("_"):
         raise UnsupportedTemplate(f"{text!r}: the property .{step.name} is not emulated locally")
 
 
 def _literal(value: Any, text: str) -> str:
+    operators = engine()
     literal = value.expression
     if type(literal) is operators.StringLiteral or (
         type(literal) is operators.InterpolatedStringLiteral

@@ -24,10 +24,9 @@ import binascii
 import json
 import re
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
-
-from airspeed import operators
 
 from lambda_patterns.local.validation import InvalidJSON, parse_json
 
@@ -243,16 +242,28 @@ _LIST_METHODS = {
     "add": lambda items, value: items.append(value) or True,
     "toString": str,
 }
-# airspeed's documented extension point: methods by exact type, for types it does not know.
-operators.__additional_methods__[JavaList] = _LIST_METHODS
-operators.__additional_methods__[KeySet] = _LIST_METHODS
 
-#: Methods a template may call on the values it handles: JavaMap's, the lists' and airspeed's own on
-#: strings, lists and maps. A call of any other name is refused: airspeed would print nothing for it.
-METHODS = frozenset(
-    {"get", "keySet", "size", "isEmpty", "containsKey", "put", "toString", *_LIST_METHODS}
-    | {name for table in operators.__additional_methods__.values() for name in table}
-)
+
+@cache
+def engine() -> Any:
+    """airspeed's ``operators`` module, the list types' methods registered with it (its extension point:
+    methods by exact type). Imported on first use: airspeed-ext is the ``local`` extra's, and the runner
+    says so before importing it."""
+    from airspeed import operators
+
+    operators.__additional_methods__[JavaList] = _LIST_METHODS
+    operators.__additional_methods__[KeySet] = _LIST_METHODS
+    return operators
+
+
+@cache
+def methods() -> frozenset[str]:
+    """Methods a template may call on the values it handles: JavaMap's, the lists' and airspeed's own on
+    strings, lists and maps. A call of any other name is refused: airspeed would print nothing for it."""
+    return frozenset(
+        {"get", "keySet", "size", "isEmpty", "containsKey", "put", "toString", *_LIST_METHODS}
+        | {name for table in engine().__additional_methods__.values() for name in table}
+    )
 
 
 # $input, $util ------------------------------------------------------------------------------------------
