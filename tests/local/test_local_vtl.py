@@ -14,6 +14,7 @@ Amazon SQS proxy", .../integrating-api-with-aws-services-sqs.html.
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from pathlib import Path
 
@@ -212,6 +213,37 @@ def test_the_caller_identity_of_an_authenticated_method_is_refused_not_rendered_
     with pytest.raises(UnsupportedTemplate, match=r"\$context.identity.apiKey"):
         compile_template('"$context.identity.apiKey"', api_key_required=True)
     assert compile_template('"$context.authorizer.principalId"').render(_request_context("")) == '""'
+
+
+def test_the_other_request_context_variables_render_from_the_request():
+    context = _request_context("")
+
+    rendered = compile_template(
+        "$context.path|$context.protocol|$context.accountId|$context.domainName|"
+        "$context.extendedRequestId.length()|$context.requestTimeEpoch|$context.requestTime"
+    ).render(context)
+
+    path, protocol, account, domain, extended, epoch, time = rendered.split("|")
+    assert (path, protocol, account, domain) == ("/prod/photos/a-1", "HTTP/1.1", "123456789012", "127.0.0.1")
+    assert int(extended) == 36 and int(epoch) == context.context["requestTimeEpoch"]
+    assert re.fullmatch(r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000", time)
+
+
+def test_velocity_references_conditions_loops_and_comments_render_as_velocity():
+    template = compile_template(
+        "## a line comment\n"
+        "#* a block\ncomment *#"
+        "#set($n = $input.path('$.n'))"
+        "#if($n > 2)big#elseif($n == 2)two#{else}small#end|"
+        "${n}|$!missing|$missing|"
+        "#foreach($x in $input.path('$.xs'))$foreach.index:$velocityCount:$x #end|"
+        "$input.path('$.word').length() $input.path('$.word').substring(1, 3) "
+        "$input.path('$').containsKey('xs') $input.path('$.xs').isEmpty()"
+    )
+
+    rendered = template.render(RenderContext('{"n": 2, "xs": ["a", "b"], "word": "hello"}'))
+
+    assert rendered == "two|2|||0:1:a 1:2:b |5 el true false"
 
 
 # $input and $util as the reference documents them -----------------------------------------------------
