@@ -232,9 +232,10 @@ def compile_template(
             known |= CALLER_CONTEXT
         if not api_key_required:
             known |= API_KEY_CONTEXT
-    authorizer = not gateway and authorization in ("NONE", None)
+    # An open method has no authorizer: its output is empty, as in API Gateway.
+    empty_authorizer = not gateway and authorization in ("NONE", None)
     for element in _elements(compiled.root_element, operators._Element):
-        _check(element, known, authorizer)
+        _check(element, known, empty_authorizer)
     return Template(source, compiled)
 
 
@@ -259,7 +260,7 @@ def _elements(root: Any, element_type: type) -> list[Any]:
     return found
 
 
-def _check(element: Any, known: set[str], authorizer: bool) -> None:
+def _check(element: Any, known: set[str], empty_authorizer: bool) -> None:
     operators = engine()
     kind = type(element)
     if kind.__name__ not in _ALLOWED_ELEMENTS or getattr(operators, kind.__name__) is not kind:
@@ -271,7 +272,7 @@ def _check(element: Any, known: set[str], authorizer: bool) -> None:
     elif kind is operators.Assignment and element.root_term in ("context", "input", "util"):
         raise UnsupportedTemplate(f"#set(${element.root_term}...) is not emulated locally")
     elif kind is operators.FormalReference and element.expression is not None:
-        _check_reference(_text(element), _chain(element.expression), known, authorizer)
+        _check_reference(_text(element), _chain(element.expression), known, empty_authorizer)
 
 
 def _text(element: Any) -> str:
@@ -307,7 +308,7 @@ def _chain(expression: Any) -> list[_Step]:
     return steps
 
 
-def _check_reference(text: str, steps: list[_Step], known: set[str], authorizer: bool) -> None:
+def _check_reference(text: str, steps: list[_Step], known: set[str], empty_authorizer: bool) -> None:
     root, rest = steps[0].name, steps[1:]
     if root == "input":
         if not rest or rest[0].name not in _INPUT_MEMBERS:
@@ -327,19 +328,19 @@ def _check_reference(text: str, steps: list[_Step], known: set[str], authorizer:
             raise UnsupportedTemplate(f"{text!r}: $util.{rest[0].name} takes one argument")
         rest = rest[1:]
     elif root == "context":
-        rest = _check_context(text, rest, known, authorizer)
+        rest = _check_context(text, rest, known, empty_authorizer)
     for step in rest:
         _check_step(text, step)
 
 
-def _check_context(text: str, steps: list[_Step], known: set[str], authorizer: bool) -> list[_Step]:
+def _check_context(text: str, steps: list[_Step], known: set[str], empty_authorizer: bool) -> list[_Step]:
     names: list[str] = []
     for step in steps:
         if step.name is None or step.arguments is not None:
             break
         names.append(step.name)
     if names[:1] == ["authorizer"]:
-        if not authorizer:
+        if not empty_authorizer:
             raise UnsupportedTemplate(
                 f"{text!r}: the authorizer's output is not known locally (the runner does not authenticate)"
             )
