@@ -123,4 +123,5 @@ def test_every_runtime_dependency_and_extra_declares_a_floor_the_compat_job_inst
         "boto3",
         "moto[server]",
         "jsonschema",
+        "airspeed-ext",
     ]

@@ -60,7 +60,7 @@ def test_the_local_runner_without_its_extra_says_in_one_line_what_to_install(tmp
         "import sys\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('moto', 'werkzeug', 'jsonschema'):\n"
+        "        if name.split('.')[0] in ('moto', 'werkzeug', 'jsonschema', 'airspeed'):\n"
         "            raise ModuleNotFoundError(name)\n"
         "sys.meta_path.insert(0, Block())\n"
     )
@@ -76,5 +76,5 @@ def test_the_local_runner_without_its_extra_says_in_one_line_what_to_install(tmp
 
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: the local runner needs moto, werkzeug, jsonschema: pip install 'lambda-patterns[local]'"
+        "error: the local runner needs moto, werkzeug, jsonschema, airspeed: pip install 'lambda-patterns[local]'"
     ]

@@ -61,7 +61,7 @@ def app_options(args: argparse.Namespace) -> dict:
 
 
 #: What the runner needs beyond the library itself: the ``local`` extra.
-LOCAL_EXTRA = ("moto", "werkzeug", "jsonschema")
+LOCAL_EXTRA = ("moto", "werkzeug", "jsonschema", "airspeed")
 
 
 def missing_local_dependencies() -> list[str]:

@@ -232,19 +232,23 @@ class ApiServer:
                 return gateway_error(self.api, "BAD_REQUEST_BODY")
         if target.integration_type == "MOCK":
             return target.mock_status, [(key, value) for key, value in target.mock_headers.items()], b""
-        if target.integration_type == "AWS" and target.service:
-            return self._aws_integration(target, media_type(content_type), body)
         event = proxy_event(self.api, route, parameters, request)
+        if target.integration_type == "AWS" and target.service:
+            return self._aws_integration(target, media_type(content_type), body, event, route)
         outcome = self._invoke(target.function_arn or "", event, f"API {method} {route.path}")
         if outcome is None or not outcome.ok:
             return 502, [("Content-Type", "application/json")], json.dumps(INTERNAL_ERROR).encode()
         return http_response(outcome.result)
 
     def _aws_integration(
-        self, target: Method, media: str, body: bytes
+        self, target: Method, media: str, body: bytes, event: dict[str, Any], route: Route
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        """Request template -> service action -> integration response, as API Gateway's AWS integration."""
-        request_id = str(uuid.uuid4())
+        """Request template -> service action -> integration response, as API Gateway's AWS integration;
+        the templates see the request (``event``, the proxy event of it) in ``$input`` and ``$context``."""
+
+        def context(payload: str) -> RenderContext:
+            return RenderContext.from_event(event, payload, route.resource_id, self.api.stage_variables)
+
         template = target.request_templates.get(media)
         if template is None and (
             target.passthrough == "NEVER"
@@ -253,7 +257,7 @@ class ApiServer:
             return gateway_error(self.api, "UNSUPPORTED_MEDIA_TYPE")
         text = body.decode("utf-8", "replace")
         try:
-            payload = template.render(RenderContext(text, request_id)) if template else text
+            payload = template.render(context(text)) if template else text
         except TemplateError as error:
             # The template needs the body as JSON and cannot read it (not JSON, nested too deeply, a number
             # Python refuses): API Gateway answers such a body with 400, not with an integration error.
@@ -277,11 +281,7 @@ class ApiServer:
             )
         response_template = pick_template(response.templates, "application/json")
         try:
-            data = (
-                response_template.render(RenderContext(backend_body, request_id))
-                if response_template
-                else backend_body
-            )
+            data = response_template.render(context(backend_body)) if response_template else backend_body
         except TemplateError as error:
             log.warning("%s %s: response template failed: %s", self.api.name, target.action, error)
             return 500, JSON_HEADERS, json.dumps(INTERNAL_ERROR).encode()

@@ -76,6 +76,8 @@ class Route:
 
     path: str
     methods: dict[str, Method] = field(default_factory=dict)
+    #: The ``AWS::ApiGateway::Resource``'s id (``$context.resourceId`` in templates).
+    resource_id: str = ""
 
     @property
     def parts(self) -> list[str]:
@@ -104,6 +106,8 @@ class RestApiSpec:
     binary_media_types: Sequence[str] = ()
     #: Response type (``BAD_REQUEST_BODY``, ``DEFAULT_4XX``, ...) -> the template's gateway response.
     gateway_responses: Mapping[str, GatewayResponse] = field(default_factory=dict)
+    #: The stage's ``Variables`` (``$stageVariables`` in templates).
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def base_path(self) -> str:

@@ -1,317 +1,374 @@
-"""A small, explicit subset of API Gateway's mapping-template language (Velocity, VTL), for local runs.
+"""API Gateway's mapping templates (Velocity, VTL), rendered for local runs by airspeed-ext, the Velocity
+engine for AWS templates that LocalStack uses.
 
-Supported, and nothing else:
+A template is compiled once, when the runner wires its API: ``compile_template`` parses it and checks it
+uses only what renders as API Gateway does (see "Mapping template transformations for REST APIs",
+https://docs.aws.amazon.com/apigateway/latest/developerguide/models-mappings.html), else raises
+``UnsupportedTemplate`` naming what was found; the runner then skips the integration rather than render it
+wrongly. Rendered, a template sees ``$input``, ``$util`` (``vtl_objects``), ``$context`` and
+``$stageVariables``.
 
-- ``$input.body``: the payload as text;
-- ``$input.json('<path>')``: the JSON text of what the path selects;
-- ``$input.path('<path>')``: the value the path selects (a string renders as itself);
-- ``$util.base64Encode(<x>)`` and ``$util.escapeJavaScript(<x>)``, ``<x>`` one of these references or a
-  quoted literal;
-- ``$context.requestId``;
-- in gateway responses, ``$context.error.message``, ``$context.error.messageString`` (the message as a
-  JSON string) and ``$context.error.responseType`` (empty elsewhere, as in API Gateway).
-
-Paths are ``$`` followed by ``.name``, ``['name']`` or ``[index]`` steps. A template using anything else
-(a directive such as ``#set``/``#if``/``#foreach``, a comment, ``${...}`` or ``$!`` references, another
-variable or method, a method called on a result, an escaped reference, a wildcard path) is refused when it
-is compiled, with ``UnsupportedTemplate`` naming what was found: the runner then skips the route at
-start-up rather than render it wrongly. Pure: no AWS, no I/O.
+Supported: text, references (``$x``, ``$!x``, ``${x}``), ``#set``, ``#if``/``#elseif``/``#else``,
+``#foreach`` (with ``$foreach.hasNext``, ``$foreach.index``, ``$velocityCount``), comments, literals and
+operators; method calls named in ``vtl_objects.methods()``. Refused: ``#macro``, ``#define``, ``#include``,
+``#parse``, ``#evaluate``, ``#stop``, ``#break``, escaped references (``\\$x``), any ``$input``/``$util``
+member but the documented ones, a ``$input.path``/``$input.json`` argument that is not a literal JSONPath
+of ``vtl_objects.parse_path``'s subset, ``$context`` variables the runner cannot know (the caller's
+identity and the authorizer's output on a method that authenticates, ``requestOverride``,
+``responseOverride``) or does not emulate.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from lambda_patterns.local.validation import InvalidJSON, parse_json
-
-#: The references this subset knows, and whether each takes one argument.
-REFERENCES = {
-    "input.body": False,
-    "input.json": True,
-    "input.path": True,
-    "util.base64Encode": True,
-    "util.escapeJavaScript": True,
-    "context.requestId": False,
-    "context.error.message": False,
-    "context.error.messageString": False,
-    "context.error.responseType": False,
-}
-_PATH_ARGUMENT = {"input.json", "input.path"}
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-_PATH_STEP = re.compile(
-    r"\.(?P<name>[A-Za-z_][A-Za-z0-9_-]*)|\[(?:'(?P<quoted>[^']*)'|\"(?P<dquoted>[^\"]*)\"|(?P<index>\d+))\]"
+from lambda_patterns.local.vtl_objects import (
+    Input,
+    JavaMap,
+    TemplateError,
+    UnsupportedTemplate,
+    Util,
+    engine,
+    escape_javascript,
+    java_string,
+    methods,
+    parse_path,
 )
-# Velocity's directives, comments and macro calls; any other "#" (as in "screen#home") is text.
-_DIRECTIVE = re.compile(
-    r"#(?:\{|#|\*|(?:set|if|elseif|else|end|foreach|break|stop|macro|parse|include|evaluate|define)\b"
-    r"|[A-Za-z_]\w*\s*\()"
+
+__all__ = [
+    "RenderContext",
+    "Template",
+    "TemplateError",
+    "UnsupportedTemplate",
+    "compile_template",
+    "escape_javascript",
+    "java_string",
+]
+
+#: ``$context`` variables the runner knows for every request (from ``api.proxy_event``'s request context).
+REQUEST_CONTEXT = frozenset(
+    {
+        "accountId",
+        "apiId",
+        "domainName",
+        "extendedRequestId",
+        "httpMethod",
+        "path",
+        "protocol",
+        "requestId",
+        "requestTime",
+        "requestTimeEpoch",
+        "resourceId",
+        "resourcePath",
+        "stage",
+        "identity.sourceIp",
+        "identity.userAgent",
+    }
 )
-_INTERPOLATION = re.compile(r"\$[A-Za-z{!]")
-
-
-class UnsupportedTemplate(ValueError):
-    """The template uses VTL outside the subset the runner evaluates."""
-
-
-class TemplateError(ValueError):
-    """A supported template could not be rendered for this payload (e.g. the body is not JSON)."""
-
-
-@dataclass(frozen=True)
-class Literal:
-    """A literal argument."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Reference:
-    """One supported reference, such as ``$input.path('$.user_id')``."""
-
-    name: str
-    argument: Reference | Literal | None = None
-    path: tuple[str | int, ...] = ()
+#: A gateway response's error, empty elsewhere (as in API Gateway).
+ERROR_CONTEXT = frozenset({"error.message", "error.messageString", "error.responseType"})
+#: Who called: null when the method does not authenticate (``AuthorizationType`` ``NONE``); otherwise what
+#: the runner cannot know, since it does not authenticate.
+CALLER_CONTEXT = frozenset(
+    {
+        "identity.accountId",
+        "identity.caller",
+        "identity.user",
+        "identity.userArn",
+        "identity.accessKey",
+        "identity.principalOrgId",
+        "identity.cognitoAuthenticationProvider",
+        "identity.cognitoAuthenticationType",
+        "identity.cognitoIdentityId",
+        "identity.cognitoIdentityPoolId",
+    }
+)
+#: The API key: null unless the method requires one (which the runner does not check).
+API_KEY_CONTEXT = frozenset({"identity.apiKey", "identity.apiKeyId"})
+_INPUT_MEMBERS = {"body": None, "json": (1,), "path": (1,), "params": (0, 1)}
+_PYTHON_METHOD = re.compile(r"<(?:bound method|built-in method|function) [\w.]+")
+_ESCAPE = re.compile(r"\\[$#]")
+# Velocity directives airspeed leaves as text (#break) or that would be text in the braced form.
+_TEXT_DIRECTIVE = re.compile(
+    r"#\{?(break|stop|set|if|elseif|else|end|foreach|macro|define|include|parse|evaluate)\b"
+)
+_ALLOWED_ELEMENTS = (  # noqa: SIM905 - a name a line would bury the rules
+    "TemplateBody Block Text FallthroughHashText Comment FormalReference VariableExpression NameOrCall "
+    "SubExpression ParameterList ValueList Value NullLiteral IntegerLiteral FloatingPointLiteral "
+    "BooleanLiteral StringLiteral InterpolatedStringLiteral ArrayLiteral Range DictionaryLiteral "
+    "ParenthesizedExpression Expression BinaryOperator UnaryOperatorValue Condition IfDirective ElseBlock "
+    "ElseifBlock End SetDirective Assignment AssignmentTerm DotDictAccessTerm BracketedValueTerm "
+    "ForeachDirective ArrayIndex AlternateValue"
+).split()
 
 
 @dataclass
 class RenderContext:
-    """What a template is rendered against: the payload (request or integration response) and request id."""
+    """What a template is rendered against: the payload (request, or integration response), the request id,
+    and for a method's templates the request (``from_event``); for a gateway response, its error."""
 
     body: str
     request_id: str = ""
     #: A gateway response's error: its message and response type (``BAD_REQUEST_BODY``).
     error_message: str | None = None
     error_type: str | None = None
-    _document: Any = None
-    _parsed: bool = False
+    #: The method request's parameters: ``path``, ``querystring``, ``header`` -> name -> value.
+    params: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: ``$context`` variables beyond ``requestId`` and ``error`` (``httpMethod``, ``identity``, ...).
+    context: Mapping[str, Any] = field(default_factory=dict)
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
 
-    def document(self) -> Any:
-        """The payload parsed as JSON (an empty payload is an empty object, as in API Gateway), by
-        ``validation.parse_json``: a payload nested too deeply for it is a TemplateError too, so nothing
-        rendered from a document recurses past its depth limit."""
-        if not self._parsed:
-            try:
-                self._document = parse_json(self.body) if self.body.strip() else {}
-            except InvalidJSON as error:
-                raise TemplateError(f"the payload is {error}; $input.path/json need JSON") from None
-            self._parsed = True
-        return self._document
+    @classmethod
+    def from_event(
+        cls,
+        event: Mapping[str, Any],
+        body: str,
+        resource_id: str = "",
+        stage_variables: Mapping[str, str] | None = None,
+    ) -> RenderContext:
+        """The context of a method's templates for the request ``event`` (``api.proxy_event``'s), ``body``
+        the payload (the request's, or the integration's response)."""
+        request = dict(event["requestContext"])
+        identity = dict(request.pop("identity", {}))
+        request["identity"] = {"sourceIp": identity.get("sourceIp"), "userAgent": identity.get("userAgent")}
+        if resource_id:
+            request["resourceId"] = resource_id
+        return cls(
+            body,
+            request_id=request["requestId"],
+            params={
+                "path": event.get("pathParameters") or {},
+                "querystring": event.get("queryStringParameters") or {},
+                "header": event.get("headers") or {},
+            },
+            context=request,
+            stage_variables=dict(stage_variables or {}),
+        )
 
-
-def parse_path(text: str) -> tuple[str | int, ...]:
-    """Steps of a JSONPath of the subset (``$``, ``$.a.b``, ``$['a'][0]``); UnsupportedTemplate otherwise."""
-    if not text.startswith("$"):
-        raise UnsupportedTemplate(f"JSONPath {text!r} does not start at the root ($)")
-    steps: list[str | int] = []
-    position = 1
-    while position < len(text):
-        match = _PATH_STEP.match(text, position)
-        if match is None:
-            raise UnsupportedTemplate(
-                f"JSONPath {text!r}: only .name, ['name'] and [index] steps are emulated locally"
-            )
-        if match.group("index") is not None:
-            steps.append(int(match.group("index")))
-        else:
-            steps.append(next(g for g in match.group("name", "quoted", "dquoted") if g is not None))
-        position = match.end()
-    return tuple(steps)
-
-
-def select(document: Any, path: Sequence[str | int]) -> Any:
-    """What ``path`` selects in ``document``; None when it selects nothing."""
-    value = document
-    for step in path:
-        if (
-            isinstance(step, int)
-            and isinstance(value, list)
-            and step < len(value)
-            or isinstance(step, str)
-            and isinstance(value, dict)
-            and step in value
-        ):
-            value = value[step]
-        else:
-            return None
-    return value
-
-
-def java_string(value: Any) -> str:
-    """How VTL prints a value from parsed JSON (Java's ``toString``): null prints nothing, maps ``{a=1}``."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{key}={java_string(item)}" for key, item in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(java_string(item) for item in value) + "]"
-    return str(value)
+    def namespace(self) -> dict[str, Any]:
+        """The variables a template sees."""
+        context: dict[str, Any] = {key: _java_tree(value) for key, value in self.context.items()}
+        context.setdefault("identity", JavaMap())
+        context["authorizer"] = JavaMap()
+        context["requestId"] = self.request_id
+        message = self.error_message
+        context["error"] = JavaMap(
+            {
+                "message": message,
+                "messageString": None if message is None else json.dumps(message),
+                "responseType": self.error_type,
+            }
+        )
+        return {
+            "input": Input(self.body, self.params),
+            "util": Util(),
+            "context": JavaMap(context),
+            "stageVariables": JavaMap(self.stage_variables),
+        }
 
 
-_JS_ESCAPES = {"'": "\\'", '"': '\\"', "\\": "\\\\", "/": "\\/", "\b": "\\b", "\n": "\\n", "\t": "\\t"}
-_JS_ESCAPES |= {"\f": "\\f", "\r": "\\r"}
-
-
-def escape_javascript(text: str) -> str:
-    """``$util.escapeJavaScript``: Apache Commons Lang's ``escapeJavaScript``, which API Gateway uses.
-
-    Quotes (single ones too), backslash and ``/`` get a backslash; control characters their short escape
-    or ``\\u00XX``; every character beyond ASCII ``\\uXXXX`` (uppercase hex, per UTF-16 unit, as Java). An
-    unpaired surrogate (JSON's ``"\\ud800"`` parses to one) is a UTF-16 unit of its own, as in a Java string."""
-    out: list[str] = []
-    for char in text:
-        if char in _JS_ESCAPES:
-            out.append(_JS_ESCAPES[char])
-        elif ord(char) < 0x20 or ord(char) > 0x7F:
-            units = char.encode("utf-16-be", "surrogatepass")
-            for index in range(0, len(units), 2):
-                out.append(f"\\u{int.from_bytes(units[index : index + 2], 'big'):04X}")
-        else:
-            out.append(char)
-    return "".join(out)
+def _java_tree(value: Any) -> Any:
+    return (
+        JavaMap({key: _java_tree(item) for key, item in value.items()}) if isinstance(value, dict) else value
+    )
 
 
 class Template:
-    """A compiled template: literal text and references, rendered with ``render``."""
+    """A compiled template, rendered with ``render``."""
 
-    def __init__(self, source: str, parts: Sequence[str | Reference]) -> None:
+    def __init__(self, source: str, compiled: Any) -> None:
         self.source = source
-        self._parts = tuple(parts)
-
-    @property
-    def references(self) -> list[str]:
-        """The names of the references used, for messages."""
-        return [part.name for part in self._parts if isinstance(part, Reference)]
+        self._compiled = compiled
 
     def render(self, context: RenderContext) -> str:
-        """The template's output for this payload; TemplateError if a path needs JSON and it is not."""
-        return "".join(
-            part if isinstance(part, str) else java_string(_evaluate(part, context)) for part in self._parts
-        )
+        """The template's output for this payload and request; TemplateError if it cannot be rendered (a
+        path over a payload that is not JSON, ``$util.parseJson`` of text that is not)."""
+        try:
+            output = self._compiled.merge(context.namespace())
+        except engine().TemplateExecutionError as error:
+            cause = error.__cause__
+            if isinstance(cause, TemplateError):
+                raise cause from None
+            raise TemplateError(f"the template failed: {error.msg}") from None
+        except RecursionError:
+            raise TemplateError("the template nests too deeply to render") from None
+        leaked = _PYTHON_METHOD.search(output)
+        if leaked:
+            # airspeed reads ``$value.name`` as a Python attribute when no such key exists (``$text.title``
+            # on a string): Velocity prints nothing there, so the output would be wrong.
+            raise TemplateError(f"a reference printed a Python method ({leaked.group(0)}...): not emulated")
+        return output
 
 
-def _evaluate(reference: Reference | Literal, context: RenderContext) -> Any:
-    if isinstance(reference, Literal):
-        return reference.text
-    name = reference.name
-    if name == "input.body":
-        return context.body
-    if name == "context.requestId":
-        return context.request_id
-    if name == "context.error.message":
-        return context.error_message
-    if name == "context.error.messageString":
-        return None if context.error_message is None else json.dumps(context.error_message)
-    if name == "context.error.responseType":
-        return context.error_type
-    if name == "input.path":
-        return select(context.document(), reference.path)
-    if name == "input.json":
-        value = select(context.document(), reference.path)
-        return "" if value is None else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    assert reference.argument is not None
-    text = java_string(_evaluate(reference.argument, context))
-    if name == "util.base64Encode":
-        # Java's UTF-8 encoder writes "?" for an unpaired surrogate, where Python's raises.
-        return base64.b64encode(text.encode("utf-8", "replace")).decode()
-    return escape_javascript(text)
+def compile_template(
+    source: str, *, authorization: str = "NONE", api_key_required: bool = False, gateway: bool = False
+) -> Template:
+    """Compiles ``source``; UnsupportedTemplate names the first construct the runner cannot render as API
+    Gateway does.
 
-
-def compile_template(source: str) -> Template:
-    """Compiles ``source``; UnsupportedTemplate names the first construct outside the subset."""
-    parts: list[str | Reference] = []
-    literal: list[str] = []
-    position = 0
-    while position < len(source):
-        char = source[position]
-        if char == "\\" and source[position + 1 : position + 2] in ("$", "#"):
-            raise UnsupportedTemplate(
-                f"escaped reference {source[position : position + 12]!r}... (VTL escaping)"
-            )
-        if char == "#" and _DIRECTIVE.match(source, position):
-            raise UnsupportedTemplate(f"VTL directive or comment {_snippet(source, position)!r}")
-        if char == "$" and _INTERPOLATION.match(source, position):
-            reference, position = _reference(source, position)
-            if literal:
-                parts.append("".join(literal))
-                literal = []
-            parts.append(reference)
-            continue
-        literal.append(char)
-        position += 1
-    if literal:
-        parts.append("".join(literal))
-    return Template(source, parts)
-
-
-def _snippet(source: str, position: int) -> str:
-    return source[position : position + 30]
-
-
-def _reference(source: str, position: int) -> tuple[Reference, int]:
-    """Parses the reference starting at ``source[position] == "$"``; returns it and the position after it."""
-    follower = source[position + 1]
-    if follower in "{!":
-        raise UnsupportedTemplate(
-            f"{'formal ${...}' if follower == '{' else 'quiet $!'} reference {_snippet(source, position)!r}"
-        )
-    match = _NAME.match(source, position + 1)
-    assert match is not None
-    name = match.group(0)
-    if name not in REFERENCES:
-        raise UnsupportedTemplate(
-            f"${name} is not in the emulated VTL subset ({', '.join(sorted(REFERENCES))})"
-        )
-    end = match.end()
-    takes_argument = REFERENCES[name]
-    if source[end : end + 1] != "(":
-        if takes_argument:
-            raise UnsupportedTemplate(f"${name} must be called with one argument")
-        return Reference(name), end
-    if not takes_argument:
-        raise UnsupportedTemplate(f"${name}(...) is not a method")
-    argument, end = _argument(source, end + 1, name)
-    if name in _PATH_ARGUMENT:
-        if not isinstance(argument, Literal):
-            raise UnsupportedTemplate(
-                f"${name} takes a literal JSONPath here, not {_snippet(source, position)!r}"
-            )
-        reference = Reference(name, path=parse_path(argument.text))
+    :param authorization: the method's ``AuthorizationType``: unless ``NONE``, the caller's identity and
+        the authorizer's output are refused (the runner does not authenticate).
+    :param api_key_required: the method's ``ApiKeyRequired``: then ``$context.identity.apiKey`` is refused.
+    :param gateway: a gateway response's template: ``$context`` holds only ``requestId`` and ``error``.
+    """
+    escaped = _ESCAPE.search(source)
+    if escaped:
+        raise UnsupportedTemplate(f"escaped reference {source[escaped.start() : escaped.start() + 12]!r}")
+    operators = engine()
+    compiled = operators.Template(source)
+    try:
+        compiled.ensure_compiled()
+    except operators.TemplateSyntaxError as error:
+        raise UnsupportedTemplate(f"the template is not valid VTL: {error}") from None
+    if gateway:
+        known = {"requestId"} | ERROR_CONTEXT
     else:
-        reference = Reference(name, argument=argument)
-    if re.match(r"\.[A-Za-z_]", source[end : end + 2]):
-        raise UnsupportedTemplate(
-            f"a method called on ${name}(...) ({_snippet(source, end)!r}) is not emulated"
-        )
-    return reference, end
+        known = set(REQUEST_CONTEXT | ERROR_CONTEXT)
+        if authorization in ("NONE", None):
+            known |= CALLER_CONTEXT
+        if not api_key_required:
+            known |= API_KEY_CONTEXT
+    # An open method has no authorizer: its output is empty, as in API Gateway.
+    empty_authorizer = not gateway and authorization in ("NONE", None)
+    for element in _elements(compiled.root_element, operators._Element):
+        _check(element, known, empty_authorizer)
+    return Template(source, compiled)
 
 
-def _argument(source: str, position: int, name: str) -> tuple[Reference | Literal, int]:
-    while position < len(source) and source[position].isspace():
-        position += 1
-    quote = source[position : position + 1]
-    if quote in ("'", '"'):
-        close = source.find(quote, position + 1)
-        if close < 0:
-            raise UnsupportedTemplate(f"unterminated string in ${name}(...)")
-        text = source[position + 1 : close]
-        if quote == '"' and (_INTERPOLATION.search(text) or _DIRECTIVE.search(text)):
-            raise UnsupportedTemplate(f'interpolated string "{text}" in ${name}(...)')
-        argument: Reference | Literal = Literal(text)
-        end = close + 1
-    elif quote == "$" and _INTERPOLATION.match(source, position):
-        argument, end = _reference(source, position)
-    else:
-        raise UnsupportedTemplate(f"argument {_snippet(source, position)!r} of ${name}(...) is not emulated")
-    while end < len(source) and source[end].isspace():
-        end += 1
-    if source[end : end + 1] != ")":
-        raise UnsupportedTemplate(f"${name}(...) takes exactly one argument")
-    return argument, end + 1
+def _elements(root: Any, element_type: type) -> list[Any]:
+    """Every element of airspeed's parse tree under ``root`` (children are held in attributes, lists,
+    dicts and bound ``calculate`` methods)."""
+    found: list[Any] = []
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (list, tuple)):
+            pending.extend(node)
+        elif isinstance(node, dict):
+            pending.extend([*node.keys(), *node.values()])
+        elif isinstance(getattr(node, "__self__", None), element_type):
+            pending.append(node.__self__)
+        elif isinstance(node, element_type) and id(node) not in seen:
+            seen.add(id(node))
+            found.append(node)
+            pending.extend(vars(node).values())
+    return found
+
+
+def _check(element: Any, known: set[str], empty_authorizer: bool) -> None:
+    operators = engine()
+    kind = type(element)
+    if kind.__name__ not in _ALLOWED_ELEMENTS or getattr(operators, kind.__name__) is not kind:
+        raise UnsupportedTemplate(f"{_text(element)!r}: {kind.__name__} is not emulated locally")
+    if kind is operators.FallthroughHashText:
+        directive = _TEXT_DIRECTIVE.match(element.full_text(), element.start)
+        if directive:
+            raise UnsupportedTemplate(f"the directive #{directive.group(1)} is not emulated locally")
+    elif kind is operators.Assignment and element.root_term in ("context", "input", "util"):
+        raise UnsupportedTemplate(f"#set(${element.root_term}...) is not emulated locally")
+    elif kind is operators.FormalReference and element.expression is not None:
+        _check_reference(_text(element), _chain(element.expression), known, empty_authorizer)
+
+
+def _text(element: Any) -> str:
+    return element.full_text()[element.start : element.end][:60]
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One step of a reference: ``.name``, ``.name(args)`` (``arguments`` not None) or ``[index]``."""
+
+    name: str | None
+    arguments: list[Any] | None = None
+
+
+def _chain(expression: Any) -> list[_Step]:
+    steps: list[_Step] = []
+    node = expression
+    while node is not None:
+        part = node.part
+        arguments = None
+        if part.parameters is not None:
+            arguments = list(getattr(part.parameters.values, "values", []))
+        steps.append(_Step(part.name, arguments))
+        if part.index is not None:
+            steps.append(_Step(None))
+        sub, node = node.subexpression, None
+        while sub is not None:
+            if isinstance(sub.expression, engine().VariableExpression):
+                node = sub.expression
+                break
+            steps.append(_Step(None))
+            sub = getattr(sub, "subexpression", None)
+    return steps
+
+
+def _check_reference(text: str, steps: list[_Step], known: set[str], empty_authorizer: bool) -> None:
+    root, rest = steps[0].name, steps[1:]
+    if root == "input":
+        if not rest or rest[0].name not in _INPUT_MEMBERS:
+            raise UnsupportedTemplate(f"{text!r}: $input offers only {', '.join(_INPUT_MEMBERS)}")
+        member, arity = rest[0], _INPUT_MEMBERS[rest[0].name]
+        if arity is None and member.arguments is not None or arity and member.arguments is None:
+            raise UnsupportedTemplate(f"{text!r}: $input.{member.name} is called wrongly")
+        if member.arguments is not None and len(member.arguments) not in arity:
+            raise UnsupportedTemplate(f"{text!r}: $input.{member.name} takes {' or '.join(map(str, arity))}")
+        if member.name in ("path", "json"):
+            parse_path(_literal(member.arguments[0], text))
+        rest = rest[1:]
+    elif root == "util":
+        if not rest or rest[0].name not in Util.METHODS or rest[0].arguments is None:
+            raise UnsupportedTemplate(f"{text!r}: $util offers only {', '.join(Util.METHODS)}")
+        if len(rest[0].arguments) != 1:
+            raise UnsupportedTemplate(f"{text!r}: $util.{rest[0].name} takes one argument")
+        rest = rest[1:]
+    elif root == "context":
+        rest = _check_context(text, rest, known, empty_authorizer)
+    for step in rest:
+        _check_step(text, step)
+
+
+def _check_context(text: str, steps: list[_Step], known: set[str], empty_authorizer: bool) -> list[_Step]:
+    names: list[str] = []
+    for step in steps:
+        if step.name is None or step.arguments is not None:
+            break
+        names.append(step.name)
+    if names[:1] == ["authorizer"]:
+        if not empty_authorizer:
+            raise UnsupportedTemplate(
+                f"{text!r}: the authorizer's output is not known locally (the runner does not authenticate)"
+            )
+        return []
+    for size in range(len(names), 0, -1):
+        if ".".join(names[:size]) in known:
+            return steps[size:]
+    variable = ".".join(names) or "(the whole map)"
+    reason = "not known locally for this method" if variable.startswith("identity.") else "not emulated"
+    raise UnsupportedTemplate(f"{text!r}: $context.{variable} is {reason}")
+
+
+def _check_step(text: str, step: _Step) -> None:
+    if step.name is None:
+        return
+    if step.arguments is not None:
+        if step.name not in methods():
+            raise UnsupportedTemplate(f"{text!r}: the method {step.name}() is not emulated locally")
+    elif step.name.startswith("_"):
+        raise UnsupportedTemplate(f"{text!r}: the property .{step.name} is not emulated locally")
+
+
+def _literal(value: Any, text: str) -> str:
+    operators = engine()
+    literal = value.expression
+    if type(literal) is operators.StringLiteral or (
+        type(literal) is operators.InterpolatedStringLiteral
+        and all(type(child) is operators.Text for child in literal.block.children)
+    ):
+        return literal.value
+    raise UnsupportedTemplate(f"{text!r}: the JSONPath must be a string literal here")

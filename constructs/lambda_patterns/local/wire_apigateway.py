@@ -65,7 +65,7 @@ def api_spec(app: LocalApp, stack: Stack, resource: Resource, scope: Scope) -> R
             item.properties["PathPart"],
         )
     paths = resource_paths(api_attributes["RootResourceId"], resources)
-    routes = {resource_id: Route(path) for resource_id, path in paths.items()}
+    routes = {resource_id: Route(path, resource_id=resource_id) for resource_id, path in paths.items()}
     models, body_validators = _api_models(stack, scope, api_id)
     unchecked: set[str] = set()
     for item in stack.resources("AWS::ApiGateway::Method"):
@@ -84,9 +84,10 @@ def api_spec(app: LocalApp, stack: Stack, resource: Resource, scope: Scope) -> R
         if method.authorization not in ("NONE", None):
             unchecked.add(method.authorization)
         routes[resolve(props["ResourceId"], scope)].methods[method.http_method] = method
-    stage = "prod"
+    stage, stage_variables = "prod", {}
     for item in _of_api(stack, scope, api_id, "AWS::ApiGateway::Stage"):
         stage = item.properties.get("StageName", stage)
+        stage_variables = resolve(item.properties.get("Variables") or {}, scope)
     gateway_responses = _gateway_responses(app, stack, scope, api_id)
     if unchecked:
         log.warning(
@@ -103,13 +104,16 @@ def api_spec(app: LocalApp, stack: Stack, resource: Resource, scope: Scope) -> R
         routes=[route for route in routes.values() if route.methods],
         binary_media_types=list(resource.properties.get("BinaryMediaTypes") or []),
         gateway_responses=gateway_responses,
+        stage_variables={str(key): str(value) for key, value in stage_variables.items()},
     )
 
 
-def _templates(templates: Any, scope: Scope) -> dict[str, Template]:
-    """Media type (lowercase) -> compiled mapping template; ``UnsupportedTemplate`` outside the subset."""
+def _templates(templates: Any, scope: Scope, **rules: Any) -> dict[str, Template]:
+    """Media type (lowercase) -> compiled mapping template; ``UnsupportedTemplate`` for one the runner cannot
+    render as API Gateway does (``rules``: ``vtl.compile_template``'s, from the method)."""
     return {
-        kind.lower(): compile_template(str(text)) for kind, text in resolve(templates or {}, scope).items()
+        kind.lower(): compile_template(str(text), **rules)
+        for kind, text in resolve(templates or {}, scope).items()
     }
 
 
@@ -124,7 +128,7 @@ def _gateway_responses(app: LocalApp, stack: Stack, scope: Scope, api_id: str) -
             log.info("%s: gateway response %s is not applied locally", item.path, kind)
             continue
         try:
-            templates = _templates(props.get("ResponseTemplates"), scope)
+            templates = _templates(props.get("ResponseTemplates"), scope, gateway=True)
         except UnsupportedTemplate as error:
             app.skipped.append(f"{item.path}: gateway response {kind} (API Gateway's default used): {error}")
             continue
@@ -225,29 +229,33 @@ def _service_method(
     http_method: str,
     authorization: str,
 ) -> Method | None:
-    """An AWS service integration the runner performs (Kinesis PutRecord/PutRecords), its templates in
-    the VTL subset of ``vtl``; anything else is skipped, named."""
+    """An AWS service integration the runner performs (Kinesis PutRecord/PutRecords), its templates
+    compiled by ``vtl``; anything else is skipped, named."""
     uri = str(resolve(integration.get("Uri"), scope))
     found = service_action_of(uri)
     if found is None or found not in EMULATED_ACTIONS:
         emulated = ", ".join(f"{service}:{action}" for service, action in sorted(EMULATED_ACTIONS))
         app.skipped.append(f"{item.path}: AWS service integration {uri} is not emulated (only {emulated})")
         return None
+    rules = {
+        "authorization": authorization,
+        "api_key_required": bool(resolve(item.properties.get("ApiKeyRequired", False), scope)),
+    }
     try:
-        templates = _templates(integration.get("RequestTemplates"), scope)
+        templates = _templates(integration.get("RequestTemplates"), scope, **rules)
         responses = [
             IntegrationResponse(
                 status=int(entry.get("StatusCode", 200)),
                 pattern=entry.get("SelectionPattern") or None,
-                templates=_templates(entry.get("ResponseTemplates"), scope),
+                templates=_templates(entry.get("ResponseTemplates"), scope, **rules),
                 headers=static_headers(entry.get("ResponseParameters"), METHOD_HEADER),
             )
             for entry in integration.get("IntegrationResponses") or []
         ]
     except UnsupportedTemplate as error:
         app.skipped.append(
-            f"{item.path}: the mapping template of {found[0]}:{found[1]} uses VTL outside the emulated "
-            f"subset: {error}"
+            f"{item.path}: the mapping template of {found[0]}:{found[1]} cannot be rendered locally as API "
+            f"Gateway does: {error}"
         )
         return None
     log.info("%s: AWS service integration %s:%s emulated on moto", item.path, *found)
