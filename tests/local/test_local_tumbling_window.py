@@ -208,3 +208,32 @@ def test_a_failed_final_invocation_is_retried_before_the_next_window_is_delivere
         ("2026-11-30T00:53:20Z", [], {"sum": 1}, True, False),
         ("2026-11-30T00:53:21Z", [2], {}, False, False),
     ]
+
+
+def test_the_final_invocation_waits_for_records_of_the_window_held_by_a_batching_window():
+    import time
+
+    # Given a mapping with a tumbling window and a batching window, which delivered a first record.
+    shard, clock, worker = _Shard(), _Clock(T0 + 0.5), RecordingWorker(_summing)
+    shard.put(1, T0 + 0.1)
+    poller = _mapping(shard, worker, clock, batching_window=0.3)
+    deadline = time.monotonic() + 5
+    while not worker.events and time.monotonic() < deadline:
+        poller.poll_once()
+        time.sleep(0.05)
+
+    # When a second record of the window is read and held by the batching window as the window ends,
+    shard.put(2, T0 + 0.2)
+    poller.poll_once()
+    clock.now = T0 + 1.5
+    poller.poll_once()
+    # and then the batching window lets it go.
+    time.sleep(0.4)
+    _drain(poller)
+
+    # Then the final invocation came after it, with the sum of both.
+    assert [_summary(event) for event in worker.events] == [
+        ("2026-11-30T00:53:20Z", [1], {}, False, False),
+        ("2026-11-30T00:53:20Z", [2], {"sum": 1}, False, False),
+        ("2026-11-30T00:53:20Z", [], {"sum": 3}, True, False),
+    ]

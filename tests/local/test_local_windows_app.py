@@ -55,9 +55,7 @@ def _synthesize_summing_app(folder: Path) -> Path:
     from aws_cdk import aws_lambda_event_sources as sources
 
     def wire(stack, function):
-        stream = kinesis.Stream(
-            stack, "Readings", shard_count=2, encryption=kinesis.StreamEncryption.MANAGED
-        )
+        stream = kinesis.Stream(stack, "Readings", shard_count=2, encryption=kinesis.StreamEncryption.MANAGED)
         function.add_event_source(
             sources.KinesisEventSource(
                 stream,
@@ -165,6 +163,15 @@ def _capture(worker) -> list[dict]:
     return events
 
 
+def _trace(events: list[dict]) -> str:
+    """One line per event: window start, final or not, the records' creation times."""
+    return "\n".join(
+        f"{event['window']['start']} final={event['isFinalInvokeForWindow']} "
+        f"{[record['dynamodb']['ApproximateCreationDateTime'] for record in event['Records']]}"
+        for event in events
+    )
+
+
 @pytest.mark.slow
 def test_the_aggregators_tumbling_window_events_and_aggregates_are_as_on_lambda(analytics_assembly):
     from lambda_patterns.local import LocalApp
@@ -245,7 +252,7 @@ def test_the_aggregators_tumbling_window_events_and_aggregates_are_as_on_lambda(
         # each window's records came before its final invocation, and no window twice after its final.
         closed: set[str] = set()
         for event in events:
-            assert event["window"]["start"] not in closed
+            assert event["window"]["start"] not in closed, _trace(events)
             if event["isFinalInvokeForWindow"]:
                 closed.add(event["window"]["start"])
         assert len(closed) >= 2

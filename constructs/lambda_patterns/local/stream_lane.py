@@ -86,13 +86,14 @@ class StreamLane:
         with self._lock:
             return len(self.records) + sum(len(batch) for batch in self.batches)
 
-    def step(self, read_at: float = 0.0, shard_ended: bool = False) -> bool:
+    def step(self, read_at: float = 0.0, shard_ended: bool = False, held: float | None = None) -> bool:
         """Delivers the next batch, or the open window's final invocation when it is due; False when
-        there was nothing to do. ``read_at``: when the reader last read the shard (by the mapping's clock)."""
+        there was nothing to do. ``read_at``: when the reader last read the shard (by the mapping's clock);
+        ``held``: when the first record the reader still holds (batching window) arrived."""
         if self.window is not None and not self.batches:
             with self._lock:
                 head = self.records[0] if self.records else None
-            next_arrival = None if head is None else (arrival_time(head) or self.context.clock())
+            next_arrival = held if head is None else (arrival_time(head) or self.context.clock())
             if self.window.final_due(next_arrival, self.context.clock(), read_at, shard_ended):
                 self._final()
                 return True

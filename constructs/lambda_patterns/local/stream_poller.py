@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from lambda_patterns.local.events import dynamodb_record, kinesis_record
+from lambda_patterns.local.events import arrival_time, dynamodb_record, kinesis_record
 from lambda_patterns.local.filter_patterns import keep_matching
 from lambda_patterns.local.functions import FunctionWorker
 from lambda_patterns.local.pollers import PAYLOAD_LIMIT, Poller, PollerSettings, payload_size
@@ -98,7 +98,7 @@ class ShardPoller(Poller):
     def _run_lane(self, lane: StreamLane) -> None:
         while not self._stop.is_set():
             try:
-                busy = lane.step(self._read_at, self.ended)
+                busy = lane.step(self._read_at, self.ended, self._held_arrival())
             except Exception as error:
                 log.warning("%s lane %d: delivery failed: %s", self.name, lane.lane, error)
                 busy = False
@@ -113,8 +113,14 @@ class ShardPoller(Poller):
             return read
         busy = False
         for lane in self.lanes:
-            busy = lane.step(self._read_at, self.ended) or busy
+            busy = lane.step(self._read_at, self.ended, self._held_arrival()) or busy
         return busy or read or released
+
+    def _held_arrival(self) -> float | None:
+        """When the first record held back by the batching window arrived (a window's final invocation
+        waits for it when it belongs to the window)."""
+        held = self._held
+        return (arrival_time(held[0]) or self.context.clock()) if held else None
 
     # Reading ---------------------------------------------------------------------------------------------
 
