@@ -83,8 +83,10 @@ class StreamLane:
     @property
     def backlog(self) -> int:
         """Records waiting or in batches."""
+        # A snapshot: the lane's thread changes its batches while the reader asks (list() holds the GIL).
+        batches = list(self.batches)
         with self._lock:
-            return len(self.records) + sum(len(batch) for batch in self.batches)
+            return len(self.records) + sum(len(batch) for batch in batches)
 
     def step(self, read_at: float = 0.0, shard_ended: bool = False, held: float | None = None) -> bool:
         """Delivers the next batch, or the open window's final invocation when it is due; False when
@@ -157,11 +159,8 @@ class StreamLane:
         return rest
 
     def _trigger(self, batch: list[dict[str, Any]]) -> str:
-        lane = (
-            f" lane {self.lane + 1}/{self.context.options.parallelization}"
-            if self.lane or (self.context.options.parallelization > 1)
-            else ""
-        )
+        lanes = self.context.options.parallelization
+        lane = f" lane {self.lane + 1}/{lanes}" if lanes > 1 else ""
         return f"{self.context.label} {self.shard_id}{lane} ({len(batch)} records)"
 
     def _invoke(self, batch: list[dict[str, Any]]) -> None:
