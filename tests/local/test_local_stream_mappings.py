@@ -415,3 +415,18 @@ def test_the_template_settings_of_a_stream_mapping_reach_its_poller():
         "tumbling window 1 s, records expire after 3600 s, bisect on error, 3 retries, "
         "on failure to arn:aws:sqs:us-east-1:123456789012:failures"
     )
+
+
+def test_a_dynamodb_items_changes_share_a_lane_and_different_items_spread_over_lanes():
+    from lambda_patterns.local.stream_poller import lane_of
+
+    def change(pk: str, sk: str, status: str) -> dict:
+        keys = {"pk": {"S": pk}, "sk": {"S": sk}}
+        return {"dynamodb": {"Keys": keys, "NewImage": {**keys, "status": {"S": status}}}}
+
+    # The item's key attributes order its changes, whatever else changes.
+    assert lane_of(change("order-1", "line-1", "NEW"), 5) == lane_of(change("order-1", "line-1", "PAID"), 5)
+    # Items of one partition key but different sort keys are different items.
+    lanes = {lane_of(change("order-1", f"line-{number}", "NEW"), 5) for number in range(40)}
+    assert len(lanes) > 1
+    assert lanes <= set(range(5))
