@@ -9,6 +9,7 @@ concurrency is. The streams and queues are moto's.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -32,7 +33,7 @@ def _queue(name: str, **attributes: str) -> tuple[object, str, str]:
     return sqs, url, arn
 
 
-def _stream_poller(kinesis, arn, worker, clock=time.time, **settings):
+def _stream_poller(kinesis, arn, worker, clock=time.time, deliver=None, **settings):
     from lambda_patterns.local.pollers import PollerSettings
     from lambda_patterns.local.stream_poller import StreamMappingPoller
 
@@ -43,7 +44,7 @@ def _stream_poller(kinesis, arn, worker, clock=time.time, **settings):
         arn,
         worker,
         PollerSettings(**settings),
-        lambda destination, document: delivered.append((destination, document)),
+        deliver or (lambda destination, document: delivered.append((destination, document))),
         interval=0.05,
         retry_delay=0.01,
         clock=clock,
@@ -164,22 +165,30 @@ def test_with_a_parallelization_factor_each_key_keeps_its_order_and_lanes_run_to
     assert acknowledged() == {key: [0, 1, 2, 3, 4] for key in keys}
 
 
-def test_records_older_than_the_maximum_age_go_to_the_on_failure_destination_not_to_the_function(aws):
-    # Given three records on a stream, and a clock two minutes ahead of them.
+def test_records_older_than_the_maximum_age_go_to_the_on_failure_queue_never_to_the_function(aws):
+    # Given three records on a stream, a clock two minutes ahead of them, and an on-failure queue
+    # (delivered to as the runner delivers to an SQS destination).
     kinesis, arn = _kinesis_stream("ageing")
+    sqs, failures, failures_arn = _queue("failures")
     sequences = [
         kinesis.put_record(StreamName="ageing", Data=b"old", PartitionKey="p")["SequenceNumber"]
         for _ in range(3)
     ]
     ahead = [120.0]
     worker = RecordingWorker()
-    poller, delivered = _stream_poller(
+
+    def deliver(destination: str, document: dict) -> None:
+        assert destination == failures_arn
+        sqs.send_message(QueueUrl=failures, MessageBody=json.dumps(document))
+
+    poller, _ = _stream_poller(
         kinesis,
         arn,
         worker,
         clock=lambda: time.time() + ahead[0],
+        deliver=deliver,
         max_record_age=60,
-        on_failure="arn:aws:sqs:us-east-1:123456789012:failures",
+        on_failure=failures_arn,
     )
     poller._discover()
 
@@ -191,9 +200,9 @@ def test_records_older_than_the_maximum_age_go_to_the_on_failure_destination_not
 
     # Then the function only ever got the fresh record,
     assert [data for event in worker.events for _, data in _records(event)] == ["fresh"]
-    # and the old ones were described to the on-failure destination as too old, never invoked.
-    ((destination, document),) = delivered
-    assert destination == "arn:aws:sqs:us-east-1:123456789012:failures"
+    # and the old ones were described on the on-failure queue as too old, never invoked.
+    (message,) = sqs.receive_message(QueueUrl=failures, MaxNumberOfMessages=10)["Messages"]
+    document = json.loads(message["Body"])
     assert document["requestContext"]["condition"] == "RecordAgeExceeded"
     assert document["requestContext"]["approximateInvokeCount"] == 0
     assert "responseContext" not in document
@@ -203,6 +212,7 @@ def test_records_older_than_the_maximum_age_go_to_the_on_failure_destination_not
         sequences[-1],
         3,
     )
+    assert info["streamArn"] == arn
 
 
 def test_a_batch_retried_past_the_maximum_age_is_discarded_as_too_old(aws):
