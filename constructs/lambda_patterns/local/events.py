@@ -116,36 +116,47 @@ def stream_failure_record(
     shard_id: str,
     stream_arn: str,
     function_arn: str,
-    request_id: str,
+    request_id: str | None,
     attempts: int,
     function_error: bool,
+    condition: str = "RetryAttemptsExhausted",
+    invoked: bool = True,
 ) -> dict[str, Any]:
     """What Lambda sends to a stream mapping's on-failure destination: the batch's coordinates, not its
-    data (read the records again from the stream with them)."""
-    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
-    if function_error:
-        response["functionError"] = "Unhandled"
-    info_key = "DDBStreamBatchInfo" if kind == "dynamodb" else "KinesisBatchInfo"
-    return {
+    data (read the records again from the stream with them). ``condition``: ``RetryAttemptsExhausted`` or
+    ``RecordAgeExceeded`` (MaximumRecordAgeInSeconds). Records discarded before any invocation of theirs
+    (``invoked`` false) have no ``responseContext``.
+    https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html"""
+    document: dict[str, Any] = {
         "requestContext": {
-            "requestId": request_id,
+            "requestId": request_id or str(uuid.uuid4()),
             "functionArn": function_arn,
-            "condition": "RetryAttemptsExhausted",
+            "condition": condition,
             "approximateInvokeCount": attempts,
         },
-        "responseContext": response,
-        "version": "1.0",
-        "timestamp": iso_now(),
-        info_key: {
-            "shardId": shard_id,
-            "startSequenceNumber": sequence_number(records[0]),
-            "endSequenceNumber": sequence_number(records[-1]),
-            "approximateArrivalOfFirstRecord": _iso(arrival_time(records[0])),
-            "approximateArrivalOfLastRecord": _iso(arrival_time(records[-1])),
-            "batchSize": len(records),
-            "streamArn": stream_arn,
-        },
     }
+    if invoked:
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if function_error:
+            response["functionError"] = "Unhandled"
+        document["responseContext"] = response
+    info_key = "DDBStreamBatchInfo" if kind == "dynamodb" else "KinesisBatchInfo"
+    document.update(
+        {
+            "version": "1.0",
+            "timestamp": iso_now(),
+            info_key: {
+                "shardId": shard_id,
+                "startSequenceNumber": sequence_number(records[0]),
+                "endSequenceNumber": sequence_number(records[-1]),
+                "approximateArrivalOfFirstRecord": _iso(arrival_time(records[0])),
+                "approximateArrivalOfLastRecord": _iso(arrival_time(records[-1])),
+                "batchSize": len(records),
+                "streamArn": stream_arn,
+            },
+        }
+    )
+    return document
 
 
 def sns_event(envelope: Mapping[str, Any], subscription_arn: str) -> dict[str, Any]:
