@@ -1,0 +1,185 @@
+"""Concurrency in the local runner, on user apps built in a temporary folder outside the repository: a
+function whose handler sleeps and returns (or, asynchronously, records in S3) its process id and its start
+and end times.
+
+Lambda runs each concurrent invocation in an execution environment of its own, up to the function's
+reserved concurrency (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html); beyond it a
+synchronous invoke is throttled with 429 ``TooManyRequestsException``, while the event queue waits and
+retries. Locally, without reserved concurrency, up to ``LocalApp(concurrency=...)`` (default 4) run.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lambda_patterns.local.__main__ import app_options, parse_args
+from local_apps import synthesize_seen_app
+
+HANDLER = """
+import json
+import os
+import time
+
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    started = time.time()
+    time.sleep(event.get("sleep", 1))
+    record = {"pid": os.getpid(), "start": started, "end": time.time(), "tag": event.get("tag")}
+    if event.get("record"):
+        s3.put_object(Bucket=os.environ["SEEN_BUCKET"], Key="seen/" + event["tag"], Body=json.dumps(record))
+    return record
+"""
+
+
+def _synthesize(folder: Path, **function_props) -> Path:
+    return synthesize_seen_app(folder, "Sleeper", HANDLER, lambda stack, function: None, **function_props)
+
+
+@pytest.fixture(scope="module")
+def unreserved(tmp_path_factory) -> Path:
+    return _synthesize(tmp_path_factory.mktemp("sleeper-app"))
+
+
+@pytest.fixture(scope="module")
+def reserved_one(tmp_path_factory) -> Path:
+    return _synthesize(tmp_path_factory.mktemp("reserved-app"), reserved_concurrency=1)
+
+
+def _at_once(call, count: int) -> list:
+    """``call(index)`` from ``count`` threads at the same time; the results in index order."""
+    results: list = [None] * count
+    barrier = threading.Barrier(count)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = call(index)
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def _overlap(records: list[dict]) -> bool:
+    """Whether every invocation started before any of them ended: all ran at the same time."""
+    return max(record["start"] for record in records) < min(record["end"] for record in records)
+
+
+def _disjoint(records: list[dict]) -> bool:
+    ordered = sorted(records, key=lambda record: record["start"])
+    return all(first["end"] <= second["start"] for first, second in zip(ordered, ordered[1:], strict=False))
+
+
+@pytest.mark.slow
+def test_four_invocations_run_at_the_same_time_each_in_a_worker_of_its_own(unreserved):
+    from lambda_patterns.local import LocalApp
+
+    with LocalApp(unreserved, schedule_scale=0) as app:
+        (worker,) = app.workers.values()
+        assert worker.concurrency == 4  # no reserved concurrency: the runner's default
+
+        outcomes = _at_once(lambda index: app.invoke(worker.spec.arn, {"tag": str(index)}, "test"), 4)
+
+        assert all(outcome.ok for outcome in outcomes), [outcome.error for outcome in outcomes]
+        records = [outcome.result for outcome in outcomes]
+        assert _overlap(records)
+        assert len({record["pid"] for record in records}) == 4
+        assert worker.invocations == 4
+
+        # Warm: the next four reuse the same four processes.
+        again = _at_once(lambda index: app.invoke(worker.spec.arn, {"sleep": 0.5}, "test"), 4)
+        assert {outcome.result["pid"] for outcome in again} == {record["pid"] for record in records}
+
+
+@pytest.mark.slow
+def test_the_runners_concurrency_caps_the_workers_of_a_function_without_reserved_concurrency(unreserved):
+    from lambda_patterns.local import LocalApp
+
+    with LocalApp(unreserved, schedule_scale=0, concurrency=2) as app:
+        (worker,) = app.workers.values()
+        outcomes = _at_once(lambda index: app.invoke(worker.spec.arn, {"sleep": 0.5}, "test"), 4)
+
+        assert all(outcome.ok for outcome in outcomes)  # no reserved concurrency: waited, not throttled
+        assert len({outcome.result["pid"] for outcome in outcomes}) == 2
+        assert worker.process_count == 2
+
+
+@pytest.mark.slow
+def test_with_reserved_concurrency_1_invocations_run_one_after_the_other(reserved_one):
+    from lambda_patterns.local import LocalApp
+
+    with LocalApp(reserved_one, schedule_scale=0) as app:
+        (worker,) = app.workers.values()
+        assert worker.concurrency == 1
+
+        # As an event source mapping or the event queue calls it: each waits for the one environment.
+        outcomes = _at_once(lambda index: worker.invoke({"sleep": 0.3}, "test"), 3)
+
+        assert all(outcome.ok for outcome in outcomes)
+        records = [outcome.result for outcome in outcomes]
+        assert _disjoint(records)
+        assert len({record["pid"] for record in records}) == 1
+
+
+@pytest.mark.slow
+def test_a_synchronous_invoke_beyond_reserved_concurrency_is_throttled_as_lambda_throttles_it(reserved_one):
+    from lambda_patterns.local import LocalApp
+
+    with LocalApp(reserved_one, schedule_scale=0) as app:
+        (worker,) = app.workers.values()
+        busy = threading.Thread(target=app.invoke, args=(worker.spec.arn, {"sleep": 2}, "test"))
+        busy.start()
+        while worker.process_count == 0:  # the one environment is taken as soon as it counts
+            time.sleep(0.01)
+
+        outcome = app.invoke(worker.spec.arn, {"sleep": 0}, "test")
+        busy.join(timeout=30)
+
+        assert not outcome.ok
+        assert outcome.error["errorType"] == "TooManyRequestsException"
+        assert outcome.error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+        assert worker.invocations == 1
+        # Once the environment is free, the same call runs.
+        assert app.invoke(worker.spec.arn, {"sleep": 0}, "test").ok
+
+
+@pytest.mark.slow
+def test_four_async_events_run_at_the_same_time(unreserved):
+    from lambda_patterns.local import LocalApp
+
+    with LocalApp(unreserved, schedule_scale=0) as app:
+        (worker,) = app.workers.values()
+        bucket = app.find("Sleeper/Seen", "AWS::S3::Bucket")["Ref"]
+        invoker = app.async_invoker(worker)
+        for index in range(4):
+            invoker.submit({"tag": f"event-{index}", "record": True}, "test")
+
+        s3 = app.client("s3")
+        deadline = time.monotonic() + 60
+        keys: list[str] = []
+        while len(keys) < 4 and time.monotonic() < deadline:
+            keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+            time.sleep(0.2)
+        records = [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
+
+        assert sorted(record["tag"] for record in records) == [f"event-{index}" for index in range(4)]
+        assert _overlap(records)
+        assert len({record["pid"] for record in records}) == 4
+
+
+def test_the_command_line_sets_the_concurrency_and_rejects_less_than_one():
+    assert app_options(parse_args([]))["concurrency"] == 4
+    assert app_options(parse_args(["--concurrency", "2"]))["concurrency"] == 2
+    with pytest.raises(SystemExit):
+        parse_args(["--concurrency", "0"])
