@@ -155,6 +155,21 @@ def test_a_synchronous_invoke_beyond_reserved_concurrency_is_throttled_as_lambda
 
 
 @pytest.mark.slow
+def test_reserved_concurrency_0_throttles_every_invocation(tmp_path):
+    from lambda_patterns.local import LocalApp
+
+    assembly = _synthesize(tmp_path, reserved_concurrency=0)
+    with LocalApp(assembly, schedule_scale=0) as app:
+        (worker,) = app.workers.values()
+        synchronous = app.invoke(worker.spec.arn, {"sleep": 0}, "test")
+        from_a_poller = worker.invoke({"sleep": 0}, "test")
+
+    assert synchronous.error["errorType"] == "TooManyRequestsException"
+    assert from_a_poller.error["errorType"] == "TooManyRequestsException"
+    assert worker.invocations == 0 and worker.process_count == 0
+
+
+@pytest.mark.slow
 def test_four_async_events_run_at_the_same_time(unreserved):
     from lambda_patterns.local import LocalApp
 

@@ -137,6 +137,7 @@ def test_editing_the_handler_or_shared_code_changes_the_next_result_without_a_re
 
 def test_the_source_metadata_is_absent_unless_asset_metadata_is_on(tmp_path):
     import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
     from aws_cdk.assertions import Template
 
     from lambda_patterns import FunctionPackage, ServerlessFunction
@@ -156,4 +157,79 @@ def test_the_source_metadata_is_absent_unless_asset_metadata_is_on(tmp_path):
     on = function_metadata({"aws:cdk:enable-asset-metadata": True})
     assert on["lambda-patterns:asset:entry"] == "../src/handler"
     assert on["lambda-patterns:asset:exclude"]  # the package's excludes, so the watcher skips them too
+
+    # Code.from_asset of a folder records that folder.
+    app = cdk.App(outdir=str(tmp_path / "out"), context={"aws:cdk:enable-asset-metadata": True})
+    stack = cdk.Stack(app, "Plain")
+    ServerlessFunction(stack, "Fn", code=lambda_.Code.from_asset(str(tmp_path / "src" / "handler")))
+    (function,) = Template.from_stack(stack).find_resources("AWS::Lambda::Function").values()
+    assert function["Metadata"]["lambda-patterns:asset:entry"] == "../src/handler"
     shutil.rmtree(tmp_path / "out", ignore_errors=True)
+
+
+def _spec(name: str, source):
+    from lambda_patterns.local.functions import FunctionSpec
+
+    return FunctionSpec(
+        stack="S",
+        logical_id=name,
+        path=f"S/{name}",
+        name=name,
+        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        handler="handler.handler",
+        runtime="python3.14",
+        memory_mb=128,
+        timeout_s=3,
+        architecture="arm64",
+        environment={},
+        source=source,
+    )
+
+
+def test_the_watcher_copies_changes_deletes_what_was_deleted_and_reports_a_changed_requirements_file(
+    tmp_path, caplog
+):
+    from lambda_patterns.local.assembly import SourceFolders
+    from lambda_patterns.local.functions import FunctionWorker
+    from lambda_patterns.local.reload import SourceWatcher
+
+    caplog.set_level(logging.INFO, logger="lambda_patterns.local")
+    entry = tmp_path / "src"
+    entry.mkdir()
+    (entry / "handler.py").write_text("A = 1\n")
+    (entry / "helper.py").write_text("B = 1\n")
+    (entry / "tests").mkdir()
+    (entry / "tests" / "test_handler.py").write_text("")
+    requirements = entry / "requirements.txt"
+    requirements.write_text("")
+    source = SourceFolders(entry=entry, exclude=("tests", "requirements.txt"), requirements=requirements)
+    watched = FunctionWorker(_spec("Watched", source), "http://127.0.0.1:1", tmp_path / "roots")
+    unknown = FunctionWorker(_spec("Inline", None), "http://127.0.0.1:1", tmp_path / "roots")
+    task_root = watched.task_root
+    task_root.mkdir(parents=True)
+    for name in ("handler.py", "helper.py"):
+        shutil.copy2(entry / name, task_root / name)
+    (task_root / "installed_dependency.py").write_text("")
+    watcher = SourceWatcher([watched, unknown], interval=3600)  # polled by hand below
+    watcher.start()
+    try:
+        assert watcher.poll() == []  # nothing changed since the task root was built
+
+        (entry / "handler.py").write_text("A = 2\n")
+        (entry / "helper.py").unlink()
+        (entry / "tests" / "test_handler.py").write_text("changed")  # excluded from the package
+        assert watcher.poll() == ["Watched"]
+
+        requirements.write_text("requests\n")
+        assert watcher.poll() == []
+    finally:
+        watcher.stop()
+
+    assert (task_root / "handler.py").read_text() == "A = 2\n"
+    assert not (task_root / "helper.py").exists()
+    assert not (task_root / "tests").exists()
+    assert (task_root / "installed_dependency.py").exists()  # the installed packages stay
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("Watched: source changed, workers replaced" in message for message in messages)
+    assert any("requirements.txt changed: re-synthesize" in message for message in messages)
+    assert any("no source folders recorded for Inline" in message for message in messages)

@@ -43,7 +43,16 @@ REPORT = re.compile(
 @pytest.fixture(scope="module")
 def assembly(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("report-app")
-    return synthesize_seen_app(folder, "Reporter", HANDLER, lambda stack, function: None, memory_size=256)
+    from aws_cdk import Duration
+
+    return synthesize_seen_app(
+        folder,
+        "Reporter",
+        HANDLER,
+        lambda stack, function: None,
+        memory_size=256,
+        timeout=Duration.seconds(2),
+    )
 
 
 def _report(log: str) -> re.Match:
@@ -122,3 +131,23 @@ def test_the_log_of_an_invocation_holds_nothing_of_another_running_at_the_same_t
         assert outcome.ok, outcome.error
         output = outcome.log.splitlines()[1:-2]
         assert output == [f"{tag} step {step}" for step in range(5)] + [f"{tag} to stderr"]
+
+
+@pytest.mark.slow
+def test_a_timed_out_invocation_logs_lambdas_timeout_line_and_the_next_is_a_cold_start(assembly):
+    from lambda_patterns.local import LocalApp
+
+    with LocalApp(assembly, schedule_scale=0) as app:
+        (worker,) = app.workers.values()
+        warm_up = app.invoke(worker.spec.arn, {"tag": "warm"}, "test")
+        timed_out = app.invoke(worker.spec.arn, {"tag": "slow", "steps": 2, "pause": 1.5}, "test")
+        after = app.invoke(worker.spec.arn, {"tag": "after"}, "test")
+
+    assert warm_up.ok and after.ok
+    assert timed_out.error["errorType"] == "Sandbox.Timedout"
+    lines = timed_out.log.splitlines()
+    assert "slow step 0" in lines
+    assert lines[-3].endswith(f"{timed_out.request_id} Task timed out after 2.00 seconds")
+    assert lines[-2] == f"END RequestId: {timed_out.request_id}"
+    assert float(_report(timed_out.log)["duration"]) == 2000.0
+    assert _report(after.log)["init"] is not None  # the killed process was replaced

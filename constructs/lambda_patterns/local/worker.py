@@ -8,7 +8,8 @@ site-packages], as in Lambda where the task root comes first and the runtime's p
 
 Requests and responses are JSON lines on their own pipes, so whatever the handler prints on stdout and
 stderr stays its log output, as in Lambda. After each invocation the worker writes ``END_SENTINEL`` and
-the request id, then a newline, on stdout and on stderr, before its response: the runner, reading
+the request id (``init`` after the handler's import), then a newline, on stdout and on stderr, before its
+response: the runner, reading
 both streams on threads of its own, knows from them that it has every line the invocation wrote.
 """
 
@@ -126,6 +127,8 @@ def main() -> None:
         init_error = error_payload(error, kind)
         print(f"[ERROR] {kind}: {error}", file=sys.stderr)
         traceback.print_exc()
+    for stream in (sys.stdout, sys.stderr):
+        stream.write(f"{END_SENTINEL}init\n")  # the init's output ends here: no invocation's log holds it
     send(
         {"ready": init_error is None, "init_ms": (time.perf_counter() - started) * 1000, "error": init_error}
     )

@@ -107,6 +107,18 @@ class WorkerProcess:
         error document, or None when the handler is ready)."""
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
+        init = _Capture("init")  # what the import writes goes to the console only
+        with self._capture_lock:
+            self._capture = init
+        try:
+            return self._spawn(request_read, request_write, response_read, response_write, init)
+        finally:
+            with self._capture_lock:
+                self._capture = None
+
+    def _spawn(
+        self, request_read: int, request_write: int, response_read: int, response_write: int, init: _Capture
+    ) -> tuple[dict | None, dict | None]:
         started = time.perf_counter()
         self._process = subprocess.Popen(
             [
@@ -146,6 +158,8 @@ class WorkerProcess:
             self.kill()
             return None, {"errorType": "Runtime.ExitError", "errorMessage": "the worker exited during init"}
         self.init_ms = (time.perf_counter() - started) * 1000
+        for ended in init.ended.values():
+            ended.wait(SENTINEL_TIMEOUT_S)
         log.info(
             "%s: cold start, init %.0f ms (%.0f ms with process start)",
             self.name,
