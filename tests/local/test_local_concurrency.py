@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -191,6 +192,28 @@ def test_four_async_events_run_at_the_same_time(unreserved):
         assert sorted(record["tag"] for record in records) == [f"event-{index}" for index in range(4)]
         assert _overlap(records)
         assert len({record["pid"] for record in records}) == 4
+
+
+@pytest.mark.slow
+def test_four_api_requests_at_the_same_time_run_in_four_workers(tmp_path):
+    from lambda_patterns.local import LocalApp
+    from lambda_patterns.resources.http_api import SecureHttpApi
+
+    def with_api(stack, function) -> None:
+        SecureHttpApi(stack, "Api").add_lambda_routes(function, {"/sleep": "GET"})
+
+    assembly = synthesize_seen_app(tmp_path, "Served", HANDLER, with_api)
+    with LocalApp(assembly, schedule_scale=0) as app:
+        url = app.api_url("Served", "/sleep") + "sleep"
+
+        def get(index: int) -> dict:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                return json.loads(response.read())
+
+        records = _at_once(get, 4)
+
+    assert _overlap(records)
+    assert len({record["pid"] for record in records}) == 4
 
 
 def test_the_command_line_sets_the_concurrency_and_rejects_less_than_one():
