@@ -1,6 +1,8 @@
 """Concurrency in the local runner, on user apps built in a temporary folder outside the repository: a
 function whose handler sleeps and returns (or, asynchronously, records in S3) its process id and its start
-and end times.
+and end times. Invocations that must run at the same time also meet at a rendezvous (a folder each one
+adds a file to, then waits, up to 20 s, for the others' files): only invocations running together all meet,
+so a slow cold start on a loaded machine cannot make the check fail.
 
 Lambda runs each concurrent invocation in an execution environment of its own, up to the function's
 reserved concurrency (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html); beyond it a
@@ -13,7 +15,9 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +28,7 @@ from local_apps import synthesize_seen_app
 HANDLER = """
 import json
 import os
+import pathlib
 import time
 
 import boto3
@@ -32,11 +37,21 @@ s3 = boto3.client("s3")
 
 
 def handler(event, context):
+    params = event.get("queryStringParameters") or event  # an HTTP API request, or the event itself
     started = time.time()
-    time.sleep(event.get("sleep", 1))
-    record = {"pid": os.getpid(), "start": started, "end": time.time(), "tag": event.get("tag")}
-    if event.get("record"):
-        s3.put_object(Bucket=os.environ["SEEN_BUCKET"], Key="seen/" + event["tag"], Body=json.dumps(record))
+    met = None
+    if "rendezvous" in params:
+        # Wait, up to 20 s, until `parties` invocations have arrived: only together can they all get there.
+        folder = pathlib.Path(params["rendezvous"])
+        (folder / params["tag"]).touch()
+        deadline = time.time() + 20
+        while len(list(folder.iterdir())) < int(params["parties"]) and time.time() < deadline:
+            time.sleep(0.01)
+        met = len(list(folder.iterdir())) >= int(params["parties"])
+    time.sleep(float(params.get("sleep", 1)))
+    record = {"pid": os.getpid(), "start": started, "end": time.time(), "tag": params.get("tag"), "met": met}
+    if params.get("record"):
+        s3.put_object(Bucket=os.environ["SEEN_BUCKET"], Key="seen/" + params["tag"], Body=json.dumps(record))
     return record
 """
 
@@ -73,8 +88,23 @@ def _at_once(call, count: int) -> list:
 
 
 def _overlap(records: list[dict]) -> bool:
-    """Whether every invocation started before any of them ended: all ran at the same time."""
-    return max(record["start"] for record in records) < min(record["end"] for record in records)
+    """Whether every invocation started before any of them ended (all ran at the same time) and each met
+    the others at the rendezvous, which none can reach alone."""
+    return all(record["met"] for record in records) and max(r["start"] for r in records) < min(
+        r["end"] for r in records
+    )
+
+
+def _meeting(folder: Path, parties: int, **event) -> Callable[[int], dict]:
+    """The event of call ``index`` of ``parties`` that must all be running at once to return ``met``."""
+    folder.mkdir()
+    return lambda index: {
+        "rendezvous": str(folder),
+        "parties": parties,
+        "tag": f"call-{index}",
+        "sleep": 0.2,
+        **event,
+    }
 
 
 def _disjoint(records: list[dict]) -> bool:
@@ -83,14 +113,15 @@ def _disjoint(records: list[dict]) -> bool:
 
 
 @pytest.mark.slow
-def test_four_invocations_run_at_the_same_time_each_in_a_worker_of_its_own(unreserved):
+def test_four_invocations_run_at_the_same_time_each_in_a_worker_of_its_own(unreserved, tmp_path):
     from lambda_patterns.local import LocalApp
 
     with LocalApp(unreserved, schedule_scale=0) as app:
         (worker,) = app.workers.values()
         assert worker.concurrency == 4  # no reserved concurrency: the runner's default
 
-        outcomes = _at_once(lambda index: app.invoke(worker.spec.arn, {"tag": str(index)}, "test"), 4)
+        event = _meeting(tmp_path / "first", 4, sleep=1)
+        outcomes = _at_once(lambda index: app.invoke(worker.spec.arn, event(index), "test"), 4)
 
         assert all(outcome.ok for outcome in outcomes), [outcome.error for outcome in outcomes]
         records = [outcome.result for outcome in outcomes]
@@ -99,7 +130,9 @@ def test_four_invocations_run_at_the_same_time_each_in_a_worker_of_its_own(unres
         assert worker.invocations == 4
 
         # Warm: the next four reuse the same four processes.
-        again = _at_once(lambda index: app.invoke(worker.spec.arn, {"sleep": 0.5}, "test"), 4)
+        event = _meeting(tmp_path / "again", 4)
+        again = _at_once(lambda index: app.invoke(worker.spec.arn, event(index), "test"), 4)
+        assert _overlap([outcome.result for outcome in again])
         assert {outcome.result["pid"] for outcome in again} == {record["pid"] for record in records}
 
 
@@ -171,15 +204,16 @@ def test_reserved_concurrency_0_throttles_every_invocation(tmp_path):
 
 
 @pytest.mark.slow
-def test_four_async_events_run_at_the_same_time(unreserved):
+def test_four_async_events_run_at_the_same_time(unreserved, tmp_path):
     from lambda_patterns.local import LocalApp
 
     with LocalApp(unreserved, schedule_scale=0) as app:
         (worker,) = app.workers.values()
         bucket = app.find("Sleeper/Seen", "AWS::S3::Bucket")["Ref"]
         invoker = app.async_invoker(worker)
+        event = _meeting(tmp_path / "events", 4, record=True)
         for index in range(4):
-            invoker.submit({"tag": f"event-{index}", "record": True}, "test")
+            invoker.submit(event(index), "test")
 
         s3 = app.client("s3")
         deadline = time.monotonic() + 60
@@ -189,7 +223,7 @@ def test_four_async_events_run_at_the_same_time(unreserved):
             time.sleep(0.2)
         records = [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in keys]
 
-        assert sorted(record["tag"] for record in records) == [f"event-{index}" for index in range(4)]
+        assert sorted(record["tag"] for record in records) == [f"call-{index}" for index in range(4)]
         assert _overlap(records)
         assert len({record["pid"] for record in records}) == 4
 
@@ -205,9 +239,11 @@ def test_four_api_requests_at_the_same_time_run_in_four_workers(tmp_path):
     assembly = synthesize_seen_app(tmp_path, "Served", HANDLER, with_api)
     with LocalApp(assembly, schedule_scale=0) as app:
         url = app.api_url("Served", "/sleep") + "sleep"
+        event = _meeting(tmp_path / "requests", 4)
 
         def get(index: int) -> dict:
-            with urllib.request.urlopen(url, timeout=60) as response:
+            query = urllib.parse.urlencode(event(index))
+            with urllib.request.urlopen(f"{url}?{query}", timeout=60) as response:
                 return json.loads(response.read())
 
         records = _at_once(get, 4)

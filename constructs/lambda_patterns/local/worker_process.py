@@ -97,11 +97,6 @@ class WorkerProcess:
         """Whether the process is running."""
         return self._process is not None and self._process.poll() is None
 
-    @property
-    def pid(self) -> int | None:
-        """The process id, once started."""
-        return self._process.pid if self._process is not None else None
-
     def start(self) -> tuple[dict | None, dict | None]:
         """Spawns the process and waits for its readiness: (the readiness document, or None; the init
         error document, or None when the handler is ready)."""
