@@ -241,3 +241,15 @@ def test_the_watcher_copies_changes_deletes_what_was_deleted_and_reports_a_chang
     assert any("Watched: source changed, workers replaced" in message for message in messages)
     assert any("requirements.txt changed: re-synthesize" in message for message in messages)
     assert any("no source folders recorded for Inline" in message for message in messages)
+
+
+def test_the_command_line_turns_the_watch_on_and_off_and_make_local_turns_it_on():
+    from lambda_patterns.local.__main__ import app_options, parse_args
+
+    assert app_options(parse_args([]))["watch"] is False
+    assert app_options(parse_args(["--watch"]))["watch"] is True
+    assert app_options(parse_args(["--watch", "--no-watch"]))["watch"] is False
+    (local_target,) = [
+        line for line in (ROOT / "Makefile").read_text().splitlines() if "-m lambda_patterns.local " in line
+    ]
+    assert "--watch" in local_target.split()
