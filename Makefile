@@ -71,7 +71,7 @@ bench: install
 # The synthesized app on this machine: moto's server on 127.0.0.1, handlers in local worker processes,
 # each AWS call checked against the function's synthesized role (least-privilege report at stop).
 local: synth
-	$(PY) -m lambda_patterns.local --assembly cdk.out --iam-report local-out/iam-report.json
+	$(PY) -m lambda_patterns.local --assembly cdk.out --iam-report local-out/iam-report.json --watch
 
 # Runs the local app, sends it sample work and prints where the results are (thumbnails in local-out/).
 demo: synth

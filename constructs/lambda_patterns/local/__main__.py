@@ -46,7 +46,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=None,
         help="write the least-privilege report (per role: granted, used, never used) as JSON at stop",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        metavar="N",
+        help="invocations of one function that run at the same time, each in its own worker process, for "
+        "functions without reserved concurrency (default: 4; a function's reserved concurrency replaces it)",
+    )
+    parser.add_argument(
+        "--watch",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="replace a function's workers when its source folder changes (hot reload; needs the asset "
+        "metadata `cdk synth` writes). Default: off; `make local` turns it on",
+    )
+    args = parser.parse_args(argv)
+    if args.concurrency < 1:
+        parser.error(f"--concurrency must be at least 1, got {args.concurrency}")
+    return args
 
 
 def app_options(args: argparse.Namespace) -> dict:
@@ -57,6 +75,8 @@ def app_options(args: argparse.Namespace) -> dict:
         "schedule_scale": args.schedule_scale,
         "iam": args.iam,
         "iam_report": args.iam_report,
+        "concurrency": args.concurrency,
+        "watch": args.watch,
     }
 
 

@@ -13,6 +13,11 @@ from pathlib import Path
 from typing import Any
 
 STACK_ARTIFACT = "aws:cloudformation:stack"
+#: Function resource metadata ``steps/source_metadata.py`` writes when asset metadata is on.
+SOURCE_ENTRY_KEY = "lambda-patterns:asset:entry"
+SOURCE_SHARED_KEY = "lambda-patterns:asset:shared"
+SOURCE_EXCLUDE_KEY = "lambda-patterns:asset:exclude"
+SOURCE_REQUIREMENTS_KEY = "lambda-patterns:asset:requirements"
 ASSET_MANIFEST_ARTIFACT = "cdk:asset-manifest"
 
 
@@ -45,6 +50,8 @@ class Stack:
     template: Mapping[str, Any]
     assets: Mapping[str, Path]
     dependencies: tuple[str, ...] = ()
+    #: The assembly folder the stack was read from.
+    folder: Path | None = None
 
     def resources(self, *types: str) -> Iterator[Resource]:
         """The template's resources, in template order, optionally only of the given types."""
@@ -112,7 +119,9 @@ def read_assembly(assembly: Path | str, stacks: Sequence[str] | None = None) -> 
         stack_deps = tuple(
             d for d in artifact.get("dependencies", ()) if artifacts.get(d, {}).get("type") == STACK_ARTIFACT
         )
-        found[artifact_id] = Stack(name=name, template=template, assets=assets, dependencies=stack_deps)
+        found[artifact_id] = Stack(
+            name=name, template=template, assets=assets, dependencies=stack_deps, folder=root
+        )
     if not found:
         raise AssemblyError(f"{root} has no stacks")
     selected = list(found) if not stacks else list(stacks)
@@ -142,3 +151,33 @@ def code_folder(stack: Stack, function: Resource) -> Path | None:
     if isinstance(key, str) and key in stack.assets:
         return stack.assets[key]
     return None
+
+
+@dataclass(frozen=True)
+class SourceFolders:
+    """The folders a function's staged asset was built from: the entry folder, whose files are at the
+    package root, and shared folders whose contents are; ``exclude`` globs were left out of it."""
+
+    entry: Path
+    shared: tuple[Path, ...] = ()
+    exclude: tuple[str, ...] = ()
+    requirements: Path | None = None
+
+
+def source_folders(stack: Stack, function: Resource) -> SourceFolders | None:
+    """Where the function's asset came from, as its metadata records it relative to the assembly folder,
+    or None when the assembly does not say (asset metadata off, code not built from a folder)."""
+    entry = function.metadata.get(SOURCE_ENTRY_KEY)
+    if not isinstance(entry, str) or stack.folder is None:
+        return None
+
+    def resolve(relative: str) -> Path:
+        return (stack.folder / relative).resolve()
+
+    requirements = function.metadata.get(SOURCE_REQUIREMENTS_KEY)
+    return SourceFolders(
+        entry=resolve(entry),
+        shared=tuple(resolve(folder) for folder in function.metadata.get(SOURCE_SHARED_KEY) or ()),
+        exclude=tuple(function.metadata.get(SOURCE_EXCLUDE_KEY) or ()),
+        requirements=resolve(requirements) if isinstance(requirements, str) else None,
+    )

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import os
 import queue
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -18,15 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lambda_patterns.local import worker as worker_module
-from lambda_patterns.local.billing import invocation_line
+from lambda_patterns.local.assembly import SourceFolders
+from lambda_patterns.local.billing import end_line, invocation_line, report_line, start_line
 from lambda_patterns.local.intrinsics import REGION
 from lambda_patterns.local.taskroot import build_task_root, host_notes
+from lambda_patterns.local.worker_process import WorkerProcess
 
 log = logging.getLogger("lambda_patterns.local")
-WORKER_SCRIPT = Path(worker_module.__file__).resolve()
-#: Lambda's limit for the init phase (importing the handler), which is not part of the function's timeout.
-INIT_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +44,11 @@ class FunctionSpec:
     on_failure: str | None = None
     on_success: str | None = None
     dead_letter: str | None = None
+    #: ``ReservedConcurrentExecutions``, if the template sets it.
+    reserved_concurrency: int | None = None
+    #: Where the staged asset was built from (the asset metadata of ``steps/source_metadata.py``), for
+    #: hot reload; None when the assembly does not say.
+    source: SourceFolders | None = None
 
 
 @dataclass
@@ -61,7 +60,8 @@ class Outcome:
     error: Mapping[str, Any] | None = None
     duration_ms: float = 0.0
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    #: What the invocation wrote to its log (the handler's stdout and stderr), for ``LogType: Tail``.
+    #: The invocation's log as Lambda writes it: the START line, what the handler wrote on stdout and
+    #: stderr during the invocation, the END and REPORT lines (for ``LogType: Tail``).
     log: str = ""
 
     def batch_item_failures(self) -> list[Any] | None:
@@ -114,25 +114,69 @@ def runtime_environment(spec: FunctionSpec, endpoint: str, task_root: Path) -> d
     return env
 
 
-class FunctionWorker:
-    """Runs one function's handler in its own Python process, warm between invocations, one at a time.
+#: How many invocations of a function without reserved concurrency run at once (``LocalApp(concurrency=)``).
+DEFAULT_CONCURRENCY = 4
 
-    A worker that times out or dies is killed and replaced on the next invocation (a new cold start).
+
+def throttled(request_id: str) -> Outcome:
+    """What Lambda answers a synchronous invocation beyond the function's reserved concurrency: HTTP 429
+    ``TooManyRequestsException`` (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)."""
+    return Outcome(
+        ok=False,
+        error={
+            "errorType": "TooManyRequestsException",
+            "errorMessage": "Rate Exceeded.",
+            "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+        },
+        request_id=request_id,
+    )
+
+
+class FunctionWorker:
+    """Runs one function's handler in warm Python processes of its own: up to ``concurrency`` invocations
+    at the same time, each in its own process, as Lambda runs each concurrent invocation in its own
+    execution environment (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html).
+
+    ``invoke`` is thread-safe: it takes an idle warm process, else starts one (a cold start) while fewer
+    than ``concurrency`` exist, else waits for one to be free. With the function's reserved concurrency
+    set, ``concurrency`` is that number, as Lambda never runs more; otherwise the runner's default. A
+    synchronous caller (``throttle=True``) beyond a reserved concurrency gets Lambda's 429 instead of
+    waiting; asynchronous and event source callers wait, as Lambda's event queue and pollers retry
+    throttled invocations. A process that times out or dies is replaced on a later invocation (a new cold
+    start); ``replace_workers`` replaces every process, each once its invocation in progress has finished.
     """
 
-    def __init__(self, spec: FunctionSpec, endpoint: str, workdir: Path) -> None:
+    def __init__(
+        self, spec: FunctionSpec, endpoint: str, workdir: Path, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.spec = spec
         self._endpoint = endpoint
         self._task_root = workdir / spec.name
-        self._lock = threading.Lock()
-        self._process: subprocess.Popen | None = None
-        self._requests: Any = None
-        self._responses: queue.Queue[dict | None] = queue.Queue()
+        reserved = spec.reserved_concurrency
+        #: How many invocations of the function may run at the same time: its reserved concurrency if
+        #: set, else the runner's default.
+        self.concurrency = concurrency if reserved is None else reserved
         self.invocations = 0
-        #: How many invocations of the function may run at the same time (``invoke`` is thread-safe).
-        self.concurrency = 1
         #: The function's IAM check (``iam_report.FunctionIam``); None: its calls go out unchecked.
         self.iam: Any = None
+        self._condition = threading.Condition()
+        self._idle: list[WorkerProcess] = []
+        self._processes: set[WorkerProcess] = set()
+        self._generation = 0
+        self._stopped = False
+
+    @property
+    def task_root(self) -> Path:
+        """The folder the function's processes import the handler from."""
+        return self._task_root
+
+    @property
+    def process_count(self) -> int:
+        """How many processes (busy, idle or starting) the function has now."""
+        with self._condition:
+            return len(self._processes)
 
     def prepare(self) -> None:
         """Builds the task root: the staged asset without its platform wheels, or the inline code."""
@@ -144,90 +188,79 @@ class FunctionWorker:
             self._task_root.mkdir(parents=True, exist_ok=True)
             (self._task_root / "index.py").write_text(self.spec.inline_code or "")
 
-    def _start(self) -> float:
-        request_read, request_write = os.pipe()
-        response_read, response_write = os.pipe()
-        started = time.perf_counter()
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                str(WORKER_SCRIPT),
-                str(request_read),
-                str(response_write),
-                str(self._task_root),
-                self.spec.handler,
-                *([str(self.iam.config_path)] if self.iam is not None else []),
-            ],
-            pass_fds=(request_read, response_write),
-            env=runtime_environment(self.spec, self._endpoint, self._task_root),
-            cwd=self._task_root,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        os.close(request_read)
-        os.close(response_write)
-        self._requests = os.fdopen(request_write, "w", encoding="utf-8")
-        self._responses = queue.Queue()
-        responses = os.fdopen(response_read, "r", encoding="utf-8")
-        threading.Thread(target=self._read_responses, args=(responses, self._responses), daemon=True).start()
-        for stream in (self._process.stdout, self._process.stderr):
-            threading.Thread(target=self._pump_logs, args=(stream,), daemon=True).start()
-        return started
-
-    @staticmethod
-    def _read_responses(responses: Any, inbox: queue.Queue) -> None:
-        with responses:
-            for line in responses:
-                inbox.put(json.loads(line))
-        inbox.put(None)
-
-    def _pump_logs(self, stream: Any) -> None:
-        with stream:
-            for raw in stream:
-                log.info("  [%s] %s", self.spec.name, raw.decode("utf-8", "replace").rstrip())
-
-    def _kill(self) -> None:
-        if self._process is None:
-            return
-        if self._requests is not None:
-            with contextlib.suppress(OSError):
-                self._requests.close()
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait(timeout=10)
-        self._process = None
-        self._requests = None
-
-    def _ensure_started(self) -> dict | None:
-        """Starts a worker if there is none; returns an init error document, or None when ready."""
-        if self._process is not None and self._process.poll() is None:
-            return None
-        self._kill()
-        started = self._start()
-        try:
-            ready = self._responses.get(timeout=INIT_TIMEOUT_S)
-        except queue.Empty:
-            self._kill()
-            return {"errorType": "Runtime.InitTimeout", "errorMessage": f"init exceeded {INIT_TIMEOUT_S:g} s"}
-        if ready is None:
-            self._kill()
-            return {"errorType": "Runtime.ExitError", "errorMessage": "the worker exited during init"}
-        self._take_iam(ready)
-        log.info(
-            "%s: cold start, init %.0f ms (%.0f ms with process start)",
+    def _new_process(self) -> WorkerProcess:
+        return WorkerProcess(
             self.spec.name,
-            ready.get("init_ms", 0.0),
-            (time.perf_counter() - started) * 1000,
+            self._task_root,
+            self.spec.handler,
+            runtime_environment(self.spec, self._endpoint, self._task_root),
+            self.iam.config_path if self.iam is not None else None,
+            self._generation,
         )
-        return None if ready.get("ready") else ready.get("error")
 
-    def invoke(self, event: Any, trigger: str) -> Outcome:
-        """Runs the handler with ``event`` and logs the invocation line; never raises for handler errors."""
-        with self._lock:
+    def _acquire(self, throttle: bool) -> WorkerProcess | None:
+        """An idle process, a new one not yet started, or None when throttled."""
+        with self._condition:
+            while True:
+                if self.concurrency == 0:
+                    return None  # reserved concurrency 0: Lambda throttles every invocation
+                if self._stopped:
+                    raise RuntimeError(f"{self.spec.name}: the function's workers are stopped")
+                while self._idle:
+                    process = self._idle.pop()
+                    if process.alive:
+                        return process
+                    self._processes.discard(process)
+                if len(self._processes) < self.concurrency:
+                    process = self._new_process()
+                    self._processes.add(process)
+                    return process
+                if throttle and self.spec.reserved_concurrency is not None:
+                    return None
+                # Woken by a process released, replaced or stopped.
+                self._condition.wait()
+
+    def _release(self, process: WorkerProcess) -> None:
+        with self._condition:
+            keep = process.alive and process.generation == self._generation and not self._stopped
+            if keep:
+                self._idle.append(process)
+            else:
+                self._processes.discard(process)
+            self._condition.notify()
+        if not keep:
+            process.kill()
+
+    def replace_workers(self) -> None:
+        """Every process is replaced before its next invocation (idle ones now, busy ones when done)."""
+        with self._condition:
+            self._generation += 1
+            old, self._idle = self._idle, []
+            self._processes.difference_update(old)
+            self._condition.notify_all()
+        for process in old:
+            process.kill()
+
+    def invoke(self, event: Any, trigger: str, *, throttle: bool = False) -> Outcome:
+        """Runs the handler with ``event`` and logs Lambda's START, END and REPORT lines and the cost line;
+        never raises for handler errors. ``throttle``: a synchronous invocation, answered with Lambda's
+        429 when the reserved concurrency is in use, instead of waiting."""
+        request_id = str(uuid.uuid4())
+        process = self._acquire(throttle)
+        if process is None:
+            log.info(
+                "%s <- %s: throttled (reserved concurrency %d in use)",
+                self.spec.name,
+                trigger,
+                self.concurrency,
+            )
+            return throttled(request_id)
+        with self._condition:
             self.invocations += 1
-            outcome = self._invoke(event)
+        try:
+            outcome = self._invoke(process, event, request_id)
+        finally:
+            self._release(process)
         log.info(
             invocation_line(
                 self.spec.name,
@@ -240,11 +273,16 @@ class FunctionWorker:
         )
         return outcome
 
-    def _invoke(self, event: Any) -> Outcome:
-        init_error = self._ensure_started()
-        request_id = str(uuid.uuid4())
-        if init_error is not None:
-            return Outcome(ok=False, error=init_error, request_id=request_id)
+    def _invoke(self, process: WorkerProcess, event: Any, request_id: str) -> Outcome:
+        init_ms = None
+        if process.init_ms is None:
+            ready, init_error = process.start()
+            if ready is not None:
+                self._take_iam(ready.get("iam"))
+            if init_error is not None and ready is None:
+                return Outcome(ok=False, error=init_error, request_id=request_id)
+            init_ms = process.init_ms
+        self._say(start_line(request_id))
         request = {
             "id": request_id,
             "request_id": request_id,
@@ -252,52 +290,47 @@ class FunctionWorker:
             "deadline": time.time() + self.spec.timeout_s,
             "event": event,
         }
-        started = time.perf_counter()
-        try:
-            self._requests.write(json.dumps(request) + "\n")
-            self._requests.flush()
-        except OSError as error:
-            self._kill()
-            return Outcome(ok=False, error={"errorType": "Runtime.ExitError", "errorMessage": str(error)})
-        try:
-            response = self._responses.get(timeout=self.spec.timeout_s)
-        except queue.Empty:
-            self._kill()
-            return Outcome(
-                ok=False,
-                error={
-                    "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"Task timed out after {self.spec.timeout_s:.2f} seconds",
-                },
-                duration_ms=self.spec.timeout_s * 1000,
-                request_id=request_id,
-            )
-        if response is None:
-            self._kill()
-            return Outcome(
-                ok=False,
-                error={"errorType": "Runtime.ExitError", "errorMessage": "the worker process exited"},
-                duration_ms=(time.perf_counter() - started) * 1000,
-                request_id=request_id,
-            )
-        self._take_iam(response)
+        response = process.invoke(request, self.spec.timeout_s)
+        self._take_iam(response.iam)
+        lines = [start_line(request_id), *response.lines]
+        if response.error and response.error.get("errorType") == "Sandbox.Timedout":
+            timed_out = f"{_now()} {request_id} {response.error['errorMessage']}"
+            self._say(timed_out)
+            lines.append(timed_out)
+        tail = [
+            end_line(request_id),
+            report_line(
+                request_id, response.duration_ms, self.spec.memory_mb, response.max_memory_mb, init_ms
+            ),
+        ]
+        for line in tail:
+            self._say(line)
         return Outcome(
-            ok=response["ok"],
-            result=response.get("result"),
-            error=response.get("error"),
-            duration_ms=response.get("duration_ms", 0.0),
+            ok=response.ok,
+            result=response.result,
+            error=response.error,
+            duration_ms=response.duration_ms,
             request_id=request_id,
+            log="\n".join([*lines, *tail]) + "\n",
         )
 
-    def _take_iam(self, document: dict) -> None:
+    def _say(self, line: str) -> None:
+        log.info("  [%s] %s", self.spec.name, line)
+
+    def _take_iam(self, calls: Any) -> None:
         # Calls made during init (module-level clients at work) come with the readiness document.
-        if self.iam is not None and document.get("iam"):
-            self.iam.record(document["iam"])
+        if self.iam is not None and calls:
+            self.iam.record(calls)
 
     def stop(self) -> None:
-        """Ends the worker process."""
-        with self._lock:
-            self._kill()
+        """Ends every worker process of the function; an invocation in progress fails."""
+        with self._condition:
+            self._stopped = True
+            processes, self._idle = list(self._processes), []
+            self._processes.clear()
+            self._condition.notify_all()
+        for process in processes:
+            process.kill()
 
 
 def _now() -> str:
@@ -331,7 +364,8 @@ def async_record(
 class AsyncInvoker:
     """Lambda's event queue for one function: invoke, retry up to ``retry_attempts`` times, then hand the
     event to the on-failure destination (or the dead-letter queue). Retries wait ``retry_delay`` seconds,
-    doubling, instead of Lambda's one and two minutes."""
+    doubling, instead of Lambda's one and two minutes. Up to the function's ``concurrency`` events run at
+    the same time, one per consumer thread, as Lambda's queue feeds concurrent execution environments."""
 
     def __init__(
         self,
@@ -343,9 +377,13 @@ class AsyncInvoker:
         self._deliver = deliver
         self._retry_delay = retry_delay
         self._inbox: queue.Queue[tuple[Any, str] | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, daemon=True, name=f"async-{worker.spec.name}")
         self._stopping = threading.Event()
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, daemon=True, name=f"async-{worker.spec.name}-{index}")
+            for index in range(max(1, worker.concurrency))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, event: Any, trigger: str) -> None:
         """Queues an event, as ``InvocationType=Event`` does."""
@@ -400,12 +438,14 @@ class AsyncInvoker:
             log.warning("%s: event dropped after %d attempts: no on-failure destination", spec.name, attempts)
 
     def stop(self) -> None:
-        """Stops after the event in progress; queued events are not delivered."""
+        """Stops after the events in progress; queued events are not delivered."""
         self._stopping.set()
         while True:
             try:
                 self._inbox.get_nowait()
             except queue.Empty:
                 break
-        self._inbox.put(None)
-        self._thread.join(timeout=30)
+        for _ in self._threads:
+            self._inbox.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)

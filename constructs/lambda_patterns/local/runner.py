@@ -24,7 +24,13 @@ from lambda_patterns.local import registry
 from lambda_patterns.local.api import ApiServer
 from lambda_patterns.local.api_spec import HttpApiSpec, RestApiSpec
 from lambda_patterns.local.assembly import Stack, read_assembly
-from lambda_patterns.local.functions import AsyncInvoker, FunctionSpec, FunctionWorker, Outcome
+from lambda_patterns.local.functions import (
+    DEFAULT_CONCURRENCY,
+    AsyncInvoker,
+    FunctionSpec,
+    FunctionWorker,
+    Outcome,
+)
 from lambda_patterns.local.iam_report import FunctionIam, build_report, report_lines
 from lambda_patterns.local.intrinsics import REGION, Scope, Unresolvable, resolve
 from lambda_patterns.local.naming import (
@@ -38,6 +44,7 @@ from lambda_patterns.local.naming import (
 )
 from lambda_patterns.local.pollers import Poller, QueueFeeder
 from lambda_patterns.local.provision import NOT_ENFORCED_PREFIXES, base_attributes
+from lambda_patterns.local.reload import SourceWatcher
 from lambda_patterns.local.services import call_service
 
 log = logging.getLogger("lambda_patterns.local")
@@ -73,6 +80,11 @@ class LocalApp:
     :param iam: check every AWS call a handler makes against its function's role as synthesized; an
         ungranted call fails with AWS's AccessDenied (``docs/local.md``). False: calls go unchecked.
     :param iam_report: where ``stop`` writes the least-privilege report as JSON (it is printed anyway).
+    :param concurrency: how many invocations of a function without reserved concurrency run at the same
+        time, each in its own worker process. A function's ``ReservedConcurrentExecutions`` replaces it.
+        Default: 4.
+    :param watch: replace a function's workers when its source folders change (hot reload; needs the
+        asset metadata ``cdk synth`` writes). Default: False.
     """
 
     def __init__(
@@ -86,7 +98,11 @@ class LocalApp:
         retry_visibility: int = 1,
         iam: bool = True,
         iam_report: str | Path | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        watch: bool = False,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         self.assembly = Path(assembly)
         self.stack_names = list(stacks or [])
         self.port_base = port_base
@@ -113,6 +129,9 @@ class LocalApp:
         self.iam_report_path = Path(iam_report) if iam_report else None
         self._iam: dict[str, FunctionIam] = {}
         self._iam_unchecked: dict[str, str] = {}
+        self.concurrency = concurrency
+        self.watch = watch
+        self._watcher: SourceWatcher | None = None
 
     # Life cycle -------------------------------------------------------------------------------------
 
@@ -143,6 +162,9 @@ class LocalApp:
                 self._start_stack(stack)
             for poller in self._pollers:
                 poller.start()
+            if self.watch:
+                self._watcher = SourceWatcher(list(self.workers.values()))
+                self._watcher.start()
             for api in self.apis:
                 api.start()
                 log.info("REST API %s: %s", api.api.name, api.url)
@@ -164,6 +186,9 @@ class LocalApp:
         """Stops every server, thread and worker process, and removes the task roots."""
         if self._server is not None:
             self._server.lambda_api.detach()  # no invocation through the API restarts a stopped worker
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
         for api in self.apis:
             with contextlib.suppress(Exception):
                 api.stop()
@@ -263,9 +288,10 @@ class LocalApp:
         return fired
 
     def invoke(self, function_arn: str, event: Any, trigger: str) -> Outcome | None:
-        """Synchronous invocation of the function with that ARN (qualifier ignored)."""
+        """Synchronous invocation of the function with that ARN (qualifier ignored). Beyond the function's
+        reserved concurrency, the outcome is Lambda's throttle (``TooManyRequestsException``)."""
         worker = self.local_worker(function_arn)
-        return worker.invoke(event, trigger) if worker else None
+        return worker.invoke(event, trigger, throttle=True) if worker else None
 
     def deliver(self, destination: str, document: Any) -> None:
         """Sends a failure/success record or a dead-lettered event to an SQS, SNS or Lambda destination."""
@@ -338,7 +364,7 @@ class LocalApp:
     def add_worker(self, spec: FunctionSpec) -> FunctionWorker:
         """Prepares the worker of a function (its task root) and makes it addressable by name and ARN."""
         assert self._workdir is not None
-        worker = FunctionWorker(spec, self.endpoint, self._workdir)
+        worker = FunctionWorker(spec, self.endpoint, self._workdir, self.concurrency)
         worker.prepare()
         self.workers[spec.name] = worker
         self._by_arn[spec.arn] = worker

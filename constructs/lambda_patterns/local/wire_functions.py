@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from lambda_patterns.local.assembly import Resource, Stack, code_folder
+from lambda_patterns.local.assembly import Resource, Stack, code_folder, source_folders
 from lambda_patterns.local.functions import FunctionSpec
 from lambda_patterns.local.iam_roles import role_document
 from lambda_patterns.local.intrinsics import Scope, Unresolvable, referenced_ids, resolve
@@ -103,6 +103,8 @@ def add_function(app: LocalApp, stack: Stack, resource: Resource, scope: Scope, 
         on_failure=on_failure,
         on_success=on_success,
         dead_letter=dead_letter,
+        reserved_concurrency=_reserved_concurrency(props.get("ReservedConcurrentExecutions"), scope),
+        source=source_folders(stack, resource) if folder is not None else None,
     )
     worker = app.add_worker(spec)
     if app.enforce_iam:
@@ -110,13 +112,23 @@ def add_function(app: LocalApp, stack: Stack, resource: Resource, scope: Scope, 
         document, why = role_document(stack, resource, scope, spec.name, extra)
         app.check_iam(worker, document, why)
     log.info(
-        "function %s (%s, %s MB, %s, %s s)",
+        "function %s (%s, %s MB, %s, %s s, up to %d at once)",
         spec.name,
         spec.handler,
         spec.memory_mb,
         spec.architecture,
         spec.timeout_s,
+        worker.concurrency,
     )
+
+
+def _reserved_concurrency(value: Any, scope: Scope) -> int | None:
+    if value is None:
+        return None
+    try:
+        return int(resolve(value, scope))
+    except (Unresolvable, TypeError, ValueError):
+        return None
 
 
 def _invoke_config(stack: Stack, scope: Scope, function_name: str) -> dict[str, Any]:

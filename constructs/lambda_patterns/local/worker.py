@@ -7,7 +7,10 @@ own folders off ``sys.path``, which becomes [task root, the interpreter's standa
 site-packages], as in Lambda where the task root comes first and the runtime's packages after it.
 
 Requests and responses are JSON lines on their own pipes, so whatever the handler prints on stdout and
-stderr stays its log output, as in Lambda.
+stderr stays its log output, as in Lambda. After each invocation the worker writes ``END_SENTINEL`` and
+the request id (``init`` after the handler's import), then a newline, on stdout and on stderr, before its
+response: the runner, reading
+both streams on threads of its own, knows from them that it has every line the invocation wrote.
 """
 
 from __future__ import annotations
@@ -15,9 +18,20 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import resource
 import sys
 import time
 import traceback
+
+#: Starts the line that closes an invocation's output on stdout and stderr (then the request id).
+END_SENTINEL = "\x1flambda-patterns:end:"
+
+
+def max_memory_mb() -> int:
+    """The process's peak resident memory in MB, as Lambda's ``Max Memory Used`` (Linux reports KB)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kilobytes = peak / 1024 if sys.platform == "darwin" else peak
+    return max(1, -(-int(kilobytes) // 1024))
 
 
 class Context:
@@ -94,6 +108,10 @@ def main() -> None:
     def send(document: dict) -> None:
         if guard is not None:
             document["iam"] = guard.drain()
+        if "id" in document:
+            document["max_memory_mb"] = max_memory_mb()
+            for stream in (sys.stdout, sys.stderr):
+                stream.write(f"{END_SENTINEL}{document['id']}\n")
         sys.stdout.flush()
         sys.stderr.flush()
         responses.write(json.dumps(document) + "\n")
@@ -109,6 +127,8 @@ def main() -> None:
         init_error = error_payload(error, kind)
         print(f"[ERROR] {kind}: {error}", file=sys.stderr)
         traceback.print_exc()
+    for stream in (sys.stdout, sys.stderr):
+        stream.write(f"{END_SENTINEL}init\n")  # the init's output ends here: no invocation's log holds it
     send(
         {"ready": init_error is None, "init_ms": (time.perf_counter() - started) * 1000, "error": init_error}
     )

@@ -42,6 +42,7 @@ from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.steps.deployment import Deployment, FunctionDeployment
 from lambda_patterns.steps.policy import FunctionPolicy
 from lambda_patterns.steps.role import FunctionRole
+from lambda_patterns.steps.source_metadata import record_source
 
 if TYPE_CHECKING:
     # Type checkers see what the function is at run time: a ``lambda_.IFunction`` (``_implement_ifunction``
@@ -247,6 +248,7 @@ class ServerlessFunction(_FunctionBase):
             )
         props.update(function_props)
         self._function = lambda_.Function(self, "Function", **props)
+        record_source(self._function, package or props["code"])  # for the local runner's hot reload
         # CDK makes the function wait for its role's default policy only. Lambda checks the VPC permissions
         # (in this inline policy) when it creates the function, so without this ordering CloudFormation may
         # create the function first and the deployment fails; it also means the function never runs before

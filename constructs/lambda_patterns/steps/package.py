@@ -415,6 +415,8 @@ class FunctionPackage(Construct):
         self._runtime = runtime
         self._architecture = architecture
         self._use_docker = use_docker
+        self._shared = shared_folders
+        self._exclude = tuple(exclude)
 
     @property
     def code(self) -> lambda_.Code:
@@ -432,6 +434,16 @@ class FunctionPackage(Construct):
     def entry(self) -> Path:
         """The handler's folder, resolved."""
         return self._entry
+
+    @property
+    def shared(self) -> tuple[Path, ...]:
+        """The shared folders whose contents are copied into the package root, resolved. Default: none."""
+        return self._shared
+
+    @property
+    def exclude(self) -> tuple[str, ...]:
+        """The globs left out of the package. Default: ``defaults.PACKAGE_EXCLUDES``."""
+        return self._exclude
 
     @property
     def runtime(self) -> lambda_.Runtime:
