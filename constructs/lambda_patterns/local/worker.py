@@ -28,7 +28,18 @@ END_SENTINEL = "\x1flambda-patterns:end:"
 
 
 def max_memory_mb() -> int:
-    """The process's peak resident memory in MB, as Lambda's ``Max Memory Used`` (Linux reports KB)."""
+    """The process's peak resident memory in MB, as Lambda's ``Max Memory Used``.
+
+    Linux's ``VmHWM`` first: ``ru_maxrss`` survives ``exec``, so a worker started from a large process (a
+    test run, the runner) would report its parent's peak (Linux reports KB, macOS bytes).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return max(1, -(-int(line.split()[1]) // 1024))
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kilobytes = peak / 1024 if sys.platform == "darwin" else peak
     return max(1, -(-int(kilobytes) // 1024))
