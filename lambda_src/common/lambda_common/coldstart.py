@@ -21,8 +21,8 @@ import gc
 def freeze_init_objects() -> None:
     """Exempt every object made so far from garbage collection.
 
-    A handler calls it twice at module level: after its imports, so the full collection due during init
-    (client creation usually tips it) does not walk boto3's modules, and again once its clients and
-    configuration are made, so the next full one (early in the first invocations) does not walk those.
+    A handler calls it after its imports, so the full collection due during init (client creation usually
+    tips it) does not walk boto3's modules or the runtime's, and again once its clients and configuration
+    are made, so the next full one (early in the first invocations) does not walk those either.
     """
     gc.freeze()
