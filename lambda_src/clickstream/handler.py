@@ -45,17 +45,16 @@ from clicks import ClickPlan, CountKey, count_update, malformed_report, plan_cli
 from lambda_common import log_context
 from lambda_common.batch import batch_response, write_each
 from lambda_common.coldstart import freeze_init_objects
-from lambda_common.dynamo import (
+from lambda_common.dynamo import from_dynamodb_json, to_dynamodb_json
+from lambda_common.env import integer, required, telemetry
+from lambda_common.marks import (
     DEFAULT_MARK_TTL_SECONDS,
     GuardConflict,
     GuardResult,
     UpdatePlan,
-    from_dynamodb_json,
     guarded_update,
     mark_key,
-    to_dynamodb_json,
 )
-from lambda_common.env import integer, required, telemetry
 
 freeze_init_objects()
 

@@ -50,7 +50,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lambda_common import log_context
 from lambda_common.batch import batch_response, write_each
 from lambda_common.coldstart import freeze_init_objects
-from lambda_common.dynamo import (
+from lambda_common.env import integer, required, telemetry
+from lambda_common.marks import (
     DEFAULT_MARK_TTL_SECONDS,
     GuardConflict,
     GuardResult,
@@ -58,7 +59,6 @@ from lambda_common.dynamo import (
     guarded_update,
     mark_key,
 )
-from lambda_common.env import integer, required, telemetry
 
 freeze_init_objects()
 
