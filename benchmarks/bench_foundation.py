@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -59,6 +60,13 @@ def package_rows(assembly: Path) -> list[dict]:
 
 
 INIT_TARGET = 1.05
+# What Lambda's Python runtime (awslambdaric: bootstrap.py, lambda_runtime_client.py,
+# lambda_runtime_marshaller.py, lambda_runtime_log_utils.py) has imported before it imports the handler, so
+# a handler pays nothing for these: both the floor and the init start from them.
+RUNTIME_IMPORTS = (
+    "import datetime, decimal, enum, importlib, json, logging, math, time, traceback\n"
+    "from concurrent.futures import ThreadPoolExecutor\n"
+)
 # Runs in a child: records every client and resource the handler's module creates at import, as JSON.
 _RECORD_CLIENTS = r"""
 import json, sys, boto3, boto3.session
@@ -76,9 +84,21 @@ print(json.dumps(made))
 """
 
 
+def _task_root(folder: Path, into: Path) -> Path:
+    """The function's code as Lambda unpacks it into /var/task: its folder with lambda_common beside the
+    handler, and no bytecode. The package step leaves ``__pycache__`` out and /var/task is read-only, so every
+    cold start compiles these sources; a stray ``__pycache__`` in lambda_src must not hide that here."""
+    root = into / folder.name
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(folder, root, ignore=ignore)
+    shutil.copytree(LAMBDA_SRC / "common" / "lambda_common", root / "lambda_common", ignore=ignore)
+    return root
+
+
 def _handler_env(path: list[Path]) -> dict[str, str]:
     return cdk_env(
         PYTHONPATH=os.pathsep.join(str(p) for p in path),
+        PYTHONDONTWRITEBYTECODE="1",
         AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="benchmark",
         AWS_SECRET_ACCESS_KEY="benchmark",
@@ -98,10 +118,11 @@ def _handler_env(path: list[Path]) -> dict[str, str]:
 
 
 def floor_code(made: list[list[str]], uses_boto3: bool) -> str:
-    """The init floor of a handler: ``import boto3`` (if it uses it) and the same clients and resources."""
+    """The init floor of a handler: the runtime's own imports, ``import boto3`` (if it uses it) and the same
+    clients and resources."""
     if not uses_boto3:
-        return "pass"
-    lines = ["import boto3"] + [f"boto3.{kind}({service!r})" for kind, service in made]
+        return RUNTIME_IMPORTS
+    lines = [RUNTIME_IMPORTS + "import boto3"] + [f"boto3.{kind}({service!r})" for kind, service in made]
     return "; ".join(lines)
 
 
@@ -112,49 +133,59 @@ def _uses_boto3(env: dict[str, str]) -> bool:
 
 
 def _wall(code: str, env: dict[str, str]) -> float:
-    """Seconds a fresh interpreter takes to run ``code`` and exit: what a cold INIT pays here."""
+    """Seconds a fresh interpreter takes to start and run ``code``: what a cold INIT pays here.
+
+    It then leaves without finalizing (``os._exit``): Lambda's init ends once the handler is imported and the
+    interpreter lives on, so the teardown - a full collection over every object, modules cleared - is no
+    part of a cold start, and counting it would reward a handler for what it makes cheap to tear down."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", code + "\nimport os; os._exit(0)"], env=env, check=True, capture_output=True
+    )
     return time.perf_counter() - start
 
 
 def import_rows() -> list[dict]:
     """Each handler's cold init against its own floor, interleaved run by run so both see the same load."""
-    rows = []
-    for folder in sorted(p for p in LAMBDA_SRC.iterdir() if (p / "handler.py").is_file()):
-        env = _handler_env([folder, LAMBDA_SRC / "common"])
-        name = f"{folder.name} cold init"
-        try:
-            recorded = subprocess.run(
-                [sys.executable, "-c", _RECORD_CLIENTS], env=env, capture_output=True, text=True, check=True
-            )
-        except subprocess.CalledProcessError as error:
-            rows.append({"section": "import", "name": name, "note": f"failed: {error.stderr[-200:]}"})
-            continue
-        made = json.loads(recorded.stdout.strip().splitlines()[-1])
-        uses_boto3 = _uses_boto3(env)
-        floor, init = [], []
-        for _ in range(IMPORT_RUNS):
-            floor.append(_wall(floor_code(made, uses_boto3), env))
-            init.append(_wall("import handler", env))
-        floor_s, init_s = statistics.median(floor), statistics.median(init)
-        ratio = init_s / floor_s
-        clients = ", ".join(f"{service} {kind}" for kind, service in made) or "no clients"
-        clients = f"import boto3 + {clients}" if uses_boto3 else "nothing else (no boto3)"
-        rows.append(
-            {
-                "section": "import",
-                "name": name,
-                "value": init_s * 1000,
-                "unit": "ms",
-                "baseline_name": f"its floor: interpreter + {clients}",
-                "baseline": floor_s * 1000,
-                "ratio": ratio,
-                "note": f"median of {IMPORT_RUNS} fresh interpreters each, interleaved; target <= {INIT_TARGET} "
-                f"({'holds' if ratio <= INIT_TARGET else 'MISSED'})",
-            }
+    with tempfile.TemporaryDirectory() as tmp:
+        return [
+            _import_row(folder, Path(tmp))
+            for folder in sorted(p for p in LAMBDA_SRC.iterdir() if (p / "handler.py").is_file())
+        ]
+
+
+def _import_row(folder: Path, tmp: Path) -> dict:
+    """One handler's row: ``import handler`` in its task root against its floor, both after the runtime's
+    own imports."""
+    env = _handler_env([_task_root(folder, tmp)])
+    name = f"{folder.name} cold init"
+    try:
+        recorded = subprocess.run(
+            [sys.executable, "-c", _RECORD_CLIENTS], env=env, capture_output=True, text=True, check=True
         )
-    return rows
+    except subprocess.CalledProcessError as error:
+        return {"section": "import", "name": name, "note": f"failed: {error.stderr[-200:]}"}
+    made = json.loads(recorded.stdout.strip().splitlines()[-1])
+    uses_boto3 = _uses_boto3(env)
+    floor, init = [], []
+    for _ in range(IMPORT_RUNS):
+        floor.append(_wall(floor_code(made, uses_boto3), env))
+        init.append(_wall(RUNTIME_IMPORTS + "import handler", env))
+    floor_s, init_s = statistics.median(floor), statistics.median(init)
+    ratio = init_s / floor_s
+    clients = ", ".join(f"{service} {kind}" for kind, service in made) or "no clients"
+    clients = f"import boto3 + {clients}" if uses_boto3 else "nothing else (no boto3)"
+    return {
+        "section": "import",
+        "name": name,
+        "value": init_s * 1000,
+        "unit": "ms",
+        "baseline_name": f"its floor: interpreter + the runtime's imports + {clients}",
+        "baseline": floor_s * 1000,
+        "ratio": ratio,
+        "note": f"median of {IMPORT_RUNS} fresh interpreters each, interleaved, sources without bytecode as "
+        f"in /var/task; target <= {INIT_TARGET} ({'holds' if ratio <= INIT_TARGET else 'MISSED'})",
+    }
 
 
 def run() -> list[dict]:

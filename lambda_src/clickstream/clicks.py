@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from lambda_common.dynamo import UpdatePlan, key_problem, pad_sequence, valid_utf8
+from lambda_common.dynamo import key_problem, pad_sequence, valid_utf8
+from lambda_common.marks import UpdatePlan
 from lambda_common.parsing import parse_json, utc_datetime
 
 _MAX_NAME = 256

@@ -44,17 +44,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 from clicks import ClickPlan, CountKey, count_update, malformed_report, plan_clicks, position
 from lambda_common import log_context
 from lambda_common.batch import batch_response, write_each
-from lambda_common.dynamo import (
+from lambda_common.coldstart import freeze_init_objects
+from lambda_common.dynamo import from_dynamodb_json, to_dynamodb_json
+from lambda_common.env import integer, required, telemetry
+from lambda_common.marks import (
     DEFAULT_MARK_TTL_SECONDS,
     GuardConflict,
     GuardResult,
     UpdatePlan,
-    from_dynamodb_json,
     guarded_update,
     mark_key,
-    to_dynamodb_json,
 )
-from lambda_common.env import integer, required, telemetry
+
+freeze_init_objects()
 
 #: The aggregate a shard's quarantine mark belongs to (see ``quarantine_mark``).
 QUARANTINE = {"pk": "quarantine", "sk": "malformed"}
@@ -66,6 +68,7 @@ TABLE, MALFORMED_QUEUE_URL = required("COUNTS_TABLE", "MALFORMED_QUEUE_URL")
 RETENTION_DAYS = integer("RETENTION_DAYS", 0)
 CONCURRENCY = integer("WRITE_CONCURRENCY", 8, at_least=1)
 MARK_TTL_SECONDS = integer("MARK_TTL_SECONDS", DEFAULT_MARK_TTL_SECONDS)
+freeze_init_objects()
 
 
 def write_counts(

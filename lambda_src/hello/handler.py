@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from lambda_common import Metrics, get_logger, log_context
 from lambda_common.batch import batch_response
+from lambda_common.coldstart import freeze_init_objects
 from lambda_common.parsing import parse_json
 
+freeze_init_objects()
 logger = get_logger()
 metrics = Metrics()
 

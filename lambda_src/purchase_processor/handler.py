@@ -38,6 +38,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from lambda_common import log_context
 from lambda_common.batch import batch_response
+from lambda_common.coldstart import freeze_init_objects
 from lambda_common.dynamo import from_dynamodb_json, to_dynamodb_json
 from lambda_common.env import required, telemetry
 from purchase_records import (
@@ -51,6 +52,8 @@ from purchase_records import (
     transaction,
 )
 
+freeze_init_objects()
+
 ATTEMPTS = 4
 
 logger, metrics = telemetry("purchases")
@@ -59,6 +62,7 @@ sqs = boto3.client("sqs")
 PURCHASES_TABLE, AGGREGATES_TABLE, REJECTED_QUEUE_URL = required(
     "PURCHASES_TABLE", "AGGREGATES_TABLE", "REJECTED_QUEUE_URL"
 )
+freeze_init_objects()
 
 
 class WriteConflict(RuntimeError):

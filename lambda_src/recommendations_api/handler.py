@@ -19,9 +19,12 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from lambda_common.coldstart import freeze_init_objects
 from lambda_common.dynamo import from_dynamodb_json, to_dynamodb_json
 from lambda_common.env import integer, required, telemetry
 from recommendations import MAX_RANKED, BadRequest, Request, answer, parse_request, rank, response
+
+freeze_init_objects()
 
 BATCH_KEYS = 100
 ATTEMPTS = 4
@@ -31,6 +34,7 @@ dynamodb = boto3.client("dynamodb")
 (TABLE,) = required("AGGREGATES_TABLE")
 DEFAULT_LIMIT = integer("DEFAULT_LIMIT", 10, at_least=1)
 MAX_LIMIT = integer("MAX_LIMIT", 50, at_least=1)
+freeze_init_objects()
 
 
 def query_pairs(client: Any, table: str, product_id: str) -> list[dict[str, Any]]:

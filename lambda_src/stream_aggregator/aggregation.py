@@ -26,7 +26,8 @@ from datetime import datetime
 from decimal import Context, Decimal
 from typing import Any
 
-from lambda_common.dynamo import UndecodableImage, UpdatePlan, from_dynamodb_json, pad_sequence, valid_utf8
+from lambda_common.dynamo import UndecodableImage, from_dynamodb_json, pad_sequence, valid_utf8
+from lambda_common.marks import UpdatePlan
 from lambda_common.parsing import utc_datetime
 
 BUCKETS = ("minute", "hour", "day")

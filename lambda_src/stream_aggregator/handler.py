@@ -49,7 +49,9 @@ from aggregation import AggregateKey, BatchPlan, Config, parse_config, plan_batc
 from botocore.exceptions import BotoCoreError, ClientError
 from lambda_common import log_context
 from lambda_common.batch import batch_response, write_each
-from lambda_common.dynamo import (
+from lambda_common.coldstart import freeze_init_objects
+from lambda_common.env import integer, required, telemetry
+from lambda_common.marks import (
     DEFAULT_MARK_TTL_SECONDS,
     GuardConflict,
     GuardResult,
@@ -57,7 +59,8 @@ from lambda_common.dynamo import (
     guarded_update,
     mark_key,
 )
-from lambda_common.env import integer, required, telemetry
+
+freeze_init_objects()
 
 DEFAULT_LANE = "stream"
 
@@ -67,6 +70,7 @@ CONFIG = parse_config(os.environ)
 (TABLE,) = required("AGGREGATES_TABLE", meaning="the table aggregates are written to")
 CONCURRENCY = integer("WRITE_CONCURRENCY", 8, at_least=1)
 MARK_TTL_SECONDS = integer("MARK_TTL_SECONDS", DEFAULT_MARK_TTL_SECONDS)
+freeze_init_objects()
 
 
 def lane_of(event: dict[str, Any]) -> str:

@@ -70,6 +70,7 @@ from urllib.parse import quote, unquote_plus
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from lambda_common import log_context
+from lambda_common.coldstart import freeze_init_objects
 from lambda_common.env import required, telemetry
 from thumbnailer import (
     Rejected,
@@ -83,6 +84,8 @@ from thumbnailer import (
     parse_settings,
     valid_sequencer,
 )
+
+freeze_init_objects()
 
 # Metadata written on every thumbnail. Its presence on a source marks our own output (recursion guard).
 # S3 user metadata travels in HTTP headers and must be ASCII, hence the percent-encoded key.
@@ -110,6 +113,7 @@ s3 = boto3.client("s3")
 SETTINGS: Settings = parse_settings(os.environ)
 (DEST_BUCKET,) = required("DEST_BUCKET", meaning="the bucket thumbnails are written to")
 DEST_PREFIX = os.environ.get("DEST_PREFIX", "thumbnails/")
+freeze_init_objects()
 
 
 class RecordsFailed(RuntimeError):

@@ -18,6 +18,9 @@ from api_routing import parse_event
 from api_store import ItemStore
 from botocore.config import Config
 from lambda_common import Metrics, get_logger, log_context
+from lambda_common.coldstart import freeze_init_objects
+
+freeze_init_objects()
 
 logger = get_logger()
 metrics = Metrics()
@@ -28,6 +31,7 @@ _client = boto3.client(
     config=Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}),
 )
 STORE = ItemStore(_client, os.environ["TABLE_NAME"], SETTINGS.key_name)
+freeze_init_objects()
 
 
 def _base_headers() -> dict[str, str]:

@@ -370,7 +370,7 @@ def test_unreachable_table_reports_every_aggregated_record_without_raising(
 
 
 def test_stale_read_never_overwrites_a_smaller_minimum(aggregator, lambda_context):
-    from lambda_common.dynamo import guarded_update
+    from lambda_common.marks import guarded_update
 
     aggregation = load_handler("stream_aggregator", "aggregation")
     config = aggregation.parse_config(

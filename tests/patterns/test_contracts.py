@@ -301,6 +301,6 @@ def test_aggregate_buckets_are_the_handlers():
 
 
 def test_stream_consumers_keep_marks_as_long_by_default_as_the_constructs_set_for_dynamodb_streams():
-    from lambda_common.dynamo import DEFAULT_MARK_TTL_SECONDS  # on sys.path since the handlers loaded
+    from lambda_common.marks import DEFAULT_MARK_TTL_SECONDS  # on sys.path since the handlers loaded
 
     assert mark_ttl_seconds(defaults.DYNAMODB_STREAM_RETENTION) == DEFAULT_MARK_TTL_SECONDS

@@ -12,7 +12,11 @@ import os
 import sys
 import time
 from collections import defaultdict
-from typing import IO
+
+# typing costs a cold start ~3 ms and Lambda's runtime has not imported it: names for type checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO
 
 # EMF allows at most 100 values per metric in one object and 100 metrics per object.
 _MAX_VALUES = 100
