@@ -15,13 +15,14 @@ assembly's manifest), which tests use to tie every acknowledgement in a template
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment, Aspects, CfnResource, IAspect, Stack, Token, Validations
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
 from lambda_patterns.checks.acknowledgement_reason import check_acknowledgement_reason
 from lambda_patterns.checks.acknowledgement_rules import check_acknowledgement_rules
@@ -177,16 +178,26 @@ class _CheckovSkips:
 
 class _Written:
     """What this helper has written on one construct: the records acknowledged there, so that a shared
-    construct acknowledged again is not repeated, and the Aspect writing their checkov skips."""
+    construct acknowledged again is not repeated, the Aspect writing their checkov skips, and the construct's
+    node and Validations, fetched from jsii once."""
 
-    def __init__(self) -> None:
+    def __init__(self, scope: IConstruct) -> None:
         self.records: set[RuleAcknowledgement] = set()
         self.aspect: _CheckovSkips | None = None
+        self._scope = scope
+
+    @functools.cached_property
+    def node(self) -> Node:
+        return self._scope.node
+
+    @functools.cached_property
+    def validations(self) -> Validations:
+        return Validations.of(self._scope)
 
 
 #: By jsii reference: reading the construct's metadata back costs four jsii round trips per entry already
-#: there. The proxy objects of one construct can differ (each lookup of a CDK singleton makes one), its
-#: reference does not, and jsii never reuses a reference in a process.
+#: there, and its node and Validations one each per call. The proxy objects of one construct can differ (each
+#: lookup of a CDK singleton makes one), its reference does not, and jsii never reuses a reference in a process.
 _WRITTEN: dict[str, _Written] = {}
 
 
@@ -196,22 +207,24 @@ def acknowledge_findings(scope: IConstruct, *records: RuleAcknowledgement) -> No
     already made on ``scope`` is not repeated. Raises ``ConfigurationError`` for an invalid record."""
     for record in records:
         check_acknowledgement(record)
-    written = _WRITTEN.setdefault(scope.__jsii_ref__.ref, _Written())
-    new = [r for r in dict.fromkeys(records) if r not in written.records]
-    if not new:
-        return  # a shared construct (CDK's singletons) acknowledged by each construct that uses it
-    written.records.update(new)
-    node = scope.node
-    validations = Validations.of(scope) if any(r.nag for r in new) else None
-    for record in new:
+    ref = scope.__jsii_ref__.ref
+    written = _WRITTEN.get(ref)
+    if written is None:
+        written = _WRITTEN[ref] = _Written(scope)
+    for record in dict.fromkeys(records):
+        if record in written.records:
+            continue  # a shared construct (CDK's singletons) acknowledged by each construct that uses it
+        written.records.add(record)
         if record.nag:
-            validations.acknowledge(*(Acknowledgment(id=rule, reason=record.reason) for rule in record.nag))
+            written.validations.acknowledge(
+                *(Acknowledgment(id=rule, reason=record.reason) for rule in record.nag)
+            )
         if record.checkov:
             if written.aspect is None:
                 written.aspect = _CheckovSkips()
                 Aspects.of(scope).add(written.aspect)
             written.aspect.add(record)
-        node.add_metadata(
+        written.node.add_metadata(
             AUDIT_METADATA_KEY,
             {"reason": record.reason, "nag": list(record.nag), "checkov": list(record.checkov)},
         )
