@@ -111,6 +111,63 @@ def test_writes_the_cdk_nag_acknowledgement_and_the_audit_record_with_the_same_r
     ]
 
 
+def test_a_construct_reached_through_two_proxies_is_acknowledged_once():
+    # Given the L1 of a queue fetched twice from jsii (two Python objects for one construct, as a CDK
+    # singleton is when each construct using it looks it up)
+    stack = cdk.Stack(new_app(), "S")
+    queue = sqs.Queue(stack, "Queue")
+    first, second = queue.node.default_child, queue.node.default_child
+
+    # When the same record is made through each
+    acknowledge_findings(first, QUEUE_RECORD)
+    acknowledge_findings(second, QUEUE_RECORD)
+
+    # Then it is written once, and its checkov skip once
+    audits = [e.data for e in first.node.metadata if e.type == AUDIT_METADATA_KEY]
+    assert audits == [{"reason": REASON, "nag": ["AwsSolutions-SQS3"], "checkov": ["CKV_AWS_27"]}]
+    assert _skips(_synth(stack), "Queue") == [{"id": "CKV_AWS_27", "comment": REASON}]
+
+
+def test_records_on_one_construct_are_skipped_in_the_order_they_were_made():
+    stack = cdk.Stack(new_app(), "S")
+    parent = Construct(stack, "Parent")
+    sqs.Queue(parent, "Queue")
+    other = RuleAcknowledgement(
+        "A second reason for the same queue check, made after the first",
+        checkov=("CKV_AWS_27", "CKV_AWS_158"),
+    )
+    acknowledge_findings(parent, QUEUE_RECORD)
+    logs.LogGroup(parent, "Logs")
+    acknowledge_findings(parent, other)
+
+    template = _synth(stack)
+
+    assert _skips(template, "ParentQueue") == [{"id": "CKV_AWS_27", "comment": REASON}]
+    assert _skips(template, "ParentLogs") == [{"id": "CKV_AWS_158", "comment": other.reason}]
+
+
+def test_a_record_made_after_a_synth_is_written_by_the_next_synth():
+    # Given a construct acknowledged once and synthesized (CDK has run its Aspects)
+    stack = cdk.Stack(new_app(), "S")
+    parent = Construct(stack, "Parent")
+    sqs.Queue(parent, "Queue")
+    logs.LogGroup(parent, "Logs")
+    acknowledge_findings(parent, QUEUE_RECORD)
+    app = cdk.App.of(stack)
+    app.synth()
+
+    # When a second record is made on it and the app synthesized again
+    log_record = RuleAcknowledgement(
+        "The log group of the parent keeps the service-owned key", checkov=("CKV_AWS_158",)
+    )
+    acknowledge_findings(parent, log_record)
+    template = app.synth(force=True).get_stack_by_name("S").template
+
+    # Then both skips are in the template
+    assert _skips(template, "ParentQueue") == [{"id": "CKV_AWS_27", "comment": REASON}]
+    assert _skips(template, "ParentLogs") == [{"id": "CKV_AWS_158", "comment": log_record.reason}]
+
+
 def test_a_short_reason_is_refused_before_anything_is_written():
     stack = cdk.Stack(new_app(), "S")
     queue = sqs.Queue(stack, "Queue")

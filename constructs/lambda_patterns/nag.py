@@ -15,13 +15,14 @@ assembly's manifest), which tests use to tie every acknowledgement in a template
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment, Aspects, CfnResource, IAspect, Stack, Token, Validations
-from constructs import IConstruct
+from constructs import IConstruct, Node
 
 from lambda_patterns.checks.acknowledgement_reason import check_acknowledgement_reason
 from lambda_patterns.checks.acknowledgement_rules import check_acknowledgement_rules
@@ -131,24 +132,73 @@ def merged_checkov_metadata(
 
 def skip_checkov(resource: CfnResource, record: RuleAcknowledgement) -> None:
     """Write the record's checks that apply to ``resource``'s type into its ``Metadata.checkov.skip``."""
-    skips = [
-        (c, record.reason) for c in record.checkov if CHECKOV_RESOURCE_TYPES[c] == resource.cfn_resource_type
-    ]
+    _write_skips(resource, _resource_type(resource), (record,))
+
+
+def _write_skips(resource: CfnResource, resource_type: str, records: Iterable[RuleAcknowledgement]) -> None:
+    skips = [(c, r.reason) for r in records for c in r.checkov if CHECKOV_RESOURCE_TYPES[c] == resource_type]
     if skips:
         resource.add_metadata("checkov", merged_checkov_metadata(resource.get_metadata("checkov"), skips))
 
 
+#: The CloudFormation type of each generated L1 class, read once per class: ``cfn_resource_type`` is a jsii
+#: round trip per resource, ``CFN_RESOURCE_TYPE_NAME`` one per class.
+_TYPE_OF_CLASS: dict[type, str | None] = {}
+
+
+def _resource_type(resource: CfnResource) -> str:
+    cls = type(resource)
+    if cls not in _TYPE_OF_CLASS:
+        # Only a class that declares the constant is a generated L1 of that type: a user's subclass, or a
+        # plain CfnResource of any type, asks the instance.
+        _TYPE_OF_CLASS[cls] = cls.CFN_RESOURCE_TYPE_NAME if "CFN_RESOURCE_TYPE_NAME" in vars(cls) else None
+    return _TYPE_OF_CLASS[cls] or resource.cfn_resource_type
+
+
 @jsii.implements(IAspect)
 class _CheckovSkips:
-    """Writes one record's checkov skips on every matching L1 of the subtree it is added to."""
+    """Writes the checkov skips of the records made on one construct on every matching L1 of its subtree:
+    one Aspect per construct, not per record, since CDK calls each Aspect back once per construct visited."""
 
-    def __init__(self, record: RuleAcknowledgement) -> None:
-        self._record = record
+    def __init__(self) -> None:
+        self.records: list[RuleAcknowledgement] = []
+        self._types = frozenset[str]()
+
+    def add(self, record: RuleAcknowledgement) -> None:
+        self.records.append(record)
+        self._types |= {CHECKOV_RESOURCE_TYPES[c] for c in record.checkov}
 
     def visit(self, node: IConstruct) -> None:
         # isinstance, not CfnResource.is_cfn_resource: no jsii round trip for every construct visited.
         if isinstance(node, CfnResource):
-            skip_checkov(node, self._record)
+            resource_type = _resource_type(node)
+            if resource_type in self._types:
+                _write_skips(node, resource_type, self.records)
+
+
+class _Written:
+    """What this helper has written on one construct: the records acknowledged there, so that a shared
+    construct acknowledged again is not repeated, the Aspect writing their checkov skips, and the construct's
+    node and Validations, fetched from jsii once."""
+
+    def __init__(self, scope: IConstruct) -> None:
+        self.records: set[RuleAcknowledgement] = set()
+        self.aspect: _CheckovSkips | None = None
+        self._scope = scope
+
+    @functools.cached_property
+    def node(self) -> Node:
+        return self._scope.node
+
+    @functools.cached_property
+    def validations(self) -> Validations:
+        return Validations.of(self._scope)
+
+
+#: By jsii reference: reading the construct's metadata back costs four jsii round trips per entry already
+#: there, and its node and Validations one each per call. The proxy objects of one construct can differ (each
+#: lookup of a CDK singleton makes one), its reference does not, and jsii never reuses a reference in a process.
+_WRITTEN: dict[str, _Written] = {}
 
 
 def acknowledge_findings(scope: IConstruct, *records: RuleAcknowledgement) -> None:
@@ -157,21 +207,34 @@ def acknowledge_findings(scope: IConstruct, *records: RuleAcknowledgement) -> No
     already made on ``scope`` is not repeated. Raises ``ConfigurationError`` for an invalid record."""
     for record in records:
         check_acknowledgement(record)
-    for record in records:
-        audit = {"reason": record.reason, "nag": list(record.nag), "checkov": list(record.checkov)}
-        if any(e.type == AUDIT_METADATA_KEY and e.data == audit for e in scope.node.metadata):
+    ref = scope.__jsii_ref__.ref
+    written = _WRITTEN.get(ref)
+    if written is None:
+        written = _WRITTEN[ref] = _Written(scope)
+    for record in dict.fromkeys(records):
+        if record in written.records:
             continue  # a shared construct (CDK's singletons) acknowledged by each construct that uses it
-        for rule in record.nag:
-            Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=record.reason))
+        written.records.add(record)
+        if record.nag:
+            written.validations.acknowledge(
+                *(Acknowledgment(id=rule, reason=record.reason) for rule in record.nag)
+            )
         if record.checkov:
-            Aspects.of(scope).add(_CheckovSkips(record))
-        scope.node.add_metadata(AUDIT_METADATA_KEY, audit)
+            if written.aspect is None:
+                written.aspect = _CheckovSkips()
+                Aspects.of(scope).add(written.aspect)
+            written.aspect.add(record)
+        written.node.add_metadata(
+            AUDIT_METADATA_KEY,
+            {"reason": record.reason, "nag": list(record.nag), "checkov": list(record.checkov)},
+        )
 
 
 def nag_spelling(scope: IConstruct, value: str) -> str:
     """How cdk-nag spells a resource in a finding id: ``Ref`` as ``<Id>``, ``GetAtt`` as ``<Id.Attr>``,
     pseudo parameters as ``<AWS::Partition>``, joins concatenated."""
-    if not Token.is_unresolved(value):
+    # CDK's own test for a string starts with this substring check; it saves a jsii round trip per literal.
+    if "Token[" not in value or not Token.is_unresolved(value):
         return value
     return _render(Stack.of(scope).resolve(value))
 

@@ -31,7 +31,9 @@ def resolve_profile(scope: IConstruct, profile: str | None = None) -> str:
     Raises ``ConfigurationError`` (``LambdaPatterns.Profile.Unknown``) for any other value."""
     value = profile if profile is not None else scope.node.try_get_context(PROFILE_CONTEXT)
     value = STANDARD if value is None else value
-    check_profile(scope.node.path or "app", value, PROFILES)
+    if value not in PROFILES:
+        # The path only for the error: reading it costs jsii round trips on every resource made.
+        check_profile(scope.node.path or "app", value, PROFILES)
     return value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -32,10 +32,12 @@ from lambda_patterns.patterns.pattern_function import (
 )
 from lambda_patterns.patterns.web_api_schema import VERSION_ATTRIBUTE, body_models, check_item_schema
 from lambda_patterns.permissions import crud_items
-from lambda_patterns.resources.http_api import SecureHttpApi
 from lambda_patterns.resources.tables import secure_table
 from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.api import ApiGatewayTrigger
+
+if TYPE_CHECKING:
+    from lambda_patterns.resources.http_api import SecureHttpApi
 
 #: The error envelope of the handler (``{"error": {"code", "message", "field"}}``) for API Gateway's own
 #: answers. Gateway response templates substitute variables only (no VTL); messageString comes quoted.
@@ -211,6 +213,10 @@ class WebApiBackend(PatternConstruct):
         self._http_api: SecureHttpApi | None = None
         self._trigger: ApiGatewayTrigger | None = None
         if api_type == "http":
+            # Imported here: aws_apigatewayv2 and its authorizers and integrations cost a REST-only app ~0.1 s
+            # of every synth.
+            from lambda_patterns.resources.http_api import SecureHttpApi
+
             self._http_api = SecureHttpApi(
                 self,
                 "HttpApi",
