@@ -332,8 +332,9 @@ def test_log_type_tail_returns_the_end_of_the_invocations_log_in_base64(app, mon
     assert len(tail) <= TAIL_BYTES
     assert outcome.log.encode().endswith(tail)
     assert len(tail) == min(TAIL_BYTES, len(outcome.log.encode()))
-    if outcome.log:  # the worker records the invocation's log lines (START ... REPORT, the handler's print)
-        assert 'echo-marker {"tail": 1}' in tail.decode()
+    # The invocation's log lines as Lambda writes them: START, the handler's print, END and REPORT.
+    assert 'echo-marker {"tail": 1}' in tail.decode()
+    assert tail.decode().splitlines()[-1].startswith(f"REPORT RequestId: {outcome.request_id}")
 
 
 @pytest.mark.slow

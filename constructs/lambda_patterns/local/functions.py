@@ -63,6 +63,8 @@ class Outcome:
     #: The invocation's log as Lambda writes it: the START line, what the handler wrote on stdout and
     #: stderr during the invocation, the END and REPORT lines (for ``LogType: Tail``).
     log: str = ""
+    #: Lambda refused to run it (reserved concurrency in use): a 429 for the caller, not a function error.
+    throttled: bool = False
 
     def batch_item_failures(self) -> list[Any] | None:
         """The ``itemIdentifier`` values of a partial batch response, or None if the result is not one."""
@@ -129,6 +131,7 @@ def throttled(request_id: str) -> Outcome:
             "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
         },
         request_id=request_id,
+        throttled=True,
     )
 
 

@@ -1,0 +1,217 @@
+"""Where the local runner's pieces meet (the worker pool, Lambda's Invoke API on the endpoint, log capture,
+shutdown), driven as a user and an attacker would: a function with reserved concurrency 1 whose handler
+sleeps, invokes itself, prints without a newline, prints control characters, writes binary junk, leaves a
+thread printing after it returns, or ends its process with ``os._exit``.
+
+Lambda answers a synchronous ``Invoke`` beyond the function's reserved concurrency with HTTP 429
+``TooManyRequestsException`` (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html), not with a
+function error; stopping the app ends every thread and worker process it started.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from local_apps import synthesize_seen_app
+
+HANDLER = r"""
+import json
+import os
+import sys
+import threading
+import time
+
+import boto3
+
+
+def handler(event, context):
+    action = event.get("do")
+    if action == "sleep":
+        time.sleep(float(event.get("seconds", 1)))
+    elif action == "invoke-self":
+        client = boto3.client("lambda", config=boto3.session.Config(retries={"max_attempts": 1}))
+        try:
+            client.invoke(FunctionName=context.function_name, Payload=b'{"do": "nothing"}')
+        except client.exceptions.TooManyRequestsException as error:
+            return {"inner": "throttled", "status": error.response["ResponseMetadata"]["HTTPStatusCode"]}
+        return {"inner": "ran"}
+    elif action == "no-newline":
+        sys.stdout.write("tail-without-newline")
+    elif action == "control":
+        print("\x1fnot-an-end\x1f")
+        print("after-control")
+    elif action == "binary":
+        os.write(2, b"\xff\xfe\x00junk\x1f\n")
+        print("after-binary")
+    elif action == "late-thread":
+        threading.Thread(target=lambda: (time.sleep(0.3), print("late-line"))).start()
+    elif action == "raise-throttle":
+        class TooManyRequestsException(Exception):
+            pass
+
+        raise TooManyRequestsException("the handler's own")
+    elif action == "exit":
+        print("before-exit", flush=True)
+        os._exit(3)
+    return {"done": action}
+"""
+
+
+@pytest.fixture(scope="module")
+def assembly(tmp_path_factory) -> Path:
+    import aws_cdk as cdk
+
+    def allow_self(stack, function) -> None:
+        from aws_cdk import aws_iam as iam
+
+        function.function.add_to_role_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=["*"])
+        )
+
+    return synthesize_seen_app(
+        tmp_path_factory.mktemp("seams-app"),
+        "Seams",
+        HANDLER,
+        allow_self,
+        reserved_concurrency=1,
+        timeout=cdk.Duration.seconds(30),
+    )
+
+
+@pytest.fixture(scope="module")
+def app(assembly):
+    from lambda_patterns.local import LocalApp
+
+    with LocalApp(assembly, schedule_scale=0, retry_delay=0.1) as local:
+        yield local
+
+
+def _lambda(app):
+    return boto3.client(
+        "lambda",
+        endpoint_url=app.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 1}, read_timeout=120),
+    )
+
+
+def _worker(app):
+    (worker,) = app.workers.values()
+    return worker
+
+
+def _busy(app, seconds: float) -> threading.Thread:
+    """A synchronous invocation holding the function's one environment for ``seconds``, started and taken."""
+    worker = _worker(app)
+    before = worker.invocations
+    thread = threading.Thread(
+        target=app.invoke, args=(worker.spec.arn, {"do": "sleep", "seconds": seconds}, "test")
+    )
+    thread.start()
+    while worker.invocations == before:
+        time.sleep(0.01)
+    return thread
+
+
+def _invoke_tail(app, event: dict) -> tuple[dict, str]:
+    response = _lambda(app).invoke(
+        FunctionName=_worker(app).spec.name, LogType="Tail", Payload=json.dumps(event).encode()
+    )
+    return json.loads(response["Payload"].read()), base64.b64decode(response["LogResult"]).decode()
+
+
+# Throttling through the Invoke API ---------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_throttled_invoke_through_the_endpoint_is_429_too_many_requests_not_a_function_error(app):
+    busy = _busy(app, 2)
+    try:
+        with pytest.raises(ClientError) as raised:
+            _lambda(app).invoke(FunctionName=_worker(app).spec.name, Payload=b"{}")
+    finally:
+        busy.join(timeout=30)
+
+    error = raised.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert error["Error"]["Code"] == "TooManyRequestsException"
+    assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+@pytest.mark.slow
+def test_a_handler_invoking_itself_beyond_reserved_concurrency_1_is_throttled_with_429(app):
+    result, _ = _invoke_tail(app, {"do": "invoke-self"})
+
+    assert result == {"inner": "throttled", "status": 429}
+
+
+@pytest.mark.slow
+def test_a_handler_error_named_too_many_requests_is_still_a_function_error(app):
+    # Only Lambda's own throttle is a 429; an exception of that name from the handler is the function's.
+    response = _lambda(app).invoke(FunctionName=_worker(app).spec.name, Payload=b'{"do": "raise-throttle"}')
+
+    assert response["StatusCode"] == 200
+    assert response["FunctionError"] == "Unhandled"
+    assert json.loads(response["Payload"].read())["errorType"] == "TooManyRequestsException"
+
+
+# Log capture -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        ("no-newline", ["tail-without-newline"]),
+        ("control", ["\x1fnot-an-end\x1f", "after-control"]),
+        ("binary", ["after-binary"]),
+    ],
+)
+def test_what_a_handler_writes_is_in_its_own_tail_between_start_and_end(app, action, expected):
+    result, tail = _invoke_tail(app, {"do": action})
+
+    assert result == {"done": action}
+    lines = tail.splitlines()
+    assert lines[0].startswith("START RequestId: ")
+    assert lines[-2].startswith("END RequestId: ")
+    assert lines[-1].startswith("REPORT RequestId: ")
+    for text in expected:
+        assert text in lines[1:-2]
+    assert not any("lambda-patterns:end:" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_a_line_printed_by_a_thread_after_the_handler_returned_is_not_in_that_invocations_log(app):
+    _, first = _invoke_tail(app, {"do": "late-thread"})
+    time.sleep(0.6)  # the thread prints while the environment is idle
+    _, second = _invoke_tail(app, {"do": "nothing"})
+
+    assert "late-line" not in first
+    assert "late-line" not in second  # printed between invocations: the console has it, no invocation
+
+
+@pytest.mark.slow
+def test_a_handler_that_ends_its_process_fails_with_exit_error_and_the_next_invocation_cold_starts(app):
+    response = _lambda(app).invoke(
+        FunctionName=_worker(app).spec.name, LogType="Tail", Payload=b'{"do": "exit"}'
+    )
+    error = json.loads(response["Payload"].read())
+    tail = base64.b64decode(response["LogResult"]).decode()
+
+    assert response["FunctionError"] == "Unhandled"
+    assert error["errorType"] == "Runtime.ExitError"
+    assert "before-exit" in tail
+    result, again = _invoke_tail(app, {"do": "nothing"})
+    assert result == {"done": "nothing"}
+    assert "Init Duration" in again.splitlines()[-1]
