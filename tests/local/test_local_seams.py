@@ -37,6 +37,9 @@ def handler(event, context):
     action = event.get("do")
     if action == "sleep":
         time.sleep(float(event.get("seconds", 1)))
+        if event.get("mark"):
+            with open(event["mark"], "w") as mark:
+                mark.write("finished")
     elif action == "invoke-self":
         client = boto3.client("lambda", config=boto3.session.Config(retries={"max_attempts": 1}))
         try:
@@ -215,3 +218,63 @@ def test_a_handler_that_ends_its_process_fails_with_exit_error_and_the_next_invo
     result, again = _invoke_tail(app, {"do": "nothing"})
     assert result == {"done": "nothing"}
     assert "Init Duration" in again.splitlines()[-1]
+
+
+# Shutdown ----------------------------------------------------------------------------------------------
+
+
+def _processes_of(task_root: Path) -> list[int]:
+    """Process ids of the worker processes whose command line names ``task_root``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if str(task_root).encode() in command and any(part.endswith(b"worker.py") for part in command):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_stop_with_invocations_in_flight_ends_them_and_every_thread_and_process_it_started(
+    assembly, tmp_path
+):
+    from lambda_patterns.local import LocalApp
+
+    before = set(threading.enumerate())
+    app = LocalApp(assembly, schedule_scale=0, retry_delay=0.1).start()
+    worker = _worker(app)
+    workdir = worker.task_root.parent
+    # An event runs for 25 s in the one environment, another waits in the queue for it.
+    mark = tmp_path / "finished"
+    app.async_invoker(worker).submit({"do": "sleep", "seconds": 25, "mark": str(mark)}, "test")
+    app.async_invoker(worker).submit({"do": "sleep", "seconds": 25, "mark": str(mark)}, "test")
+    while worker.invocations == 0:
+        time.sleep(0.01)
+    while not _processes_of(worker.task_root):
+        time.sleep(0.01)
+    # An event source's invocation waits for the environment (pollers wait rather than being throttled).
+    waited: list = []
+
+    def wait_for_the_environment() -> None:
+        try:
+            waited.append(worker.invoke({"do": "nothing"}, "test"))
+        except RuntimeError as error:  # the workers stopped while it waited
+            waited.append(error)
+
+    waiter = threading.Thread(target=wait_for_the_environment)
+    waiter.start()
+
+    app.stop()
+    waiter.join(timeout=10)
+
+    # As Lambda's environments end with the function: the invocation in flight is cut, not waited for.
+    assert not mark.exists()
+    assert len(waited) == 1 and not getattr(waited[0], "ok", False)
+    left = [thread for thread in threading.enumerate() if thread not in before and thread.is_alive()]
+    assert left == [], f"threads left running after stop: {left}"
+    assert _processes_of(worker.task_root) == []
+    assert not workdir.exists()

@@ -61,6 +61,10 @@ class Poller:
         """One round of polling; True if it found work (then the next round starts at once)."""
         raise NotImplementedError
 
+    def signal_stop(self) -> None:
+        """Tells the threads to stop after the round in progress, without waiting for them."""
+        self._stop.set()
+
     def stop(self) -> None:
         """Stops after the round in progress."""
         self._stop.set()

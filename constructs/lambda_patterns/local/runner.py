@@ -183,7 +183,8 @@ class LocalApp:
         return self
 
     def stop(self) -> None:
-        """Stops every server, thread and worker process, and removes the task roots."""
+        """Stops every server, thread and worker process, and removes the task roots; invocations in flight
+        end with the worker processes (they fail)."""
         if self._server is not None:
             self._server.lambda_api.detach()  # no invocation through the API restarts a stopped worker
         if self._watcher is not None:
@@ -192,12 +193,18 @@ class LocalApp:
         for api in self.apis:
             with contextlib.suppress(Exception):
                 api.stop()
+        # Every thread is told first and the worker processes end next, so an invocation in flight fails
+        # at once rather than holding stop() for up to its function's timeout; then the threads are joined.
+        for poller in self._pollers:
+            poller.signal_stop()
+        for invoker in self._invokers.values():
+            invoker.signal_stop()
+        for worker in self.workers.values():
+            worker.stop()
         for poller in self._pollers:
             poller.stop()
         for invoker in self._invokers.values():
             invoker.stop()
-        for worker in self.workers.values():
-            worker.stop()
         if self._iam or self._iam_unchecked:
             self.print_iam_report()
         if self._server is not None:
