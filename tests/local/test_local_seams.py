@@ -278,3 +278,28 @@ def test_stop_with_invocations_in_flight_ends_them_and_every_thread_and_process_
     assert left == [], f"threads left running after stop: {left}"
     assert _processes_of(worker.task_root) == []
     assert not workdir.exists()
+
+
+@pytest.mark.slow
+def test_concurrent_first_event_invokes_through_the_endpoint_share_one_event_queue(assembly):
+    # The Invoke API answers on the server's request threads, outside moto's lock: the first Event invokes of
+    # a function can arrive together, and each must reach the one queue stop() ends.
+    from lambda_patterns.local import LocalApp
+
+    with LocalApp(assembly, schedule_scale=0, retry_delay=0.1) as app:
+        worker = _worker(app)
+        barrier = threading.Barrier(8)
+        invokers: list = []
+
+        def first_event() -> None:
+            barrier.wait()
+            invokers.append(app.async_invoker(worker))
+
+        threads = [threading.Thread(target=first_event) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        assert len(invokers) == 8
+        assert all(invoker is invokers[0] for invoker in invokers)

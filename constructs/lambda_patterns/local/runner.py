@@ -13,6 +13,7 @@ import logging
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ class LocalApp:
         self.skipped: list[str] = []
         self._by_arn: dict[str, FunctionWorker] = {}
         self._invokers: dict[str, AsyncInvoker] = {}
+        self._invokers_lock = threading.Lock()
         self._pollers: list[Poller] = []
         self._schedules: dict[str, list[tuple[FunctionWorker, Any, str]]] = {}
         self._exports: dict[str, Any] = {}
@@ -195,15 +197,17 @@ class LocalApp:
                 api.stop()
         # Every thread is told first and the worker processes end next, so an invocation in flight fails
         # at once rather than holding stop() for up to its function's timeout; then the threads are joined.
+        with self._invokers_lock:
+            invokers = list(self._invokers.values())  # a delivery may still add one meanwhile
         for poller in self._pollers:
             poller.signal_stop()
-        for invoker in self._invokers.values():
+        for invoker in invokers:
             invoker.signal_stop()
         for worker in self.workers.values():
             worker.stop()
         for poller in self._pollers:
             poller.stop()
-        for invoker in self._invokers.values():
+        for invoker in invokers:
             invoker.stop()
         if self._iam or self._iam_unchecked:
             self.print_iam_report()
@@ -389,10 +393,12 @@ class LocalApp:
         self._iam[worker.spec.name] = worker.iam
 
     def async_invoker(self, worker: FunctionWorker) -> AsyncInvoker:
-        """The function's event queue for asynchronous invocations (one per function)."""
-        if worker.spec.name not in self._invokers:
-            self._invokers[worker.spec.name] = AsyncInvoker(worker, self.deliver, self.retry_delay)
-        return self._invokers[worker.spec.name]
+        """The function's event queue for asynchronous invocations (one per function). Thread-safe: the
+        Invoke API's request threads may ask for a function's first queue at the same time."""
+        with self._invokers_lock:
+            if worker.spec.name not in self._invokers:
+                self._invokers[worker.spec.name] = AsyncInvoker(worker, self.deliver, self.retry_delay)
+            return self._invokers[worker.spec.name]
 
     def add_poller(self, poller: Poller) -> None:
         """A background thread to start with the app (after every stack is wired) and stop with it."""
