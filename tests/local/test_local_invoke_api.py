@@ -572,6 +572,16 @@ def test_function_names_are_read_in_every_form_lambda_accepts():
         assert caught.value.code == code
 
 
+@pytest.mark.parametrize("qualifier", ["..", "../x", "live/..", "a b", "q" * 129])
+def test_a_qualifier_lambdas_model_refuses_is_a_validation_error_not_a_lookup(qualifier):
+    # Invoke's Qualifier: 1 to 128 characters of [a-zA-Z0-9$_-] (API_Invoke.html).
+    with pytest.raises(ApiError) as caught:
+        parse_function_name("fn", qualifier)
+
+    assert caught.value.status == 400
+    assert caught.value.code == "ValidationException"
+
+
 def test_the_log_tail_is_the_last_4_kb_starting_on_a_character():
     assert log_tail("") == ""
     assert base64.b64decode(log_tail("short log\n")) == b"short log\n"

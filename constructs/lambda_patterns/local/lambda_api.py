@@ -56,6 +56,8 @@ FUNCTION_NAME = re.compile(
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(?:(?:-gov)|(?:-iso[a-z]?))?-[a-z]+-\d{1}:)?(\d{12}:)?"
     r"(function:)?([a-zA-Z0-9_.-]+)(:(\$LATEST|[a-zA-Z0-9_-]+))?"
 )
+#: Invoke's ``Qualifier``: 1 to 128 characters of these (API_Invoke.html).
+QUALIFIER = re.compile(r"[a-zA-Z0-9$_-]{1,128}")
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 
 
@@ -107,6 +109,10 @@ def parse_function_name(given: str, qualifier: str | None) -> tuple[str, str | N
     if match is None or len(given) > 256 or (not match.group(1) and not match.group(5) and len(given) > 64):
         raise validation_error(
             given, "functionName", f"Member must satisfy regular expression pattern: {FUNCTION_NAME.pattern}"
+        )
+    if qualifier is not None and QUALIFIER.fullmatch(qualifier) is None:
+        raise validation_error(
+            qualifier, "qualifier", f"Member must satisfy regular expression pattern: {QUALIFIER.pattern}"
         )
     region, account = (match.group(3) or "").rstrip(":"), (match.group(4) or "").rstrip(":")
     name, derived = match.group(6), match.group(8)
