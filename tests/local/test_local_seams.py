@@ -248,12 +248,24 @@ def test_stop_with_invocations_in_flight_ends_them_and_every_thread_and_process_
     app = LocalApp(assembly, schedule_scale=0, retry_delay=0.1).start()
     worker = _worker(app)
     workdir = worker.task_root.parent
-    # An event runs for 25 s in the one environment, another waits in the queue for it.
+    # A synchronous invoke through the endpoint runs for 25 s in the one environment; an event's thread
+    # waits for it, and another event waits in the queue.
     mark = tmp_path / "finished"
-    app.async_invoker(worker).submit({"do": "sleep", "seconds": 25, "mark": str(mark)}, "test")
-    app.async_invoker(worker).submit({"do": "sleep", "seconds": 25, "mark": str(mark)}, "test")
+    sleep = {"do": "sleep", "seconds": 25, "mark": str(mark)}
+    answers: list = []
+
+    def call_through_the_endpoint() -> None:
+        try:
+            answers.append(_lambda(app).invoke(FunctionName=worker.spec.name, Payload=json.dumps(sleep)))
+        except Exception as error:  # the endpoint went away with the app
+            answers.append(error)
+
+    caller = threading.Thread(target=call_through_the_endpoint)
+    caller.start()
     while worker.invocations == 0:
         time.sleep(0.01)
+    app.async_invoker(worker).submit(sleep, "test")
+    app.async_invoker(worker).submit(sleep, "test")
     while not _processes_of(worker.task_root):
         time.sleep(0.01)
     # An event source's invocation waits for the environment (pollers wait rather than being throttled).
@@ -270,10 +282,13 @@ def test_stop_with_invocations_in_flight_ends_them_and_every_thread_and_process_
 
     app.stop()
     waiter.join(timeout=10)
+    caller.join(timeout=10)
 
     # As Lambda's environments end with the function: the invocation in flight is cut, not waited for.
     assert not mark.exists()
     assert len(waited) == 1 and not getattr(waited[0], "ok", False)
+    (answer,) = answers  # the cut invocation is a failure, never the handler's result
+    assert isinstance(answer, Exception) or answer.get("FunctionError") == "Unhandled"
     left = [thread for thread in threading.enumerate() if thread not in before and thread.is_alive()]
     assert left == [], f"threads left running after stop: {left}"
     assert _processes_of(worker.task_root) == []
