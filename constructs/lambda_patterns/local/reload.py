@@ -5,7 +5,8 @@ asset metadata is on, as ``cdk synth`` has it). Every ``interval`` seconds each 
 modification time and size of every file the package takes); on a change the changed files are copied
 over the function's task root, files deleted from the source are deleted from it, and every worker
 process of the function is replaced before its next invocation: invocations in progress finish on the old
-code, the next ones import the new. The installed dependencies stay as synthesized: a changed
+code, the next ones import the new. A source folder that is missing is not a change: the function keeps
+its code (with a warning) until the folder is back. The installed dependencies stay as synthesized: a changed
 requirements file is only reported, since installing wheels for Lambda's platform is the synth's work.
 """
 
@@ -111,6 +112,7 @@ class SourceWatcher:
         self._watched = [worker for worker in workers if worker.spec.source is not None]
         self._files: dict[str, dict[str, Scanned]] = {}
         self._requirements: dict[str, tuple[int, int] | None] = {}
+        self._missing: set[str] = set()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="source-watcher")
         unwatched = [worker.spec.name for worker in workers if worker.spec.source is None]
@@ -150,6 +152,19 @@ class SourceWatcher:
                     name,
                     source.requirements,
                 )
+            missing = [folder for folder in (source.entry, *source.shared) if not folder.is_dir()]
+            if missing:
+                # Gone (a branch switch, a rename): no new code, as cdk deploy would fail on it; the
+                # function keeps what it runs until the folder is back.
+                if name not in self._missing:
+                    self._missing.add(name)
+                    log.warning(
+                        "%s: source folder %s is missing: the function keeps its current code",
+                        name,
+                        ", ".join(str(folder) for folder in missing),
+                    )
+                continue
+            self._missing.discard(name)
             files = scan(source)
             if files == self._files[name]:
                 continue
