@@ -152,3 +152,37 @@ def test_a_timed_out_invocation_logs_lambdas_timeout_line_and_the_next_is_a_cold
     assert lines[-2] == f"END RequestId: {timed_out.request_id}"
     assert float(_report(timed_out.log)["duration"]) == 2000.0
     assert _report(after.log)["init"] is not None  # the killed process was replaced
+
+
+def test_each_invocation_of_a_function_whose_import_fails_logs_the_import_error(tmp_path):
+    # Lambda retries a failed init in each invocation and logs its error there, so a LogType Tail shows why
+    # the function cannot run; the init's own output stays out of the invocations' logs.
+    from lambda_patterns.local.functions import FunctionSpec, FunctionWorker
+
+    spec = FunctionSpec(
+        stack="S",
+        logical_id="Broken",
+        path="S/Broken",
+        name="Broken",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:Broken",
+        handler="index.handler",
+        runtime="python3.14",
+        memory_mb=128,
+        timeout_s=3,
+        architecture="arm64",
+        environment={},
+        inline_code="import no_such_module\n\n\ndef handler(event, context):\n    return 1\n",
+    )
+    worker = FunctionWorker(spec, "http://127.0.0.1:1", tmp_path)
+    worker.prepare()
+    try:
+        outcomes = [worker.invoke({}, "test") for _ in range(2)]
+    finally:
+        worker.stop()
+
+    for outcome in outcomes:
+        assert outcome.error["errorType"] == "Runtime.ImportModuleError"
+        lines = outcome.log.splitlines()
+        assert lines[0].startswith("START RequestId: ")
+        assert "[ERROR] Runtime.ImportModuleError: No module named 'no_such_module'" in lines[1:-2]
+        assert _report(outcome.log)["id"] == outcome.request_id
