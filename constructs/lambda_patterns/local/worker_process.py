@@ -88,6 +88,8 @@ class WorkerProcess:
         self._capture: _Capture | None = None
         self._capture_lock = threading.Lock()
         self._max_memory_mb = 0
+        #: Set when the process's stdout / stderr has been read to its end.
+        self._drained: dict[str, threading.Event] = {}
         #: Milliseconds from spawning the process to its readiness (interpreter start plus the handler's
         #: import): Lambda's ``Init Duration``. None until started.
         self.init_ms: float | None = None
@@ -139,6 +141,7 @@ class WorkerProcess:
         self._requests = os.fdopen(request_write, "w", encoding="utf-8")
         responses = os.fdopen(response_read, "r", encoding="utf-8")
         threading.Thread(target=self._read_responses, args=(responses,), daemon=True).start()
+        self._drained = {"stdout": threading.Event(), "stderr": threading.Event()}
         for label, stream in (("stdout", self._process.stdout), ("stderr", self._process.stderr)):
             threading.Thread(target=self._pump, args=(label, stream), daemon=True).start()
         try:
@@ -170,6 +173,12 @@ class WorkerProcess:
         self._responses.put(None)
 
     def _pump(self, label: str, stream: Any) -> None:
+        try:
+            self._pump_lines(label, stream)
+        finally:
+            self._drained[label].set()
+
+    def _pump_lines(self, label: str, stream: Any) -> None:
         with stream:
             for raw in stream:
                 text = raw.decode("utf-8", "replace").rstrip("\r\n")
@@ -235,6 +244,9 @@ class WorkerProcess:
         )
 
     def _dead(self, capture: _Capture, error_type: str, message: str, duration_ms: float) -> Response:
+        # The process is gone (killed or exited): what it wrote last is in its pipes until read to the end.
+        for drained in self._drained.values():
+            drained.wait(SENTINEL_TIMEOUT_S)
         with capture.lock:
             lines = list(capture.lines)
         return Response(
