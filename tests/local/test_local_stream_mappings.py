@@ -316,6 +316,39 @@ def test_an_sqs_mapping_keeps_as_many_batches_in_flight_as_the_function_may_run(
     assert bodies == list(range(30))
 
 
+def test_an_sqs_mappings_maximum_concurrency_caps_its_batches_in_flight_below_the_functions(aws):
+    from lambda_patterns.local.sqs_poller import SqsMappingPoller
+    from lambda_patterns.local.wire_mappings import mapping_settings
+
+    # Given 20 messages, a function that may run five invocations at once, and a mapping whose
+    # ScalingConfig allows two (https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html).
+    sqs, url, arn = _queue("capped")
+    for number in range(20):
+        sqs.send_message(QueueUrl=url, MessageBody=str(number))
+    settings = mapping_settings({"BatchSize": 2, "ScalingConfig": {"MaximumConcurrency": 2}}, "sqs")
+    worker = RecordingWorker(lambda event: time.sleep(0.2), concurrency=5)
+    poller = SqsMappingPoller(sqs, url, arn, worker, settings, interval=0.05)
+
+    # When the mapping runs.
+    poller.start()
+    try:
+        wait_until(lambda: sum(len(event["Records"]) for event in worker.events) >= 20)
+    finally:
+        poller.stop()
+
+    # Then never more than two batches were in flight.
+    assert worker.most_in_flight == 2
+    assert "at most 2 concurrent batches" in settings.describe(stream=False)
+
+
+@pytest.mark.parametrize("maximum", [1, 1001])
+def test_an_sqs_maximum_concurrency_lambda_refuses_skips_the_mapping(maximum):
+    from lambda_patterns.local.wire_mappings import InvalidMapping, mapping_settings
+
+    with pytest.raises(InvalidMapping, match="MaximumConcurrency"):
+        mapping_settings({"ScalingConfig": {"MaximumConcurrency": maximum}}, "sqs")
+
+
 def test_an_sqs_fifo_message_group_is_never_in_two_batches_at_once(aws):
     from lambda_patterns.local.pollers import PollerSettings
     from lambda_patterns.local.sqs_poller import SqsMappingPoller

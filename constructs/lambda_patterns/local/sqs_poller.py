@@ -29,7 +29,8 @@ log = logging.getLogger("lambda_patterns.local")
 
 
 class SqsMappingPoller(QueuePoller):
-    """An SQS event source mapping: ``worker.concurrency`` pollers (read when the mapping starts), each
+    """An SQS event source mapping: ``worker.concurrency`` pollers (read when the mapping starts; fewer with a
+    ScalingConfig MaximumConcurrency below it), each
     with one batch of up to BatchSize messages in flight; with ReportBatchItemFailures only the reported
     messages return to the queue. A failed message becomes visible again after ``retry_visibility``
     seconds rather than the queue's visibility timeout, and moto's server moves it to the dead-letter queue
@@ -54,8 +55,12 @@ class SqsMappingPoller(QueuePoller):
         self._retry_visibility = retry_visibility
 
     def start(self) -> None:
-        """Starts one poller thread per invocation the function may run at once."""
-        self.threads = max(1, int(getattr(self._worker, "concurrency", 1) or 1))
+        """Starts one poller thread per invocation the function may run at once, or per batch the
+        mapping's MaximumConcurrency allows if that is fewer."""
+        threads = max(1, int(getattr(self._worker, "concurrency", 1) or 1))
+        if self._options.max_concurrency is not None:
+            threads = min(threads, self._options.max_concurrency)
+        self.threads = threads
         super().start()
 
     def _receive_some(self, count: int) -> list[dict]:
