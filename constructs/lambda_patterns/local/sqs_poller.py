@@ -16,6 +16,7 @@ while another of the group is in flight, so two pollers never hold one group at 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -26,6 +27,9 @@ from lambda_patterns.local.naming import last_part
 from lambda_patterns.local.pollers import PAYLOAD_LIMIT, PollerSettings, QueuePoller, payload_size
 
 log = logging.getLogger("lambda_patterns.local")
+
+#: How long a poller other than the first waits, idle, before it looks at the queue again by itself.
+IDLE_WAIT_S = 5.0
 
 
 class SqsMappingPoller(QueuePoller):
@@ -53,6 +57,8 @@ class SqsMappingPoller(QueuePoller):
         self._worker = worker
         self._options = options
         self._retry_visibility = retry_visibility
+        #: Set when a poller found messages: the others, idle, look again (see ``_idle``).
+        self._work = threading.Event()
 
     def start(self) -> None:
         """Starts one poller thread per invocation the function may run at once, or per batch the
@@ -62,6 +68,24 @@ class SqsMappingPoller(QueuePoller):
             threads = min(threads, self._options.max_concurrency)
         self.threads = threads
         super().start()
+
+    def signal_stop(self) -> None:
+        super().signal_stop()
+        self._work.set()  # wakes the idle pollers
+
+    def stop(self) -> None:
+        self.signal_stop()
+        super().stop()
+
+    def _idle(self) -> None:
+        """After an empty receive: the first poller looks again after ``interval``, as one poller does; the
+        others wait until a poller finds messages (or a few seconds), so an idle queue costs one poller's
+        receives, not one per invocation the function may run, as Lambda scales an idle queue's pollers
+        down."""
+        if threading.current_thread().name == self.name:
+            return
+        self._work.clear()
+        self._work.wait(IDLE_WAIT_S)
 
     def _receive_some(self, count: int) -> list[dict]:
         return self._sqs.receive_message(
@@ -116,7 +140,9 @@ class SqsMappingPoller(QueuePoller):
     def poll_once(self) -> bool:
         received = self._receive()
         if not received:
+            self._idle()
             return False
+        self._work.set()
         messages, dropped = keep_matching(
             self._options.filters, received, lambda message: sqs_record(message, self._arn)
         )
