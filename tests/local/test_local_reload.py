@@ -289,3 +289,36 @@ def test_a_deleted_source_folder_keeps_the_running_code_with_a_warning_until_it_
     assert (worker.task_root / "handler.py").read_text() == "A = 2\n"
     warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
     assert len([message for message in warnings if "is missing" in message]) == 1  # said once, not per scan
+
+
+def test_a_reload_replaces_each_file_at_once_so_a_cold_start_meanwhile_never_reads_half_of_it(tmp_path):
+    # Pollers and API requests keep invoking during a reload, and a cold start may import a module while
+    # the watcher copies it: the module must be the old one or the new one, never a cut one.
+    from lambda_patterns.local.assembly import SourceFolders
+    from lambda_patterns.local.reload import apply_changes, scan
+
+    source = tmp_path / "src"
+    source.mkdir()
+    task_root = tmp_path / "root"
+    task_root.mkdir()
+    versions = [("A = 1  # " + "a" * 2_000_000 + "\n"), ("A = 2  # " + "b" * 2_000_000 + "\n")]
+    (task_root / "handler.py").write_text(versions[0])
+    folders = SourceFolders(entry=source, exclude=())
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def cold_starts() -> None:
+        while not done.is_set():
+            seen.add(len((task_root / "handler.py").read_text()))
+
+    reader = threading.Thread(target=cold_starts)
+    reader.start()
+    try:
+        for turn in range(20):
+            (source / "handler.py").write_text(versions[(turn + 1) % 2])
+            apply_changes(task_root, {}, scan(folders))  # against nothing: copied every turn
+    finally:
+        done.set()
+        reader.join(timeout=10)
+
+    assert seen <= {len(version) for version in versions}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Sequence
@@ -73,8 +74,9 @@ def apply_changes(
     task_root: Path, before: dict[str, Scanned], after: dict[str, Scanned]
 ) -> tuple[list[str], list[str]]:
     """Copies the files new or changed in ``after`` over the task root and deletes the ones gone; returns
-    (copied, deleted) package paths. A changed module's bytecode is deleted too, so the next import
-    compiles the new source whatever its timestamp."""
+    (copied, deleted) package paths. Each file is replaced at once (copied beside it, then renamed over
+    it), so a process importing it meanwhile reads the old file or the new one. A changed module's bytecode
+    is deleted too, so the next import compiles the new source whatever its timestamp."""
     copied = [
         relative for relative, seen in after.items() if before.get(relative, (None, -1, -1))[1:] != seen[1:]
     ]
@@ -82,7 +84,10 @@ def apply_changes(
     for relative in copied:
         target = task_root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(after[relative][0], target)
+        # Whole or not at all: a cold start may import the module while it is copied (invocations go on).
+        partial = target.with_name(f".{target.name}.reloading")
+        shutil.copyfile(after[relative][0], partial)
+        os.replace(partial, target)
         _drop_bytecode(target)
     for relative in deleted:
         target = task_root / relative
