@@ -14,6 +14,8 @@ import base64
 import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -74,11 +76,13 @@ def assembly(tmp_path_factory) -> Path:
     import aws_cdk as cdk
 
     def allow_self(stack, function) -> None:
+        from aws_cdk import aws_apigateway as apigateway
         from aws_cdk import aws_iam as iam
 
         function.function.add_to_role_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=["*"])
         )
+        apigateway.LambdaRestApi(stack, "Rest", handler=function.function, cloud_watch_role=False)
 
     return synthesize_seen_app(
         tmp_path_factory.mktemp("seams-app"),
@@ -150,6 +154,21 @@ def test_a_throttled_invoke_through_the_endpoint_is_429_too_many_requests_not_a_
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
     assert error["Error"]["Code"] == "TooManyRequestsException"
     assert error["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+@pytest.mark.slow
+def test_a_rest_api_request_to_a_throttled_function_is_api_gateways_500_internal_server_error(app):
+    # API Gateway cannot read a proxy response from a throttled invocation and answers 500
+    # (https://repost.aws/knowledge-center/api-gateway-internal-server-error), not the 502 of a bad response.
+    busy = _busy(app, 2)
+    try:
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(app.api_url("Seams") + "anything", timeout=30)
+    finally:
+        busy.join(timeout=30)
+
+    assert raised.value.code == 500
+    assert json.loads(raised.value.read()) == {"message": "Internal server error"}
 
 
 @pytest.mark.slow
