@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 import time
 import urllib.error
@@ -337,3 +338,126 @@ def test_concurrent_first_event_invokes_through_the_endpoint_share_one_event_que
 
         assert len(invokers) == 8
         assert all(invoker is invokers[0] for invoker in invokers)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_runner_without_interrupting_a_handler_in_flight_or_a_traceback(assembly, tmp_path):
+    # A terminal's Ctrl-C signals the runner's whole process group. A Lambda handler never sees SIGINT, so
+    # the worker processes must not: the runner stops them itself.
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "lambda_patterns.local", "--assembly", str(assembly), "--schedule-scale", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell gives a foreground job
+    )
+    printed: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        for line in runner.stdout:
+            printed.append(line)
+            if "aws lambda invoke --endpoint-url" in line:
+                ready.set()
+        ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        assert ready.wait(180) and runner.poll() is None, "".join(printed)
+        (endpoint,) = re.findall(r"AWS_ENDPOINT_URL=(\S+)", "".join(printed))
+        client = boto3.client(
+            "lambda",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, read_timeout=60),
+        )
+        name = re.findall(r"function (\S+) \(", "".join(printed))[0]
+        client.invoke(FunctionName=name, Payload=b'{"do": "nothing"}')  # a warm worker process
+        answers: list = []
+
+        def in_flight() -> None:
+            try:
+                answers.append(client.invoke(FunctionName=name, Payload=b'{"do": "sleep", "seconds": 3}'))
+            except Exception as error:  # the runner went away
+                answers.append(error)
+
+        caller = threading.Thread(target=in_flight)
+        caller.start()
+        while sum("START RequestId" in line for line in printed) < 2:  # the second invocation runs
+            time.sleep(0.05)
+
+        os.killpg(runner.pid, signal.SIGINT)
+        assert runner.wait(timeout=60) == 0
+        caller.join(timeout=60)
+    finally:
+        if runner.poll() is None:
+            os.killpg(runner.pid, signal.SIGKILL)
+            runner.wait(timeout=30)
+
+    output = "".join(printed)
+    assert "KeyboardInterrupt" not in output
+    assert "Traceback" not in output
+
+
+SPAWNS = """
+import subprocess
+
+
+def handler(event, context):
+    subprocess.Popen(["sleep", event["seconds"]])
+    return "spawned"
+"""
+
+
+def _processes_named(*command: str) -> list[int]:
+    wanted = "\0".join(command).encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cmdline").read_bytes().rstrip(b"\0") == wanted:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_stopping_a_function_ends_the_processes_its_handler_started(tmp_path):
+    # Lambda destroys an execution environment whole; a handler's child process must not outlive the
+    # runner's worker process either.
+    from lambda_patterns.local.functions import FunctionSpec, FunctionWorker
+
+    spec = FunctionSpec(
+        stack="S",
+        logical_id="Spawner",
+        path="S/Spawner",
+        name="Spawner",
+        arn="arn:aws:lambda:us-east-1:123456789012:function:Spawner",
+        handler="index.handler",
+        runtime="python3.14",
+        memory_mb=128,
+        timeout_s=10,
+        architecture="arm64",
+        environment={},
+        inline_code=SPAWNS,
+    )
+    worker = FunctionWorker(spec, "http://127.0.0.1:1", tmp_path)
+    worker.prepare()
+    seconds = str(300 + os.getpid() % 600)  # a command line no other test runs
+    try:
+        assert worker.invoke({"seconds": seconds}, "test").result == "spawned"
+        assert _processes_named("sleep", seconds)
+    finally:
+        worker.stop()
+
+    deadline = time.monotonic() + 10
+    while _processes_named("sleep", seconds) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_named("sleep", seconds) == []

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -135,6 +136,9 @@ class WorkerProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            # A session of its own: a terminal's Ctrl-C (SIGINT to the runner's process group) must not
+            # interrupt a handler, which Lambda never does; the runner ends its processes when it stops.
+            start_new_session=True,
         )
         os.close(request_read)
         os.close(response_write)
@@ -259,12 +263,16 @@ class WorkerProcess:
         )
 
     def kill(self) -> None:
-        """Ends the process (closing its request pipe first) and waits for it."""
+        """Ends the process and every process its handler started (its session's group, as Lambda
+        destroys an environment whole), closing its request pipe first, and waits for it."""
         if self._process is None:
             return
         if self._requests is not None:
             with contextlib.suppress(OSError, ValueError):
                 self._requests.close()
+        # The worker leads its own group (start_new_session): the group outlives it while children live.
+        with contextlib.suppress(OSError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         if self._process.poll() is None:
             self._process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
