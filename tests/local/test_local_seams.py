@@ -461,3 +461,25 @@ def test_stopping_a_function_ends_the_processes_its_handler_started(tmp_path):
     while _processes_named("sleep", seconds) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _processes_named("sleep", seconds) == []
+
+
+@pytest.mark.slow
+def test_an_event_queue_first_asked_for_while_the_app_stops_ends_with_it(assembly):
+    # A failed event's Lambda destination, delivered while the app stops, asks for that function's event
+    # queue after stop() has taken the list of queues to end: its threads must end too.
+    from lambda_patterns.local import LocalApp
+
+    before = set(threading.enumerate())
+    app = LocalApp(assembly, schedule_scale=0, retry_delay=0.1).start()
+    worker = _worker(app)
+    stop_workers = worker.stop
+
+    def stop_then_deliver() -> None:
+        stop_workers()
+        app.async_invoker(worker).submit({"do": "nothing"}, "destination")
+
+    worker.stop = stop_then_deliver
+    app.stop()
+
+    left = [thread for thread in threading.enumerate() if thread not in before and thread.is_alive()]
+    assert left == [], f"threads left running after stop: {left}"

@@ -120,6 +120,7 @@ class LocalApp:
         self._by_arn: dict[str, FunctionWorker] = {}
         self._invokers: dict[str, AsyncInvoker] = {}
         self._invokers_lock = threading.Lock()
+        self._stopping = False
         self._pollers: list[Poller] = []
         self._schedules: dict[str, list[tuple[FunctionWorker, Any, str]]] = {}
         self._exports: dict[str, Any] = {}
@@ -198,7 +199,8 @@ class LocalApp:
         # Every thread is told first and the worker processes end next, so an invocation in flight fails
         # at once rather than holding stop() for up to its function's timeout; then the threads are joined.
         with self._invokers_lock:
-            invokers = list(self._invokers.values())  # a delivery may still add one meanwhile
+            self._stopping = True  # a queue asked for from now on starts stopped
+            invokers = list(self._invokers.values())
         for poller in self._pollers:
             poller.signal_stop()
         for invoker in invokers:
@@ -207,6 +209,9 @@ class LocalApp:
             worker.stop()
         for poller in self._pollers:
             poller.stop()
+        with self._invokers_lock:
+            # Those a delivery asked for meanwhile (a failed event's Lambda destination).
+            invokers = [invoker for invoker in self._invokers.values() if invoker not in invokers] + invokers
         for invoker in invokers:
             invoker.stop()
         if self._iam or self._iam_unchecked:
@@ -221,6 +226,7 @@ class LocalApp:
             self._workdir = None
         self.apis, self._pollers, self._invokers = [], [], {}
         self._iam, self._iam_unchecked = {}, {}
+        self._stopping = False
 
     def iam_report(self) -> dict[str, Any]:
         """The least-privilege report so far: per role, the actions granted, used, denied and granted but
@@ -397,7 +403,10 @@ class LocalApp:
         Invoke API's request threads may ask for a function's first queue at the same time."""
         with self._invokers_lock:
             if worker.spec.name not in self._invokers:
-                self._invokers[worker.spec.name] = AsyncInvoker(worker, self.deliver, self.retry_delay)
+                invoker = AsyncInvoker(worker, self.deliver, self.retry_delay)
+                if self._stopping:
+                    invoker.signal_stop()  # the app is stopping: its events are not delivered
+                self._invokers[worker.spec.name] = invoker
             return self._invokers[worker.spec.name]
 
     def add_poller(self, poller: Poller) -> None:
