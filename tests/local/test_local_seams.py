@@ -483,3 +483,19 @@ def test_an_event_queue_first_asked_for_while_the_app_stops_ends_with_it(assembl
 
     left = [thread for thread in threading.enumerate() if thread not in before and thread.is_alive()]
     assert left == [], f"threads left running after stop: {left}"
+
+
+def test_a_worker_process_killed_before_it_started_never_starts(tmp_path):
+    # stop() may end a function's processes while an invocation has just taken a new one and not yet
+    # spawned it: that one must not start afterwards (it would run its invocation after the stop).
+    from lambda_patterns.local.worker_process import WorkerProcess
+
+    (tmp_path / "index.py").write_text("def handler(event, context):\n    return 1\n")
+    process = WorkerProcess("Late", tmp_path, "index.handler", {"PATH": os.environ.get("PATH", "")})
+
+    process.kill()
+    ready, error = process.start()
+
+    assert ready is None
+    assert error["errorType"] == "Runtime.ExitError"
+    assert not process.alive

@@ -94,6 +94,9 @@ class WorkerProcess:
         #: Milliseconds from spawning the process to its readiness (interpreter start plus the handler's
         #: import): Lambda's ``Init Duration``. None until started.
         self.init_ms: float | None = None
+        #: Held while the process is spawned or killed; ``_killed`` once killed, so it never starts after.
+        self._life = threading.Lock()
+        self._killed = False
 
     @property
     def alive(self) -> bool:
@@ -118,28 +121,12 @@ class WorkerProcess:
         self, request_read: int, request_write: int, response_read: int, response_write: int, init: _Capture
     ) -> tuple[dict | None, dict | None]:
         started = time.perf_counter()
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-u",
-                str(WORKER_SCRIPT),
-                str(request_read),
-                str(response_write),
-                str(self._task_root),
-                self._handler,
-                *([str(self._iam_config)] if self._iam_config is not None else []),
-            ],
-            pass_fds=(request_read, response_write),
-            env=self._env,
-            cwd=self._task_root,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            # A session of its own: a terminal's Ctrl-C (SIGINT to the runner's process group) must not
-            # interrupt a handler, which Lambda never does; the runner ends its processes when it stops.
-            start_new_session=True,
-        )
+        with self._life:
+            if self._killed:  # stopped while its invocation was about to start it
+                for fd in (request_read, request_write, response_read, response_write):
+                    os.close(fd)
+                return None, {"errorType": "Runtime.ExitError", "errorMessage": "the worker was stopped"}
+            self._process = self._popen(request_read, response_write)
         os.close(request_read)
         os.close(response_write)
         self._requests = os.fdopen(request_write, "w", encoding="utf-8")
@@ -169,6 +156,30 @@ class WorkerProcess:
             self.init_ms,
         )
         return ready, None if ready.get("ready") else ready.get("error")
+
+    def _popen(self, request_read: int, response_write: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                "-u",
+                str(WORKER_SCRIPT),
+                str(request_read),
+                str(response_write),
+                str(self._task_root),
+                self._handler,
+                *([str(self._iam_config)] if self._iam_config is not None else []),
+            ],
+            pass_fds=(request_read, response_write),
+            env=self._env,
+            cwd=self._task_root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # A session of its own: a terminal's Ctrl-C (SIGINT to the runner's process group) must not
+            # interrupt a handler, which Lambda never does; the runner ends its processes when it stops.
+            start_new_session=True,
+        )
 
     def _read_responses(self, responses: Any) -> None:
         with responses:
@@ -265,6 +276,8 @@ class WorkerProcess:
     def kill(self) -> None:
         """Ends the process and every process its handler started (its session's group, as Lambda
         destroys an environment whole), closing its request pipe first, and waits for it."""
+        with self._life:
+            self._killed = True
         if self._process is None:
             return
         if self._requests is not None:
