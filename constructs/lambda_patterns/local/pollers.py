@@ -91,8 +91,9 @@ class PollerSettings:
     """The settings of a synthesized event source mapping that its poller honours (read from its
     ``BatchSize``, ``MaximumRetryAttempts``...; the construct-side props of a stream mapping are
     ``lambda_patterns.StreamOptions``). An SQS mapping reads ``batch_size``, ``report_failures``,
-    ``batching_window``, ``filters`` and ``max_concurrency`` only. ``filters`` are the mapping's ``FilterCriteria`` patterns: a
-    record matching none is never delivered (SQS deletes it), and a batch left empty is no invocation.
+    ``batching_window``, ``filters`` and ``max_concurrency`` only. ``filters`` are the mapping's
+    ``FilterCriteria`` patterns: a record matching none is never delivered (SQS deletes it), and a batch
+    left empty is no invocation.
 
     :param batching_window: ``MaximumBatchingWindowInSeconds``: records are gathered this long (from the
         first one read) unless the batch is full first (BatchSize, or the 6 MB payload limit).

@@ -6,8 +6,9 @@ modification time and size of every file the package takes); on a change the cha
 over the function's task root, files deleted from the source are deleted from it, and every worker
 process of the function is replaced before its next invocation: invocations in progress finish on the old
 code, the next ones import the new. A source folder that is missing is not a change: the function keeps
-its code (with a warning) until the folder is back. The installed dependencies stay as synthesized: a changed
-requirements file is only reported, since installing wheels for Lambda's platform is the synth's work.
+its code (with a warning) until the folder is back. The installed dependencies stay as synthesized: a
+changed requirements file is only reported, since installing wheels for Lambda's platform is the synth's
+work.
 """
 
 from __future__ import annotations
