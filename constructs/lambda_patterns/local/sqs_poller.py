@@ -35,8 +35,9 @@ IDLE_WAIT_S = 5.0
 class SqsMappingPoller(QueuePoller):
     """An SQS event source mapping: ``worker.concurrency`` pollers (read when the mapping starts; fewer with
     a ScalingConfig MaximumConcurrency below it), each with one batch of up to BatchSize messages in
-    flight; with ReportBatchItemFailures only the reported messages return to the queue. A failed message becomes visible again after ``retry_visibility``
-    seconds rather than the queue's visibility timeout, and moto's server moves it to the dead-letter queue
+    flight; with ReportBatchItemFailures only the reported messages return to the queue. A failed message
+    becomes visible again after ``retry_visibility`` seconds rather than the queue's visibility timeout,
+    and moto's server moves it to the dead-letter queue
     after the redrive policy's maxReceiveCount, as SQS does. With a batching window a poller keeps
     receiving until the batch is full (BatchSize or 6 MB) or the window, counted from its first message,
     ends."""

@@ -246,7 +246,8 @@ def compile_template(
 
 
 #: "Number of iterations in a #foreach ... #end loop in mapping templates": 1,000 (API Gateway's REST API
-#: quotas, https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-execution-service-limits-table.html).
+#: quotas: https://docs.aws.amazon.com/apigateway/latest/developerguide/
+#: api-gateway-execution-service-limits-table.html).
 MAX_FOREACH = 1000
 
 

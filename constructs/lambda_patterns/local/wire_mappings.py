@@ -1,8 +1,9 @@
 """Event source mappings: SQS queues, DynamoDB streams and Kinesis streams read by a poller of the runner's,
 as Lambda's mappings read them (``sqs_poller.py``, ``stream_poller.py``), every setting of the template that
 changes delivery honoured: BatchSize, MaximumBatchingWindowInSeconds, FilterCriteria, FunctionResponseTypes,
-for SQS ScalingConfig.MaximumConcurrency, and for streams StartingPosition, ParallelizationFactor, TumblingWindowInSeconds, MaximumRecordAgeInSeconds,
-MaximumRetryAttempts, BisectBatchOnFunctionError and DestinationConfig.OnFailure."""
+for SQS ScalingConfig.MaximumConcurrency, and for streams StartingPosition, ParallelizationFactor,
+TumblingWindowInSeconds, MaximumRecordAgeInSeconds, MaximumRetryAttempts, BisectBatchOnFunctionError and
+DestinationConfig.OnFailure."""
 
 from __future__ import annotations
 
