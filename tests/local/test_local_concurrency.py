@@ -137,6 +137,36 @@ def test_four_invocations_run_at_the_same_time_each_in_a_worker_of_its_own(unres
 
 
 @pytest.mark.slow
+def test_four_invoke_calls_through_the_endpoint_run_at_the_same_time(unreserved, tmp_path):
+    # The Invoke API answers outside moto's one-request lock, on a thread per request.
+    import boto3
+    from botocore.config import Config
+
+    from lambda_patterns.local import LocalApp
+
+    with LocalApp(unreserved, schedule_scale=0) as app:
+        (worker,) = app.workers.values()
+        client = boto3.client(
+            "lambda",
+            endpoint_url=app.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"max_attempts": 1}, read_timeout=60, max_pool_connections=8),
+        )
+        event = _meeting(tmp_path / "invokes", 4)
+
+        def invoke(index: int) -> dict:
+            response = client.invoke(FunctionName=worker.spec.name, Payload=json.dumps(event(index)))
+            return json.loads(response["Payload"].read())
+
+        records = _at_once(invoke, 4)
+
+    assert _overlap(records)
+    assert len({record["pid"] for record in records}) == 4
+
+
+@pytest.mark.slow
 def test_the_runners_concurrency_caps_the_workers_of_a_function_without_reserved_concurrency(unreserved):
     from lambda_patterns.local import LocalApp
 

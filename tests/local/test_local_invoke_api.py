@@ -332,8 +332,9 @@ def test_log_type_tail_returns_the_end_of_the_invocations_log_in_base64(app, mon
     assert len(tail) <= TAIL_BYTES
     assert outcome.log.encode().endswith(tail)
     assert len(tail) == min(TAIL_BYTES, len(outcome.log.encode()))
-    if outcome.log:  # the worker records the invocation's log lines (START ... REPORT, the handler's print)
-        assert 'echo-marker {"tail": 1}' in tail.decode()
+    # The invocation's log lines as Lambda writes them: START, the handler's print, END and REPORT.
+    assert 'echo-marker {"tail": 1}' in tail.decode()
+    assert tail.decode().splitlines()[-1].startswith(f"REPORT RequestId: {outcome.request_id}")
 
 
 @pytest.mark.slow
@@ -569,6 +570,16 @@ def test_function_names_are_read_in_every_form_lambda_accepts():
         with pytest.raises(ApiError) as caught:
             parse_function_name(bad, "blue" if code == "InvalidParameterValueException" else None)
         assert caught.value.code == code
+
+
+@pytest.mark.parametrize("qualifier", ["..", "../x", "live/..", "a b", "q" * 129])
+def test_a_qualifier_lambdas_model_refuses_is_a_validation_error_not_a_lookup(qualifier):
+    # Invoke's Qualifier: 1 to 128 characters of [a-zA-Z0-9$_-] (API_Invoke.html).
+    with pytest.raises(ApiError) as caught:
+        parse_function_name("fn", qualifier)
+
+    assert caught.value.status == 400
+    assert caught.value.code == "ValidationException"
 
 
 def test_the_log_tail_is_the_last_4_kb_starting_on_a_character():

@@ -253,3 +253,72 @@ def test_the_command_line_turns_the_watch_on_and_off_and_make_local_turns_it_on(
         line for line in (ROOT / "Makefile").read_text().splitlines() if "-m lambda_patterns.local " in line
     ]
     assert "--watch" in local_target.split()
+
+
+def test_a_deleted_source_folder_keeps_the_running_code_with_a_warning_until_it_is_back(tmp_path, caplog):
+    # A folder that is gone (a branch switch, a rename) is no new code: cdk deploy would fail on it, so
+    # the functions keep running what they have rather than losing every module at once.
+    from lambda_patterns.local.assembly import SourceFolders
+    from lambda_patterns.local.functions import FunctionWorker
+    from lambda_patterns.local.reload import SourceWatcher
+
+    caplog.set_level(logging.INFO, logger="lambda_patterns.local")
+    entry = tmp_path / "src"
+    entry.mkdir()
+    (entry / "handler.py").write_text("A = 1\n")
+    worker = FunctionWorker(
+        _spec("Watched", SourceFolders(entry=entry, exclude=())), "http://127.0.0.1:1", tmp_path / "roots"
+    )
+    worker.task_root.mkdir(parents=True)
+    shutil.copy2(entry / "handler.py", worker.task_root / "handler.py")
+    watcher = SourceWatcher([worker], interval=3600)  # polled by hand below
+    watcher.start()
+    try:
+        moved = tmp_path / "moved-away"
+        entry.rename(moved)
+        assert watcher.poll() == []
+        assert watcher.poll() == []
+        assert (worker.task_root / "handler.py").read_text() == "A = 1\n"
+
+        moved.rename(entry)
+        (entry / "handler.py").write_text("A = 2\n")
+        assert watcher.poll() == ["Watched"]
+    finally:
+        watcher.stop()
+
+    assert (worker.task_root / "handler.py").read_text() == "A = 2\n"
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert len([message for message in warnings if "is missing" in message]) == 1  # said once, not per scan
+
+
+def test_a_reload_replaces_each_file_at_once_so_a_cold_start_meanwhile_never_reads_half_of_it(tmp_path):
+    # Pollers and API requests keep invoking during a reload, and a cold start may import a module while
+    # the watcher copies it: the module must be the old one or the new one, never a cut one.
+    from lambda_patterns.local.assembly import SourceFolders
+    from lambda_patterns.local.reload import apply_changes, scan
+
+    source = tmp_path / "src"
+    source.mkdir()
+    task_root = tmp_path / "root"
+    task_root.mkdir()
+    versions = [("A = 1  # " + "a" * 2_000_000 + "\n"), ("A = 2  # " + "b" * 2_000_000 + "\n")]
+    (task_root / "handler.py").write_text(versions[0])
+    folders = SourceFolders(entry=source, exclude=())
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def cold_starts() -> None:
+        while not done.is_set():
+            seen.add(len((task_root / "handler.py").read_text()))
+
+    reader = threading.Thread(target=cold_starts)
+    reader.start()
+    try:
+        for turn in range(20):
+            (source / "handler.py").write_text(versions[(turn + 1) % 2])
+            apply_changes(task_root, {}, scan(folders))  # against nothing: copied every turn
+    finally:
+        done.set()
+        reader.join(timeout=10)
+
+    assert seen <= {len(version) for version in versions}

@@ -316,6 +316,102 @@ def test_an_sqs_mapping_keeps_as_many_batches_in_flight_as_the_function_may_run(
     assert bodies == list(range(30))
 
 
+def test_an_sqs_mappings_maximum_concurrency_caps_its_batches_in_flight_below_the_functions(aws):
+    from lambda_patterns.local.sqs_poller import SqsMappingPoller
+    from lambda_patterns.local.wire_mappings import mapping_settings
+
+    # Given 20 messages, a function that may run five invocations at once, and a mapping whose
+    # ScalingConfig allows two (https://docs.aws.amazon.com/lambda/latest/api/API_ScalingConfig.html).
+    sqs, url, arn = _queue("capped")
+    for number in range(20):
+        sqs.send_message(QueueUrl=url, MessageBody=str(number))
+    settings = mapping_settings({"BatchSize": 2, "ScalingConfig": {"MaximumConcurrency": 2}}, "sqs")
+    worker = RecordingWorker(lambda event: time.sleep(0.2), concurrency=5)
+    poller = SqsMappingPoller(sqs, url, arn, worker, settings, interval=0.05)
+
+    # When the mapping runs.
+    poller.start()
+    try:
+        wait_until(lambda: sum(len(event["Records"]) for event in worker.events) >= 20)
+    finally:
+        poller.stop()
+
+    # Then never more than two batches were in flight.
+    assert worker.most_in_flight == 2
+    assert "at most 2 concurrent batches" in settings.describe(stream=False)
+
+
+@pytest.mark.parametrize("maximum", [1, 1001])
+def test_an_sqs_maximum_concurrency_lambda_refuses_skips_the_mapping(maximum):
+    from lambda_patterns.local.wire_mappings import InvalidMapping, mapping_settings
+
+    with pytest.raises(InvalidMapping, match="MaximumConcurrency"):
+        mapping_settings({"ScalingConfig": {"MaximumConcurrency": maximum}}, "sqs")
+
+
+class _CountingSqs:
+    """An SQS client that counts its ``receive_message`` calls."""
+
+    def __init__(self, sqs) -> None:
+        self._sqs = sqs
+        self.receives = 0
+
+    def receive_message(self, **kwargs):
+        self.receives += 1
+        return self._sqs.receive_message(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._sqs, name)
+
+
+def _idle_receives(name: str, concurrency: int) -> int:
+    from lambda_patterns.local.pollers import PollerSettings
+    from lambda_patterns.local.sqs_poller import SqsMappingPoller
+
+    sqs, url, arn = _queue(name)
+    counting = _CountingSqs(sqs)
+    poller = SqsMappingPoller(counting, url, arn, RecordingWorker(concurrency=concurrency), PollerSettings())
+    poller.interval = 0.05
+    poller.start()
+    time.sleep(1.5)
+    poller.stop()
+    return counting.receives
+
+
+def test_an_idle_sqs_mapping_polls_about_as_often_with_many_pollers_as_with_one(aws):
+    # Every poller of a function with reserved concurrency 50 receiving every 0.2 s kept a core busy
+    # against an empty queue; Lambda too scales a queue's pollers down when it finds no messages.
+    one = _idle_receives("idle-one", concurrency=1)
+    twenty = _idle_receives("idle-twenty", concurrency=20)
+
+    assert twenty <= 2 * one + 20  # each poller's first look, then the lead's
+
+
+def test_the_pollers_of_an_idle_sqs_mapping_all_take_batches_once_messages_arrive(aws):
+    from lambda_patterns.local.pollers import PollerSettings
+    from lambda_patterns.local.sqs_poller import SqsMappingPoller
+
+    # Given a mapping of a function that may run four invocations at once, idle for a while.
+    sqs, url, arn = _queue("wakes")
+    meeting = threading.Barrier(4, timeout=20)
+    worker = RecordingWorker(lambda event: meeting.wait() if not meeting.broken else None, concurrency=4)
+    poller = SqsMappingPoller(sqs, url, arn, worker, PollerSettings(batch_size=1), interval=0.05)
+    poller.start()
+    try:
+        time.sleep(0.5)
+
+        # When messages arrive.
+        for number in range(12):
+            sqs.send_message(QueueUrl=url, MessageBody=str(number))
+        wait_until(lambda: len(worker.events) >= 12)
+    finally:
+        poller.stop()
+
+    # Then four batches were in flight at once: every poller woke up.
+    assert not meeting.broken
+    assert worker.most_in_flight == 4
+
+
 def test_an_sqs_fifo_message_group_is_never_in_two_batches_at_once(aws):
     from lambda_patterns.local.pollers import PollerSettings
     from lambda_patterns.local.sqs_poller import SqsMappingPoller

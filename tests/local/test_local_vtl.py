@@ -530,3 +530,40 @@ def test_an_api_template_with_foreach_params_and_stage_variables_puts_its_record
         "PostAudit" in message and "$context.identity.userArn is not known locally" in message
         for message in app.skipped
     )
+
+
+# Limits ------------------------------------------------------------------------------------------------
+
+
+def test_a_foreach_over_a_huge_range_stops_after_api_gateways_1000_iterations_instead_of_hanging(caplog):
+    # "Number of iterations in a #foreach ... #end loop in mapping templates: 1,000" (API Gateway's REST API
+    # quotas): a loop an attacker's body (or a typo) makes endless must not hang the local API.
+    template = compile_template("#foreach($i in [1..100000000])$i,#end")
+
+    with caplog.at_level("WARNING", logger="lambda_patterns.local"):
+        output = template.render(RenderContext(body="{}"))
+
+    assert output.split(",")[:-1] == [str(number) for number in range(1, 1001)]
+    assert "1000 iterations" in caplog.text
+
+
+def test_a_foreach_over_an_attacker_sized_array_renders_only_its_first_1000_elements():
+    template = compile_template(
+        "#foreach($item in $input.path('$.items'))$item#if($foreach.hasNext),#end#end"
+    )
+    body = json.dumps({"items": list(range(5000))})
+
+    output = template.render(RenderContext(body=body))
+
+    assert output.split(",")[:3] == ["0", "1", "2"]
+    assert len(output.split(",")) == 1000
+
+
+def test_a_foreach_of_up_to_1000_elements_renders_all_of_them():
+    template = compile_template(
+        "#foreach($item in $input.path('$.items'))$item#if($foreach.hasNext),#end#end"
+    )
+
+    output = template.render(RenderContext(body=json.dumps({"items": list(range(1000))})))
+
+    assert output == ",".join(str(number) for number in range(1000))

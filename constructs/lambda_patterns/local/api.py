@@ -236,6 +236,10 @@ class ApiServer:
         if target.integration_type == "AWS" and target.service:
             return self._aws_integration(target, media_type(content_type), body, event, route)
         outcome = self._invoke(target.function_arn or "", event, f"API {method} {route.path}")
+        if outcome is not None and outcome.throttled:
+            # No invocation, so no response to read: API Gateway's 500, not a bad response's 502
+            # (https://repost.aws/knowledge-center/api-gateway-internal-server-error).
+            return 500, list(JSON_HEADERS), json.dumps(INTERNAL_ERROR).encode()
         if outcome is None or not outcome.ok:
             return 502, [("Content-Type", "application/json")], json.dumps(INTERNAL_ERROR).encode()
         return http_response(outcome.result)

@@ -63,6 +63,8 @@ class Outcome:
     #: The invocation's log as Lambda writes it: the START line, what the handler wrote on stdout and
     #: stderr during the invocation, the END and REPORT lines (for ``LogType: Tail``).
     log: str = ""
+    #: Lambda refused to run it (reserved concurrency in use): a 429 for the caller, not a function error.
+    throttled: bool = False
 
     def batch_item_failures(self) -> list[Any] | None:
         """The ``itemIdentifier`` values of a partial batch response, or None if the result is not one."""
@@ -129,6 +131,7 @@ def throttled(request_id: str) -> Outcome:
             "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
         },
         request_id=request_id,
+        throttled=True,
     )
 
 
@@ -398,7 +401,8 @@ class AsyncInvoker:
             try:
                 self._handle(event, trigger)
             except Exception:
-                log.exception("%s: async delivery failed", self._worker.spec.name)
+                if not self._stopping.is_set():  # else the workers stopped under it: the app is stopping
+                    log.exception("%s: async delivery failed", self._worker.spec.name)
 
     def _handle(self, event: Any, trigger: str) -> None:
         spec = self._worker.spec
@@ -437,8 +441,11 @@ class AsyncInvoker:
         else:
             log.warning("%s: event dropped after %d attempts: no on-failure destination", spec.name, attempts)
 
-    def stop(self) -> None:
-        """Stops after the events in progress; queued events are not delivered."""
+    def signal_stop(self) -> None:
+        """Drops the queued events and tells the threads to end after the events in progress, without
+        waiting for them."""
+        if self._stopping.is_set():
+            return
         self._stopping.set()
         while True:
             try:
@@ -447,5 +454,9 @@ class AsyncInvoker:
                 break
         for _ in self._threads:
             self._inbox.put(None)
+
+    def stop(self) -> None:
+        """Stops after the events in progress; queued events are not delivered."""
+        self.signal_stop()
         for thread in self._threads:
             thread.join(timeout=30)

@@ -18,7 +18,8 @@ aliases and versions the template declares. Functions the runner does not run ar
 ``ResourceNotFoundException`` (404), even if created in moto directly (moto cannot run them without
 Docker). Emulated as https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html describes: 200 and the
 function's response (``RequestResponse``), 202 with the event queued for the function's async invoker and
-its retries and destinations (``Event``), 204 (``DryRun``); a function error is 200 with
+its retries and destinations (``Event``), 204 (``DryRun``); beyond the function's reserved concurrency
+``TooManyRequestsException`` (429, with its ``Reason``); a function error is 200 with
 ``X-Amz-Function-Error: Unhandled`` and Lambda's error document; ``LogType: Tail`` returns the last 4 KB of
 the invocation's log, base64-encoded, in ``X-Amz-Log-Result``; payloads over 6 MB (1 MB for ``Event``) are
 ``RequestTooLargeException`` (413) and payloads that are not JSON ``InvalidRequestContentException`` (400).
@@ -55,6 +56,8 @@ FUNCTION_NAME = re.compile(
     r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(?:(?:-gov)|(?:-iso[a-z]?))?-[a-z]+-\d{1}:)?(\d{12}:)?"
     r"(function:)?([a-zA-Z0-9_.-]+)(:(\$LATEST|[a-zA-Z0-9_-]+))?"
 )
+#: Invoke's ``Qualifier``: 1 to 128 characters of these (API_Invoke.html).
+QUALIFIER = re.compile(r"[a-zA-Z0-9$_-]{1,128}")
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/[^/]+/[^/]+/([^/]+)/aws4_request")
 
 
@@ -106,6 +109,10 @@ def parse_function_name(given: str, qualifier: str | None) -> tuple[str, str | N
     if match is None or len(given) > 256 or (not match.group(1) and not match.group(5) and len(given) > 64):
         raise validation_error(
             given, "functionName", f"Member must satisfy regular expression pattern: {FUNCTION_NAME.pattern}"
+        )
+    if qualifier is not None and QUALIFIER.fullmatch(qualifier) is None:
+        raise validation_error(
+            qualifier, "qualifier", f"Member must satisfy regular expression pattern: {QUALIFIER.pattern}"
         )
     region, account = (match.group(3) or "").rstrip(":"), (match.group(4) or "").rstrip(":")
     name, derived = match.group(6), match.group(8)
@@ -163,7 +170,7 @@ class LambdaApi:
             status, headers, payload = self._answer(catalog, found, environ, query, body)
         except ApiError as error:
             status, headers = error.status, {"x-amzn-ErrorType": error.code}
-            document = {"Type": "User", error.member: error.message}
+            document = {"Type": "User", error.member: error.message, **error.fields}
             payload = json.dumps(document).encode()
         except Exception as error:  # a defect of the runner's: Lambda's 500, and the traceback logged
             log.exception("Lambda API: %s failed", found[0])
@@ -230,6 +237,14 @@ class LambdaApi:
         outcome = catalog.runner.invoke(worker.spec.arn, event, "Invoke API")
         if outcome is None:  # the app stopped meanwhile
             raise not_found(worker.spec.arn)
+        if outcome.throttled:  # Lambda's 429, which the SDKs retry, not a function error
+            error = outcome.error or {}
+            raise ApiError(
+                429,
+                "TooManyRequestsException",
+                str(error.get("errorMessage", "Rate Exceeded.")),
+                fields={"Reason": error.get("Reason", "ReservedFunctionConcurrentInvocationLimitExceeded")},
+            )
         headers = {"X-Amz-Executed-Version": version}
         if log_type == "Tail":
             headers["X-Amz-Log-Result"] = log_tail(outcome.log or "")

@@ -27,9 +27,13 @@ if TYPE_CHECKING:
 class ApiError(Exception):
     """An error Lambda answers with: HTTP status, error code (``x-amzn-ErrorType``) and message."""
 
-    def __init__(self, status: int, code: str, message: str, *, member: str = "message") -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, member: str = "message", fields: dict | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.member = status, code, message, member
+        #: Further members of the error document (``Reason`` of a throttle).
+        self.fields = dict(fields or {})
 
 
 def not_found(what: str) -> ApiError:

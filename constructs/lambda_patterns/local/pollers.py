@@ -61,6 +61,10 @@ class Poller:
         """One round of polling; True if it found work (then the next round starts at once)."""
         raise NotImplementedError
 
+    def signal_stop(self) -> None:
+        """Tells the threads to stop after the round in progress, without waiting for them."""
+        self._stop.set()
+
     def stop(self) -> None:
         """Stops after the round in progress."""
         self._stop.set()
@@ -87,8 +91,9 @@ class PollerSettings:
     """The settings of a synthesized event source mapping that its poller honours (read from its
     ``BatchSize``, ``MaximumRetryAttempts``...; the construct-side props of a stream mapping are
     ``lambda_patterns.StreamOptions``). An SQS mapping reads ``batch_size``, ``report_failures``,
-    ``batching_window`` and ``filters`` only. ``filters`` are the mapping's ``FilterCriteria`` patterns: a
-    record matching none is never delivered (SQS deletes it), and a batch left empty is no invocation.
+    ``batching_window``, ``filters`` and ``max_concurrency`` only. ``filters`` are the mapping's
+    ``FilterCriteria`` patterns: a record matching none is never delivered (SQS deletes it), and a batch
+    left empty is no invocation.
 
     :param batching_window: ``MaximumBatchingWindowInSeconds``: records are gathered this long (from the
         first one read) unless the batch is full first (BatchSize, or the 6 MB payload limit).
@@ -108,6 +113,9 @@ class PollerSettings:
     max_record_age: int = -1
     tumbling_window: int = 0
     parallelization: int = 1
+    #: An SQS mapping's ``ScalingConfig.MaximumConcurrency``: its batches in flight at most; None: as many
+    #: as the function may run.
+    max_concurrency: int | None = None
 
     def describe(self, stream: bool) -> str:
         """What the poller emulates, for the log line of each mapping (``batch 100, tumbling window 1 s``)."""
@@ -116,6 +124,8 @@ class PollerSettings:
             parts.append(f"batching window {self.batching_window:g} s")
         if self.filters:
             parts.append(f"{len(self.filters)} filter{'s' if len(self.filters) != 1 else ''}")
+        if self.max_concurrency is not None:
+            parts.append(f"at most {self.max_concurrency} concurrent batches")
         if self.report_failures:
             parts.append("partial batch responses")
         if stream:

@@ -5,8 +5,10 @@ asset metadata is on, as ``cdk synth`` has it). Every ``interval`` seconds each 
 modification time and size of every file the package takes); on a change the changed files are copied
 over the function's task root, files deleted from the source are deleted from it, and every worker
 process of the function is replaced before its next invocation: invocations in progress finish on the old
-code, the next ones import the new. The installed dependencies stay as synthesized: a changed
-requirements file is only reported, since installing wheels for Lambda's platform is the synth's work.
+code, the next ones import the new. A source folder that is missing is not a change: the function keeps
+its code (with a warning) until the folder is back. The installed dependencies stay as synthesized: a
+changed requirements file is only reported, since installing wheels for Lambda's platform is the synth's
+work.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Sequence
@@ -72,8 +75,9 @@ def apply_changes(
     task_root: Path, before: dict[str, Scanned], after: dict[str, Scanned]
 ) -> tuple[list[str], list[str]]:
     """Copies the files new or changed in ``after`` over the task root and deletes the ones gone; returns
-    (copied, deleted) package paths. A changed module's bytecode is deleted too, so the next import
-    compiles the new source whatever its timestamp."""
+    (copied, deleted) package paths. Each file is replaced at once (copied beside it, then renamed over
+    it), so a process importing it meanwhile reads the old file or the new one. A changed module's bytecode
+    is deleted too, so the next import compiles the new source whatever its timestamp."""
     copied = [
         relative for relative, seen in after.items() if before.get(relative, (None, -1, -1))[1:] != seen[1:]
     ]
@@ -81,7 +85,10 @@ def apply_changes(
     for relative in copied:
         target = task_root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(after[relative][0], target)
+        # Whole or not at all: a cold start may import the module while it is copied (invocations go on).
+        partial = target.with_name(f".{target.name}.reloading")
+        shutil.copyfile(after[relative][0], partial)
+        os.replace(partial, target)
         _drop_bytecode(target)
     for relative in deleted:
         target = task_root / relative
@@ -111,6 +118,7 @@ class SourceWatcher:
         self._watched = [worker for worker in workers if worker.spec.source is not None]
         self._files: dict[str, dict[str, Scanned]] = {}
         self._requirements: dict[str, tuple[int, int] | None] = {}
+        self._missing: set[str] = set()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="source-watcher")
         unwatched = [worker.spec.name for worker in workers if worker.spec.source is None]
@@ -150,6 +158,19 @@ class SourceWatcher:
                     name,
                     source.requirements,
                 )
+            missing = [folder for folder in (source.entry, *source.shared) if not folder.is_dir()]
+            if missing:
+                # Gone (a branch switch, a rename): no new code, as cdk deploy would fail on it; the
+                # function keeps what it runs until the folder is back.
+                if name not in self._missing:
+                    self._missing.add(name)
+                    log.warning(
+                        "%s: source folder %s is missing: the function keeps its current code",
+                        name,
+                        ", ".join(str(folder) for folder in missing),
+                    )
+                continue
+            self._missing.discard(name)
             files = scan(source)
             if files == self._files[name]:
                 continue

@@ -13,6 +13,7 @@ import logging
 import shutil
 import socket
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,8 @@ class LocalApp:
         self.skipped: list[str] = []
         self._by_arn: dict[str, FunctionWorker] = {}
         self._invokers: dict[str, AsyncInvoker] = {}
+        self._invokers_lock = threading.Lock()
+        self._stopping = False
         self._pollers: list[Poller] = []
         self._schedules: dict[str, list[tuple[FunctionWorker, Any, str]]] = {}
         self._exports: dict[str, Any] = {}
@@ -183,7 +186,8 @@ class LocalApp:
         return self
 
     def stop(self) -> None:
-        """Stops every server, thread and worker process, and removes the task roots."""
+        """Stops every server, thread and worker process, and removes the task roots; invocations in flight
+        end with the worker processes (they fail)."""
         if self._server is not None:
             self._server.lambda_api.detach()  # no invocation through the API restarts a stopped worker
         if self._watcher is not None:
@@ -192,12 +196,24 @@ class LocalApp:
         for api in self.apis:
             with contextlib.suppress(Exception):
                 api.stop()
+        # Every thread is told first and the worker processes end next, so an invocation in flight fails
+        # at once rather than holding stop() for up to its function's timeout; then the threads are joined.
+        with self._invokers_lock:
+            self._stopping = True  # a queue asked for from now on starts stopped
+            invokers = list(self._invokers.values())
         for poller in self._pollers:
-            poller.stop()
-        for invoker in self._invokers.values():
-            invoker.stop()
+            poller.signal_stop()
+        for invoker in invokers:
+            invoker.signal_stop()
         for worker in self.workers.values():
             worker.stop()
+        for poller in self._pollers:
+            poller.stop()
+        with self._invokers_lock:
+            # Those a delivery asked for meanwhile (a failed event's Lambda destination).
+            invokers = [invoker for invoker in self._invokers.values() if invoker not in invokers] + invokers
+        for invoker in invokers:
+            invoker.stop()
         if self._iam or self._iam_unchecked:
             self.print_iam_report()
         if self._server is not None:
@@ -210,6 +226,7 @@ class LocalApp:
             self._workdir = None
         self.apis, self._pollers, self._invokers = [], [], {}
         self._iam, self._iam_unchecked = {}, {}
+        self._stopping = False
 
     def iam_report(self) -> dict[str, Any]:
         """The least-privilege report so far: per role, the actions granted, used, denied and granted but
@@ -382,10 +399,15 @@ class LocalApp:
         self._iam[worker.spec.name] = worker.iam
 
     def async_invoker(self, worker: FunctionWorker) -> AsyncInvoker:
-        """The function's event queue for asynchronous invocations (one per function)."""
-        if worker.spec.name not in self._invokers:
-            self._invokers[worker.spec.name] = AsyncInvoker(worker, self.deliver, self.retry_delay)
-        return self._invokers[worker.spec.name]
+        """The function's event queue for asynchronous invocations (one per function). Thread-safe: the
+        Invoke API's request threads may ask for a function's first queue at the same time."""
+        with self._invokers_lock:
+            if worker.spec.name not in self._invokers:
+                invoker = AsyncInvoker(worker, self.deliver, self.retry_delay)
+                if self._stopping:
+                    invoker.signal_stop()  # the app is stopping: its events are not delivered
+                self._invokers[worker.spec.name] = invoker
+            return self._invokers[worker.spec.name]
 
     def add_poller(self, poller: Poller) -> None:
         """A background thread to start with the app (after every stack is wired) and stop with it."""

@@ -16,6 +16,7 @@ while another of the group is in flight, so two pollers never hold one group at 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -27,12 +28,16 @@ from lambda_patterns.local.pollers import PAYLOAD_LIMIT, PollerSettings, QueuePo
 
 log = logging.getLogger("lambda_patterns.local")
 
+#: How long a poller other than the first waits, idle, before it looks at the queue again by itself.
+IDLE_WAIT_S = 5.0
+
 
 class SqsMappingPoller(QueuePoller):
-    """An SQS event source mapping: ``worker.concurrency`` pollers (read when the mapping starts), each
-    with one batch of up to BatchSize messages in flight; with ReportBatchItemFailures only the reported
-    messages return to the queue. A failed message becomes visible again after ``retry_visibility``
-    seconds rather than the queue's visibility timeout, and moto's server moves it to the dead-letter queue
+    """An SQS event source mapping: ``worker.concurrency`` pollers (read when the mapping starts; fewer with
+    a ScalingConfig MaximumConcurrency below it), each with one batch of up to BatchSize messages in
+    flight; with ReportBatchItemFailures only the reported messages return to the queue. A failed message
+    becomes visible again after ``retry_visibility`` seconds rather than the queue's visibility timeout,
+    and moto's server moves it to the dead-letter queue
     after the redrive policy's maxReceiveCount, as SQS does. With a batching window a poller keeps
     receiving until the batch is full (BatchSize or 6 MB) or the window, counted from its first message,
     ends."""
@@ -52,11 +57,35 @@ class SqsMappingPoller(QueuePoller):
         self._worker = worker
         self._options = options
         self._retry_visibility = retry_visibility
+        #: Set when a poller found messages: the others, idle, look again (see ``_idle``).
+        self._work = threading.Event()
 
     def start(self) -> None:
-        """Starts one poller thread per invocation the function may run at once."""
-        self.threads = max(1, int(getattr(self._worker, "concurrency", 1) or 1))
+        """Starts one poller thread per invocation the function may run at once, or per batch the
+        mapping's MaximumConcurrency allows if that is fewer."""
+        threads = max(1, int(getattr(self._worker, "concurrency", 1) or 1))
+        if self._options.max_concurrency is not None:
+            threads = min(threads, self._options.max_concurrency)
+        self.threads = threads
         super().start()
+
+    def signal_stop(self) -> None:
+        super().signal_stop()
+        self._work.set()  # wakes the idle pollers
+
+    def stop(self) -> None:
+        self.signal_stop()
+        super().stop()
+
+    def _idle(self) -> None:
+        """After an empty receive: the first poller looks again after ``interval``, as one poller does; the
+        others wait until a poller finds messages (or a few seconds), so an idle queue costs one poller's
+        receives, not one per invocation the function may run, as Lambda scales an idle queue's pollers
+        down."""
+        if threading.current_thread().name == self.name:
+            return
+        self._work.clear()
+        self._work.wait(IDLE_WAIT_S)
 
     def _receive_some(self, count: int) -> list[dict]:
         return self._sqs.receive_message(
@@ -111,7 +140,9 @@ class SqsMappingPoller(QueuePoller):
     def poll_once(self) -> bool:
         received = self._receive()
         if not received:
+            self._idle()
             return False
+        self._work.set()
         messages, dropped = keep_matching(
             self._options.filters, received, lambda message: sqs_record(message, self._arn)
         )

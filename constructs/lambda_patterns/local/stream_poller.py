@@ -100,6 +100,8 @@ class ShardPoller(Poller):
             try:
                 busy = lane.step(self._read_at, self.ended, self._held_arrival())
             except Exception as error:
+                if self._stop.is_set():  # the workers stopped under it: the app is stopping
+                    return
                 log.warning("%s lane %d: delivery failed: %s", self.name, lane.lane, error)
                 busy = False
             if not busy:

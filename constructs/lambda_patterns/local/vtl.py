@@ -20,7 +20,9 @@ identity and the authorizer's output on a method that authenticates, ``requestOv
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +40,8 @@ from lambda_patterns.local.vtl_objects import (
     methods,
     parse_path,
 )
+
+log = logging.getLogger("lambda_patterns.local")
 
 __all__ = [
     "RenderContext",
@@ -236,7 +240,43 @@ def compile_template(
     empty_authorizer = not gateway and authorization in ("NONE", None)
     for element in _elements(compiled.root_element, operators._Element):
         _check(element, known, empty_authorizer)
+        if type(element) is operators.ForeachDirective:
+            element.value = _Capped(element.value)
     return Template(source, compiled)
+
+
+#: "Number of iterations in a #foreach ... #end loop in mapping templates": 1,000 (API Gateway's REST API
+#: quotas: https://docs.aws.amazon.com/apigateway/latest/developerguide/
+#: api-gateway-execution-service-limits-table.html).
+MAX_FOREACH = 1000
+
+
+class _Capped:
+    """A ``#foreach``'s collection, cut to its first ``MAX_FOREACH`` items (as Velocity's
+    ``directive.foreach.maxloops`` stops a loop), so a range or a body's array of millions cannot hold a
+    request thread for minutes. Set on the parsed template once, when it is compiled."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def calculate(self, namespace: Any, loader: Any) -> Any:
+        iterable = self._value.calculate(namespace, loader)
+        if iterable is None:
+            return None
+        if hasattr(iterable, "keys"):
+            iterable = iterable.keys()  # what airspeed iterates of a map
+        try:
+            size = len(iterable)
+        except TypeError:
+            return iterable  # airspeed says what is wrong with it
+        if size <= MAX_FOREACH:
+            return iterable
+        log.warning(
+            "mapping template: #foreach over %d items stops after %d iterations, as in API Gateway",
+            size,
+            MAX_FOREACH,
+        )
+        return list(itertools.islice(iterable, MAX_FOREACH))
 
 
 def _elements(root: Any, element_type: type) -> list[Any]:

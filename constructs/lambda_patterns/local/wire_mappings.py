@@ -1,8 +1,9 @@
 """Event source mappings: SQS queues, DynamoDB streams and Kinesis streams read by a poller of the runner's,
 as Lambda's mappings read them (``sqs_poller.py``, ``stream_poller.py``), every setting of the template that
 changes delivery honoured: BatchSize, MaximumBatchingWindowInSeconds, FilterCriteria, FunctionResponseTypes,
-and for streams StartingPosition, ParallelizationFactor, TumblingWindowInSeconds, MaximumRecordAgeInSeconds,
-MaximumRetryAttempts, BisectBatchOnFunctionError and DestinationConfig.OnFailure."""
+for SQS ScalingConfig.MaximumConcurrency, and for streams StartingPosition, ParallelizationFactor,
+TumblingWindowInSeconds, MaximumRecordAgeInSeconds, MaximumRetryAttempts, BisectBatchOnFunctionError and
+DestinationConfig.OnFailure."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def mapping_settings(
     Raises ``InvalidMapping`` for what Lambda refuses: ParallelizationFactor outside 1 to 10, a
     MaximumRecordAgeInSeconds other than -1 below 60 or above 604,800, a tumbling window over 900 seconds or
     with a ParallelizationFactor above 1 (the window's state is kept per shard), a batching window over 300
-    seconds. https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html"""
+    seconds, an SQS ScalingConfig MaximumConcurrency outside 2 to 1000.
+    https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html"""
     stream = service != "sqs"
     parallelization = int(props.get("ParallelizationFactor", 1)) if stream else 1
     max_age = int(props.get("MaximumRecordAgeInSeconds", -1)) if stream else -1
@@ -55,6 +57,10 @@ def mapping_settings(
         )
     if not 0 <= batching <= 300:
         raise InvalidMapping(f"MaximumBatchingWindowInSeconds {batching:g} is not between 0 and 300")
+    scaling = (props.get("ScalingConfig") or {}).get("MaximumConcurrency") if not stream else None
+    max_concurrency = None if scaling is None else int(scaling)
+    if max_concurrency is not None and not 2 <= max_concurrency <= 1000:
+        raise InvalidMapping(f"ScalingConfig MaximumConcurrency {max_concurrency} is not between 2 and 1000")
     return PollerSettings(
         batch_size=int(props.get("BatchSize", 10 if service == "sqs" else 100)),
         starting_position=str(props.get("StartingPosition", "TRIM_HORIZON")),
@@ -67,6 +73,7 @@ def mapping_settings(
         max_record_age=max_age,
         tumbling_window=tumbling,
         parallelization=parallelization,
+        max_concurrency=max_concurrency,
     )
 
 

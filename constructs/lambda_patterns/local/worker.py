@@ -148,6 +148,8 @@ def main() -> None:
         request = json.loads(line)
         started = time.perf_counter()
         if function is None:
+            # Lambda runs the failed init again in each invocation and logs its error there.
+            print(f"[ERROR] {init_error['errorType']}: {init_error['errorMessage']}", file=sys.stderr)
             send({"id": request["id"], "ok": False, "error": init_error, "duration_ms": 0.0})
             continue
         try:

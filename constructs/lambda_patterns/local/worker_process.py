@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -88,9 +89,14 @@ class WorkerProcess:
         self._capture: _Capture | None = None
         self._capture_lock = threading.Lock()
         self._max_memory_mb = 0
+        #: Set when the process's stdout / stderr has been read to its end.
+        self._drained: dict[str, threading.Event] = {}
         #: Milliseconds from spawning the process to its readiness (interpreter start plus the handler's
         #: import): Lambda's ``Init Duration``. None until started.
         self.init_ms: float | None = None
+        #: Held while the process is spawned or killed; ``_killed`` once killed, so it never starts after.
+        self._life = threading.Lock()
+        self._killed = False
 
     @property
     def alive(self) -> bool:
@@ -115,30 +121,18 @@ class WorkerProcess:
         self, request_read: int, request_write: int, response_read: int, response_write: int, init: _Capture
     ) -> tuple[dict | None, dict | None]:
         started = time.perf_counter()
-        self._process = subprocess.Popen(
-            [
-                sys.executable,
-                "-I",
-                "-u",
-                str(WORKER_SCRIPT),
-                str(request_read),
-                str(response_write),
-                str(self._task_root),
-                self._handler,
-                *([str(self._iam_config)] if self._iam_config is not None else []),
-            ],
-            pass_fds=(request_read, response_write),
-            env=self._env,
-            cwd=self._task_root,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        with self._life:
+            if self._killed:  # stopped while its invocation was about to start it
+                for fd in (request_read, request_write, response_read, response_write):
+                    os.close(fd)
+                return None, {"errorType": "Runtime.ExitError", "errorMessage": "the worker was stopped"}
+            self._process = self._popen(request_read, response_write)
         os.close(request_read)
         os.close(response_write)
         self._requests = os.fdopen(request_write, "w", encoding="utf-8")
         responses = os.fdopen(response_read, "r", encoding="utf-8")
         threading.Thread(target=self._read_responses, args=(responses,), daemon=True).start()
+        self._drained = {"stdout": threading.Event(), "stderr": threading.Event()}
         for label, stream in (("stdout", self._process.stdout), ("stderr", self._process.stderr)):
             threading.Thread(target=self._pump, args=(label, stream), daemon=True).start()
         try:
@@ -163,6 +157,30 @@ class WorkerProcess:
         )
         return ready, None if ready.get("ready") else ready.get("error")
 
+    def _popen(self, request_read: int, response_write: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                "-u",
+                str(WORKER_SCRIPT),
+                str(request_read),
+                str(response_write),
+                str(self._task_root),
+                self._handler,
+                *([str(self._iam_config)] if self._iam_config is not None else []),
+            ],
+            pass_fds=(request_read, response_write),
+            env=self._env,
+            cwd=self._task_root,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # A session of its own: a terminal's Ctrl-C (SIGINT to the runner's process group) must not
+            # interrupt a handler, which Lambda never does; the runner ends its processes when it stops.
+            start_new_session=True,
+        )
+
     def _read_responses(self, responses: Any) -> None:
         with responses:
             for line in responses:
@@ -170,6 +188,12 @@ class WorkerProcess:
         self._responses.put(None)
 
     def _pump(self, label: str, stream: Any) -> None:
+        try:
+            self._pump_lines(label, stream)
+        finally:
+            self._drained[label].set()
+
+    def _pump_lines(self, label: str, stream: Any) -> None:
         with stream:
             for raw in stream:
                 text = raw.decode("utf-8", "replace").rstrip("\r\n")
@@ -235,6 +259,9 @@ class WorkerProcess:
         )
 
     def _dead(self, capture: _Capture, error_type: str, message: str, duration_ms: float) -> Response:
+        # The process is gone (killed or exited): what it wrote last is in its pipes until read to the end.
+        for drained in self._drained.values():
+            drained.wait(SENTINEL_TIMEOUT_S)
         with capture.lock:
             lines = list(capture.lines)
         return Response(
@@ -247,12 +274,18 @@ class WorkerProcess:
         )
 
     def kill(self) -> None:
-        """Ends the process (closing its request pipe first) and waits for it."""
+        """Ends the process and every process its handler started (its session's group, as Lambda
+        destroys an environment whole), closing its request pipe first, and waits for it."""
+        with self._life:
+            self._killed = True
         if self._process is None:
             return
         if self._requests is not None:
             with contextlib.suppress(OSError, ValueError):
                 self._requests.close()
+        # The worker leads its own group (start_new_session): the group outlives it while children live.
+        with contextlib.suppress(OSError):
+            os.killpg(self._process.pid, signal.SIGKILL)
         if self._process.poll() is None:
             self._process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
