@@ -11,9 +11,11 @@ regression writes there and not into the real file system.
 from __future__ import annotations
 
 import http.client
+import inspect
 import json
 import logging
 import os
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -417,3 +419,31 @@ def test_a_service_integration_answers_400_to_a_request_nested_too_deeply():
 
     assert status == 400
     assert json.loads(body)["__type"] == "SerializationException"
+
+
+@pytest.mark.parametrize(
+    "body", [DEEP_BODIES["closed-list"], DEEP_BODIES["closed-object"]], ids=["list", "object"]
+)
+def test_a_body_deeper_than_the_limit_is_refused_before_the_parser_recurses_into_it(body):
+    # Given a complete body nested ~990 levels: json.loads would recurse once per level, and a garbage
+    # collection or finalizer that runs down there fails for want of stack (seen as a flaky unraisable
+    # RecursionError in the full suite). When it is parsed with only 200 frames of headroom,
+    limit = sys.getrecursionlimit()
+    depth = len(inspect.stack())
+    sys.setrecursionlimit(depth + 200)
+    try:
+        with pytest.raises(validation.InvalidJSON) as raised:
+            validation.parse_json(body)
+    finally:
+        sys.setrecursionlimit(limit)
+    # then it is refused for its depth, found by a scan of the text, not by running out of stack.
+    assert str(raised.value) == f"JSON nested more than {validation.MAX_DEPTH} levels deep"
+
+
+def test_brackets_inside_strings_do_not_count_toward_the_depth_limit():
+    # Given a flat object whose strings hold many brackets and escaped quotes,
+    text = json.dumps({"a": "[" * 500, "b": '\\"{' * 300, "c": [["x"]]})
+
+    # when it is parsed, then it is the document, not a depth refusal.
+    assert validation.parse_json(text) == json.loads(text)
+    assert validation.parse_json(text.encode()) == json.loads(text)

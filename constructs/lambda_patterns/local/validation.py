@@ -51,20 +51,6 @@ def _remote_refs(schema: Any) -> list[str]:
     return []
 
 
-def _deeper_than(document: Any, limit: int) -> bool:
-    # Iterative, as the point is to never recurse on a body's nesting.
-    pending = [(document, 1)]
-    while pending:
-        value, depth = pending.pop()
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
-        if children is None:
-            continue
-        if depth > limit:
-            return True
-        pending.extend((child, depth + 1) for child in children)
-    return False
-
-
 def parse_json(text: str | bytes) -> Any:
     """The JSON document ``text`` holds, nested at most ``MAX_DEPTH`` levels.
 
@@ -72,20 +58,51 @@ def parse_json(text: str | bytes) -> Any:
         ``sys.get_int_max_str_digits()``), nesting deep enough to exhaust the parser's recursion, or deeper
         than ``MAX_DEPTH``.
     """
+    # A body can only be deeper than the limit if it opens more arrays and objects than that: counting
+    # brackets (strings included, an over-estimate) spares the scan for almost every body. The scan reads
+    # the text before json.loads does, so the parser never recurses past the limit: a garbage collection
+    # or finalizer that runs a thousand frames down fails for want of stack.
+    opened = (
+        text.count(b"[") + text.count(b"{") if isinstance(text, bytes) else text.count("[") + text.count("{")
+    )
+    if opened > MAX_DEPTH and _text_deeper_than(text, MAX_DEPTH):
+        raise InvalidJSON(f"JSON nested more than {MAX_DEPTH} levels deep")
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except RecursionError:
         raise InvalidJSON("JSON nested too deeply for Python's parser") from None
     except ValueError as error:
         raise InvalidJSON(f"not JSON ({error})") from None
-    # A body can only be deeper than the limit if it opens more arrays and objects than that: counting
-    # brackets (strings included, an over-estimate) spares the walk for almost every body.
-    opened = (
-        text.count(b"[") + text.count(b"{") if isinstance(text, bytes) else text.count("[") + text.count("{")
-    )
-    if opened > MAX_DEPTH and _deeper_than(document, MAX_DEPTH):
-        raise InvalidJSON(f"JSON nested more than {MAX_DEPTH} levels deep")
-    return document
+
+
+_OPENING = frozenset("[{")
+_CLOSING = frozenset("]}")
+
+
+def _text_deeper_than(text: str | bytes, limit: int) -> bool:
+    """Whether JSON text opens more than ``limit`` arrays and objects inside one another, brackets in
+    strings not counted (the text need not be valid JSON: only its nesting is read)."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in _OPENING:
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in _CLOSING:
+            depth -= 1
+    return False
 
 
 class BodyValidator:
