@@ -25,7 +25,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from lambda_patterns.local.lambda_api import (
@@ -37,7 +36,7 @@ from lambda_patterns.local.lambda_api import (
     parse_function_name,
     route,
 )
-from local_apps import synthesize_seen_app
+from local_apps import endpoint_lambda_client, synthesize_seen_app
 
 ECHO = """
 import json
@@ -113,15 +112,8 @@ def app(assembly):
 
 
 def _lambda(app):
-    """A Lambda client of the endpoint that neither retries nor gives up on a slow invocation early."""
-    return boto3.client(
-        "lambda",
-        endpoint_url=app.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}, read_timeout=120),
-    )
+    """A Lambda client of the endpoint (``local_apps.endpoint_lambda_client``)."""
+    return endpoint_lambda_client(app.endpoint)
 
 
 def _names(app) -> tuple[str, str]:

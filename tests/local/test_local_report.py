@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from local_apps import synthesize_seen_app
+from local_apps import inline_worker, synthesize_seen_app
 
 HANDLER = """
 import sys
@@ -154,34 +154,12 @@ def test_a_timed_out_invocation_logs_lambdas_timeout_line_and_the_next_is_a_cold
     assert _report(after.log)["init"] is not None  # the killed process was replaced
 
 
-def _inline_worker(folder: Path, code: str):
-    """A worker of a function ``Inline`` whose ``index.py`` is ``code``, its task root built."""
-    from lambda_patterns.local.functions import FunctionSpec, FunctionWorker
-
-    spec = FunctionSpec(
-        stack="S",
-        logical_id="Inline",
-        path="S/Inline",
-        name="Inline",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:Inline",
-        handler="index.handler",
-        runtime="python3.14",
-        memory_mb=128,
-        timeout_s=3,
-        architecture="arm64",
-        environment={},
-        inline_code=code,
-    )
-    return FunctionWorker(spec, "http://127.0.0.1:1", folder)
-
-
 def test_each_invocation_of_a_function_whose_import_fails_logs_the_import_error(tmp_path):
     # Lambda retries a failed init in each invocation and logs its error there, so a LogType Tail shows why
     # the function cannot run; the init's own output stays out of the invocations' logs.
-    worker = _inline_worker(
-        tmp_path, "import no_such_module\n\n\ndef handler(event, context):\n    return 1\n"
+    worker = inline_worker(
+        tmp_path, "Inline", "import no_such_module\n\n\ndef handler(event, context):\n    return 1\n"
     )
-    worker.prepare()
     try:
         outcomes = [worker.invoke({}, "test") for _ in range(2)]
     finally:
@@ -212,8 +190,7 @@ def handler(event, context):
 def test_a_handler_that_ends_its_process_has_every_line_it_wrote_in_its_log(tmp_path):
     # The process's exit closes its response pipe and its output pipes at once: the log is complete only
     # once both output pipes have been read to their end.
-    worker = _inline_worker(tmp_path, EXITS)
-    worker.prepare()
+    worker = inline_worker(tmp_path, "Inline", EXITS)
     try:
         outcomes = [worker.invoke({}, "test") for _ in range(15)]
     finally:

@@ -24,7 +24,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local_apps import synthesize_seen_app
+from local_apps import endpoint_lambda_client, inline_worker, synthesize_seen_app
 
 HANDLER = r"""
 import json
@@ -104,14 +104,7 @@ def app(assembly):
 
 
 def _lambda(app):
-    return boto3.client(
-        "lambda",
-        endpoint_url=app.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}, read_timeout=120),
-    )
+    return endpoint_lambda_client(app.endpoint)
 
 
 def _worker(app):
@@ -432,24 +425,7 @@ def _processes_named(*command: str) -> list[int]:
 def test_stopping_a_function_ends_the_processes_its_handler_started(tmp_path):
     # Lambda destroys an execution environment whole; a handler's child process must not outlive the
     # runner's worker process either.
-    from lambda_patterns.local.functions import FunctionSpec, FunctionWorker
-
-    spec = FunctionSpec(
-        stack="S",
-        logical_id="Spawner",
-        path="S/Spawner",
-        name="Spawner",
-        arn="arn:aws:lambda:us-east-1:123456789012:function:Spawner",
-        handler="index.handler",
-        runtime="python3.14",
-        memory_mb=128,
-        timeout_s=10,
-        architecture="arm64",
-        environment={},
-        inline_code=SPAWNS,
-    )
-    worker = FunctionWorker(spec, "http://127.0.0.1:1", tmp_path)
-    worker.prepare()
+    worker = inline_worker(tmp_path, "Spawner", SPAWNS, timeout_s=10)
     seconds = str(300 + os.getpid() % 600)  # a command line no other test runs
     try:
         assert worker.invoke({"seconds": seconds}, "test").result == "spawned"
