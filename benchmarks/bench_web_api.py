@@ -159,10 +159,11 @@ def _latency_rows(label: str, handler_s: list[float], base_label: str, base_s: l
 
 
 def _http_rows() -> list[dict]:
-    from moto.server import ThreadedMotoServer
+    # The same server as the tests and the local runner: on 127.0.0.1, its requests applied one at a time.
+    from lambda_patterns.local.moto_server import SerializedMotoServer
 
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = SerializedMotoServer(port=port)
     server.start()
     overrides = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
