@@ -47,7 +47,7 @@ def synthesize_seen_app(
     return out
 
 
-def endpoint_lambda_client(endpoint: str) -> Any:
+def endpoint_lambda_client(endpoint: str, read_timeout: int = 120) -> Any:
     """A Lambda client of the runner's endpoint that neither retries nor gives up on a slow invocation
     early (the tests count invocations and wait on long ones)."""
     import boto3
@@ -59,29 +59,38 @@ def endpoint_lambda_client(endpoint: str) -> Any:
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}, read_timeout=120),
+        config=Config(retries={"max_attempts": 1}, read_timeout=read_timeout),
     )
+
+
+def function_spec(name: str, **fields: Any) -> Any:
+    """A ``FunctionSpec`` of a function ``name`` in a stack ``S`` (128 MB, 3 s, arm64, ``index.handler``),
+    with ``fields`` set over those values."""
+    from lambda_patterns.local.functions import FunctionSpec
+
+    values: dict[str, Any] = {
+        "stack": "S",
+        "logical_id": name,
+        "path": f"S/{name}",
+        "name": name,
+        "arn": f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
+        "handler": "index.handler",
+        "runtime": "python3.14",
+        "memory_mb": 128,
+        "timeout_s": 3,
+        "architecture": "arm64",
+        "environment": {},
+    }
+    values.update(fields)
+    return FunctionSpec(**values)
 
 
 def inline_worker(folder: Path, name: str, code: str, timeout_s: float = 3) -> Any:
     """A ``FunctionWorker`` of a function ``name`` whose ``index.py`` is ``code`` (no assembly, no moto:
     the endpoint is a closed port), its task root built under ``folder``."""
-    from lambda_patterns.local.functions import FunctionSpec, FunctionWorker
+    from lambda_patterns.local.functions import FunctionWorker
 
-    spec = FunctionSpec(
-        stack="S",
-        logical_id=name,
-        path=f"S/{name}",
-        name=name,
-        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        handler="index.handler",
-        runtime="python3.14",
-        memory_mb=128,
-        timeout_s=timeout_s,
-        architecture="arm64",
-        environment={},
-        inline_code=code,
-    )
+    spec = function_spec(name, timeout_s=timeout_s, inline_code=code)
     worker = FunctionWorker(spec, "http://127.0.0.1:1", folder)
     worker.prepare()
     return worker

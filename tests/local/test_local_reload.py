@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from local_apps import function_spec
+
 ROOT = Path(__file__).resolve().parents[2]
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
 
@@ -176,22 +178,7 @@ def test_the_source_metadata_is_absent_unless_asset_metadata_is_on(tmp_path):
 
 
 def _spec(name: str, source):
-    from lambda_patterns.local.functions import FunctionSpec
-
-    return FunctionSpec(
-        stack="S",
-        logical_id=name,
-        path=f"S/{name}",
-        name=name,
-        arn=f"arn:aws:lambda:us-east-1:123456789012:function:{name}",
-        handler="handler.handler",
-        runtime="python3.14",
-        memory_mb=128,
-        timeout_s=3,
-        architecture="arm64",
-        environment={},
-        source=source,
-    )
+    return function_spec(name, handler="handler.handler", source=source)
 
 
 def test_the_watcher_copies_changes_deletes_what_was_deleted_and_reports_a_changed_requirements_file(

@@ -19,9 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local_apps import endpoint_lambda_client, inline_worker, synthesize_seen_app
@@ -363,14 +361,7 @@ def test_ctrl_c_stops_the_runner_without_interrupting_a_handler_in_flight_or_a_t
     try:
         assert ready.wait(180) and runner.poll() is None, "".join(printed)
         (endpoint,) = re.findall(r"AWS_ENDPOINT_URL=(\S+)", "".join(printed))
-        client = boto3.client(
-            "lambda",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-            config=Config(retries={"max_attempts": 1}, read_timeout=60),
-        )
+        client = endpoint_lambda_client(endpoint, read_timeout=60)
         name = re.findall(r"function (\S+) \(", "".join(printed))[0]
         client.invoke(FunctionName=name, Payload=b'{"do": "nothing"}')  # a warm worker process
         answers: list = []
