@@ -2,9 +2,11 @@
 
 Rows, each a median of RUNS against a floor measured in the same run:
 - the CLI's first synth into an empty output folder with an empty bundle cache (pip runs), with a warm
-  bundle cache (an unchanged package is copied, no pip), and a repeat synth into the same folder;
+  bundle cache (an unchanged package is copied, no pip), and a repeat synth into the same folder, with the
+  synth cache (``lambda_patterns/synth_cache.py``) and without it;
 - the same app and floor run by Python directly, with CDK's built-in CloudFormation validation on (CDK's
   default) and off (``CDK_VALIDATION=false``): the difference is what the validator costs, the rest is ours;
+  and with the synth cache off, the difference being what its recording costs a synth that cannot reuse;
 - where the time between the floor and app.py goes, phase by phase in one process each: interpreter start-up
   and exit, ``import aws_cdk``, the app's own imports, building the tree, ``app.synth()``; with the construct
   and resource counts, the jsii round trips of each phase and the Aspect callbacks of the synth, the measure
@@ -118,13 +120,20 @@ def cli_rows(tmp: Path) -> list[dict]:
     python = shlex.quote(sys.executable)
     empty_script = tmp / "empty_app.py"
     empty_script.write_text(EMPTY_APP)
-    floor, cold, warm, repeat = [], [], [], []
+    floor, cold, warm, repeat, uncached = [], [], [], [], []
     for run in range(RUNS):
         floor.append(timed(_cli(f"{python} {shlex.quote(str(empty_script))}", tmp / f"empty{run}")))
         cache = tmp / f"cache{run}"
         cold.append(timed(_cli(f"{python} app.py", tmp / f"cold{run}"), LAMBDA_PATTERNS_CACHE=str(cache)))
         warm.append(timed(_cli(f"{python} app.py", tmp / f"warm{run}"), LAMBDA_PATTERNS_CACHE=str(cache)))
         repeat.append(timed(_cli(f"{python} app.py", tmp / f"warm{run}"), LAMBDA_PATTERNS_CACHE=str(cache)))
+        uncached.append(
+            timed(
+                _cli(f"{python} app.py", tmp / f"warm{run}"),
+                LAMBDA_PATTERNS_CACHE=str(cache),
+                LAMBDA_PATTERNS_SYNTH_CACHE="off",
+            )
+        )
         shutil.rmtree(cache, ignore_errors=True)
     base = _median(floor)
     floor_name = "cdk synth of an empty App with one empty Stack"
@@ -143,8 +152,16 @@ def cli_rows(tmp: Path) -> list[dict]:
             again,
             floor_name,
             base,
-            f"median of {RUNS}; CDK reuses asset.<hash> already staged there; "
-            f"{_verdict(again / base, REPEAT_TARGET)}",
+            f"median of {RUNS}; the synth cache (lambda_patterns/synth_cache.py) finds every input and output "
+            f"as recorded and app.py ends before importing aws_cdk; {_verdict(again / base, REPEAT_TARGET)}",
+        ),
+        _row(
+            "cdk synth of app.py, same output folder, nothing changed, synth cache off",
+            _median(uncached),
+            floor_name,
+            base,
+            f"median of {RUNS}; reference: LAMBDA_PATTERNS_SYNTH_CACHE=off, a full synth in which CDK reuses "
+            "the asset.<hash> folders already staged there",
         ),
         _row(
             "cdk synth of app.py, empty output folder, empty bundle cache",
@@ -161,14 +178,23 @@ def python_rows(tmp: Path) -> list[dict]:
     times: dict[tuple[str, str], list[float]] = {}
     for run in range(RUNS):
         for validation in ("true", "false"):
-            for name, command in (
-                ("empty", [sys.executable, "-c", EMPTY_APP]),
-                ("app", [sys.executable, "app.py"]),
+            for name, command, synth_cache in (
+                ("empty", [sys.executable, "-c", EMPTY_APP], "on"),
+                ("app", [sys.executable, "app.py"], "on"),
+                ("app-no-record", [sys.executable, "app.py"], "off"),
             ):
+                if name == "app-no-record" and validation == "false":
+                    continue
                 outdir = tmp / f"py-{name}-{validation}-{run}"
                 # The bundle cache is warm from the CLI rows or an earlier run: these rows measure code, not pip.
+                # Each run has a new output folder, so the synth cache never reuses; it records.
                 times.setdefault((name, validation), []).append(
-                    timed(command, CDK_OUTDIR=str(outdir), CDK_VALIDATION=validation)
+                    timed(
+                        command,
+                        CDK_OUTDIR=str(outdir),
+                        CDK_VALIDATION=validation,
+                        LAMBDA_PATTERNS_SYNTH_CACHE=synth_cache,
+                    )
                 )
     on_app, on_empty = _median(times[("app", "true")]), _median(times[("empty", "true")])
     off_app, off_empty = _median(times[("app", "false")]), _median(times[("empty", "false")])
@@ -195,6 +221,14 @@ def python_rows(tmp: Path) -> list[dict]:
             on_empty - off_empty,
             "start-up plus a share per resource; make test keeps it on (cfn-lint runs too)",
         ),
+        _row(
+            "python app.py, the synth cache recording a first synth",
+            on_app,
+            "python app.py, LAMBDA_PATTERNS_SYNTH_CACHE=off",
+            _median(times[("app-no-record", "true")]),
+            f"median of {RUNS}, validation on, a new output folder each run; what the audit hook and the record "
+            "(digests of the files read and written) add to a synth that cannot reuse",
+        ),
     ]
 
 
@@ -205,7 +239,8 @@ def _phases(tmp: Path, name: str, app: list[str]) -> dict:
     result = subprocess.run(
         [sys.executable, "-c", _PHASES, *app],
         cwd=ROOT,
-        env=cdk_env(CDK_OUTDIR=str(tmp / name)),
+        # The synth cache's record is a row of its own (python_rows); here the phases are CDK's and ours.
+        env=cdk_env(CDK_OUTDIR=str(tmp / name), LAMBDA_PATTERNS_SYNTH_CACHE="off"),
         capture_output=True,
         text=True,
         check=True,

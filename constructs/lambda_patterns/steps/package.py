@@ -18,7 +18,7 @@ from aws_cdk import AssetHashType, BundlingOptions, BundlingOutput, DockerImage,
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from lambda_patterns import defaults
+from lambda_patterns import defaults, synth_cache
 from lambda_patterns.checks.duplicate_files import check_unique_files
 from lambda_patterns.checks.empty_entry import check_entry_not_empty
 from lambda_patterns.checks.overwrite import check_no_overwrite
@@ -421,6 +421,9 @@ class FunctionPackage(Construct):
     @property
     def code(self) -> lambda_.Code:
         """The package as Lambda code: an asset bundled locally (or in Docker with ``use_docker``)."""
+        # A function taking the code stages one asset whose inputs this process read: the synth cache counts
+        # these to know that the assembly holds no asset that only node has read.
+        synth_cache.note_package(self._asset_hash)
         return self._code
 
     @property

@@ -1,0 +1,282 @@
+"""``SynthCache``: a repeat synth with nothing changed reuses the cloud assembly already in the output folder.
+
+A CDK app's synth is a pure function of what it reads: its own and its libraries' sources, the files its
+assets are built from, the context the CLI passes, a few environment variables and the interpreter. So
+``app.py`` starts a ``SynthCache`` before it imports aws_cdk; the cache records, through Python's audit
+hooks, every file the synth opens and every folder it lists, and ``store()`` writes that record with a
+digest of every output file into the output folder. The next run compares: when every input file, folder
+listing, environment variable and output file is as recorded, the assembly in the folder is the one this
+run would write, and the app exits without building the tree. Otherwise it synthesizes as if there were no
+cache.
+
+What the key covers, and where it stops:
+
+- every file opened for reading and every folder listed during the synth (imports included) that still
+  exists when the synth ends, except the output folder and the bundle cache (whose entries are keyed by
+  the package inputs, which are recorded themselves). Installed files (under the interpreter's prefixes) are
+  compared by size and modification time, as Python's own bytecode cache does; every other file by
+  content, unless its size and modification time are unchanged and older than the record (git's rule for
+  racily clean files);
+- the interpreter, its arguments and working folder, and the environment variables that CDK, jsii, pip,
+  Docker, AWS and this library read (``_ENV_PREFIXES``, ``_ENV_NAMES``), the CLI's context overflow file by
+  content;
+- every output file but the CLI's own lock, error and counter files, by content; the staged ``asset.*``
+  folders must still exist (CDK itself skips staging when they do).
+
+Files that only the jsii kernel reads (node's side) are not seen, so a synth whose assembly holds a file asset
+that no ``FunctionPackage`` made (``Code.from_asset`` of a plain folder, a Docker image asset) is not
+stored: CDK fingerprints those in node. ``LAMBDA_PATTERNS_SYNTH_CACHE=off`` turns the cache off.
+
+This module imports nothing from aws_cdk, so a reused synth never starts the jsii runtime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+#: Set to ``off`` to synthesize every time.
+ENV = "LAMBDA_PATTERNS_SYNTH_CACHE"
+#: The record, written into the output folder beside ``manifest.json``.
+RECORD = "lambda-patterns-synth.json"
+#: Bump when the record's meaning changes, so an older record never matches.
+FORMAT = 1
+_ENV_PREFIXES = ("CDK_", "JSII_", "LAMBDA_PATTERNS_", "AWS_", "PIP_", "PYTHON", "DOCKER_", "NODE_", "XDG_")
+_ENV_NAMES = ("HOME", "PATH", "TMPDIR")
+# The CLI writes context too large for the environment to a file in a new temporary folder each run.
+_OVERFLOW_ENV = "CONTEXT_OVERFLOW_LOCATION_ENV"
+# Written by the CLI around the app's run, not by the app.
+_CLI_FILES = frozenset({"error.txt", "performance-counters.json", "synth.lock", RECORD})
+# A file modified within this long before the record was written may have changed again in the same
+# timestamp tick, so its unchanged size and time do not prove unchanged content.
+_RACY_NS = 2_000_000_000
+_WRITE_MODES = frozenset("wax+")
+
+#: Asset hashes of the packages whose code a function took in this process (``note_package``).
+_PACKAGE_ASSETS: set[str] = set()
+
+
+def note_package(asset_hash: str) -> None:
+    """Called by ``FunctionPackage`` when a function takes its code: one file asset the synth built from
+    inputs this process read (and so recorded)."""
+    _PACKAGE_ASSETS.add(asset_hash)
+
+
+def _sha256(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _listing(folder: str) -> str:
+    return hashlib.sha256("\0".join(sorted(os.listdir(folder))).encode()).hexdigest()
+
+
+def _environment_key() -> dict[str, Any]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES
+    }
+    overflow = os.environ.get(_OVERFLOW_ENV)
+    return {
+        "format": FORMAT,
+        "python": [sys.version, sys.executable, list(sys.argv), os.getcwd()],
+        "env": env,
+        "context_overflow": _sha256(overflow) if overflow else None,
+    }
+
+
+def _output_digests(outdir: Path) -> dict[str, str]:
+    """sha256 of every file of the assembly that the app wrote, by relative path: all but the staged asset
+    folders (CDK trusts a staged folder by its name) and the CLI's own files."""
+    digests = {}
+    for folder, subfolders, files in os.walk(outdir):
+        subfolders[:] = [name for name in subfolders if not name.startswith("asset.")]
+        for name in files:
+            if name in _CLI_FILES or name.endswith((".lock", ".tmp")):
+                continue
+            path = os.path.join(folder, name)
+            digests[os.path.relpath(path, outdir)] = _sha256(path)
+    return digests
+
+
+class SynthCache:
+    """Reuse of the last synth in ``$CDK_OUTDIR`` when nothing it read has changed.
+
+    Start it before importing aws_cdk, so imports are recorded too::
+
+        cache = SynthCache.start()
+        if cache.reusable():
+            raise SystemExit(0)
+        import aws_cdk as cdk
+        ...
+        app.synth()
+        cache.store()
+
+    Without ``CDK_OUTDIR`` (an app run outside the CLI writes to a temporary folder) or with
+    ``LAMBDA_PATTERNS_SYNTH_CACHE=off`` it does nothing.
+    """
+
+    def __init__(self, outdir: Path | None) -> None:
+        self._outdir = outdir
+        self._key = _environment_key()
+        self._read: set[str] = set()
+        self._written: set[str] = set()
+        self._listed: set[str] = set()
+        self._recording = False
+
+    @classmethod
+    def start(cls) -> SynthCache:
+        """The cache of this process's synth, recording from now on."""
+        value = os.environ.get("CDK_OUTDIR", "").strip()
+        enabled = value and os.environ.get(ENV, "").strip().lower() != "off"
+        cache = cls(Path(value).resolve() if enabled else None)
+        if cache._outdir is not None:
+            cache._recording = True
+            sys.addaudithook(cache._audit)
+        return cache
+
+    @property
+    def outdir(self) -> Path | None:
+        """The output folder the cache reads and writes; None when the cache is off."""
+        return self._outdir
+
+    def _audit(self, event: str, args: tuple[Any, ...]) -> None:
+        # Called for every audit event of the process, so it returns as early as it can.
+        if not self._recording:
+            return
+        if event == "open":
+            path, mode, flags = args
+            if not isinstance(path, (str, bytes)):
+                return
+            writes = mode is not None and not _WRITE_MODES.isdisjoint(mode)
+            if mode is None and isinstance(flags, int):
+                writes = bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND))
+            (self._written if writes else self._read).add(os.path.abspath(os.fsdecode(path)))
+        elif event in ("os.listdir", "os.scandir"):
+            path = args[0] if args and args[0] is not None else "."
+            if isinstance(path, (str, bytes)):
+                self._listed.add(os.path.abspath(os.fsdecode(path)))
+
+    def reusable(self) -> bool:
+        """Whether the assembly in the output folder is what this run would write: same key, every input
+        and output as recorded. Never raises: an unreadable record is a miss."""
+        if self._outdir is None:
+            return False
+        try:
+            record = json.loads((self._outdir / RECORD).read_text())
+            return (
+                record.get("key") == self._key
+                and all(
+                    _file_matches(path, *entry, record["written_ns"])
+                    for path, entry in record["inputs"].items()
+                )
+                and all(
+                    os.path.isdir(folder) and _listing(folder) == digest
+                    for folder, digest in record["listings"].items()
+                )
+                and all((self._outdir / name).is_dir() for name in record["assets"])
+                and _output_digests(self._outdir) == record["outputs"]
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+
+    def store(self) -> bool:
+        """Write the record of the synth that just ended; False (and no record) when the assembly holds an
+        asset the cache cannot vouch for, or the folder cannot be written."""
+        if self._outdir is None:
+            return False
+        self._recording = False
+        record_path = self._outdir / RECORD
+        try:
+            record_path.unlink(missing_ok=True)
+            assets = _file_assets(self._outdir)
+            if assets is None or len({Path(name).name for name in assets}) != len(_PACKAGE_ASSETS):
+                return False
+            written_ns = time.time_ns()
+            record = {
+                "key": self._key,
+                "written_ns": written_ns,
+                "inputs": self._inputs(),
+                "listings": {
+                    folder: _listing(folder)
+                    for folder in sorted(self._listed)
+                    if self._tracked(folder) and os.path.isdir(folder)
+                },
+                "assets": sorted(assets),
+                "outputs": _output_digests(self._outdir),
+            }
+            staging = record_path.with_name(f".{RECORD}.{os.getpid()}.tmp")
+            staging.write_text(json.dumps(record, sort_keys=True))
+            os.replace(staging, record_path)
+            return True
+        except OSError:
+            return False
+
+    def _tracked(self, path: str) -> bool:
+        """Inputs are what the synth read, less its own outputs and derived caches."""
+        if path in self._written or _is_within(path, str(self._outdir)):
+            return False
+        return not any(_is_within(path, root) for root in _derived_roots())
+
+    def _inputs(self) -> dict[str, list[Any]]:
+        installed = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
+        modules = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
+        paths = {os.path.abspath(p) for p in modules if isinstance(p, str)} | self._read
+        inputs: dict[str, list[Any]] = {}
+        for path in sorted(paths):
+            if not self._tracked(path) or not os.path.isfile(path):
+                continue
+            stat = os.stat(path)
+            digest = None if any(_is_within(path, prefix) for prefix in installed) else _sha256(path)
+            inputs[path] = [stat.st_size, stat.st_mtime_ns, digest]
+        return inputs
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _derived_roots() -> list[str]:
+    # Imported here: the bundle cache reads lambda_patterns.defaults, which imports aws_cdk, and a reused
+    # synth must not start the jsii runtime.
+    from lambda_patterns.steps.bundle_cache import cache_root
+
+    root = cache_root()
+    return [str(root)] if root is not None else []
+
+
+def _file_matches(path: str, size: int, mtime_ns: int, digest: str | None, written_ns: int) -> bool:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    if stat.st_size != size:
+        return False
+    if digest is None:
+        return stat.st_mtime_ns == mtime_ns
+    if stat.st_mtime_ns == mtime_ns and mtime_ns < written_ns - _RACY_NS:
+        return True
+    return _sha256(path) == digest
+
+
+def _file_assets(outdir: Path) -> set[str] | None:
+    """The staged folders of the assembly's file assets; None when it holds an asset no package made."""
+    staged: set[str] = set()
+    for manifest in outdir.rglob("*.assets.json"):
+        assets = json.loads(manifest.read_text())
+        if assets.get("dockerImages"):
+            return None
+        for asset in assets.get("files", {}).values():
+            path = asset.get("source", {}).get("path", "")
+            if path.endswith(".template.json"):
+                continue
+            if not path.startswith("asset.") or asset["source"].get("packaging") != "zip":
+                return None
+            staged.add(str(manifest.parent.relative_to(outdir) / path))
+    return staged
