@@ -25,7 +25,9 @@ What the key covers, and where it stops:
 
 Files that only the jsii kernel reads (node's side) are not seen, so a synth whose assembly holds a file asset
 that no ``FunctionPackage`` made (``Code.from_asset`` of a plain folder, a Docker image asset) is not
-stored: CDK fingerprints those in node. ``LAMBDA_PATTERNS_SYNTH_CACHE=off`` turns the cache off.
+stored: CDK fingerprints those in node. Nor can it see what is neither a file nor the environment: an app
+whose synth calls a service or reads the clock must not use it. ``LAMBDA_PATTERNS_SYNTH_CACHE=off`` turns the
+cache off.
 
 This module imports nothing from aws_cdk, so a reused synth never starts the jsii runtime.
 """
