@@ -233,7 +233,10 @@ def _anchor_rows(
         note = "skipped: pyvips (requirements-dev.txt) does not import here"
         return [_row(f"{label}: core vs pyvips single decode", core_ms, "ms", "pyvips", 0.0, note)]
     vips_ms = vips_single["median_s"] * 1000
-    verdict = "holds" if core_ms / vips_ms <= SINGLE_DECODE_TARGET else "MISSED"
+    # Judged on the larger of the wall and CPU ratios: on shared CPUs a neighbour's load can stretch
+    # either variant's wall time, and a verdict must not hold only because pyvips was the one slowed.
+    worst = max(core_ms / vips_ms, core["median_cpu_s"] / vips_single["median_cpu_s"])
+    verdict = "holds" if worst <= SINGLE_DECODE_TARGET else "MISSED"
     return [
         _row(
             f"{label}: core vs pyvips single decode",
@@ -242,7 +245,8 @@ def _anchor_rows(
             "pyvips thumbnail_buffer(largest) then thumbnail_image per smaller size",
             vips_ms,
             f"{job}; median of {RUNS}; the strongest pyvips pipeline: one decode (shrink-on-load where the "
-            f"format has it); target ratio <= {SINGLE_DECODE_TARGET} ({verdict}); {_cpu_note(core, vips_single)}",
+            f"format has it); target ratio <= {SINGLE_DECODE_TARGET} in wall and CPU time ({verdict}); "
+            f"{_cpu_note(core, vips_single)}",
         ),
         _row(
             f"{label}: core peak memory vs pyvips single decode",
