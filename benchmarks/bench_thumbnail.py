@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
@@ -87,6 +88,8 @@ elif variant == "pyvips-single":
             image = largest if size == max(sizes) else largest.thumbnail_image(size)
             out.append(len(image.write_to_buffer(f".jpg[Q={quality},optimize_coding]")))
         return out
+# Worker threads the variant may use: pyvips runs at its default concurrency (one per CPU); Pillow is serial.
+threads = pyvips.concurrency_get() if variant.startswith("pyvips") else 1
 def peak_kb():
     # VmHWM belongs to this process image alone. ru_maxrss also carries the high-water mark inherited
     # across fork+exec, so a parent that once held a large image would hide the child's own peak.
@@ -98,13 +101,16 @@ def peak_kb():
 baseline_kb = peak_kb()
 work()
 after_kb = peak_kb()
-times = []
+times, cpu = [], []
 for _ in range(runs):
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     work()
     times.append(time.perf_counter() - started)
-print(json.dumps({"median_s": statistics.median(times), "peak_mb": (after_kb - baseline_kb) / 1024,
-                  "baseline_mb": baseline_kb / 1024}))
+    # CPU seconds of every thread of the process: what a variant costs when the cores are shared.
+    cpu.append(time.process_time() - started_cpu)
+print(json.dumps({"median_s": statistics.median(times), "median_cpu_s": statistics.median(cpu),
+                  "peak_mb": (after_kb - baseline_kb) / 1024, "baseline_mb": baseline_kb / 1024,
+                  "threads": threads}))
 """
 
 
@@ -227,7 +233,10 @@ def _anchor_rows(
         note = "skipped: pyvips (requirements-dev.txt) does not import here"
         return [_row(f"{label}: core vs pyvips single decode", core_ms, "ms", "pyvips", 0.0, note)]
     vips_ms = vips_single["median_s"] * 1000
-    verdict = "holds" if core_ms / vips_ms <= SINGLE_DECODE_TARGET else "MISSED"
+    # Judged on the larger of the wall and CPU ratios: on shared CPUs a neighbour's load can stretch
+    # either variant's wall time, and a verdict must not hold only because pyvips was the one slowed.
+    worst = max(core_ms / vips_ms, core["median_cpu_s"] / vips_single["median_cpu_s"])
+    verdict = "holds" if worst <= SINGLE_DECODE_TARGET else "MISSED"
     return [
         _row(
             f"{label}: core vs pyvips single decode",
@@ -236,7 +245,8 @@ def _anchor_rows(
             "pyvips thumbnail_buffer(largest) then thumbnail_image per smaller size",
             vips_ms,
             f"{job}; median of {RUNS}; the strongest pyvips pipeline: one decode (shrink-on-load where the "
-            f"format has it); target ratio <= {SINGLE_DECODE_TARGET} ({verdict})",
+            f"format has it); target ratio <= {SINGLE_DECODE_TARGET} in wall and CPU time ({verdict}); "
+            f"{_cpu_note(core, vips_single)}",
         ),
         _row(
             f"{label}: core peak memory vs pyvips single decode",
@@ -247,6 +257,33 @@ def _anchor_rows(
             "reference",
         ),
     ]
+
+
+def _cpu_note(core: dict, vips: dict) -> str:
+    """CPU seconds beside the wall time: on shared cores the wall time also carries the neighbours' load."""
+    core_cpu, vips_cpu = core["median_cpu_s"] * 1000, vips["median_cpu_s"] * 1000
+    return (
+        f"CPU time {core_cpu:.0f} vs {vips_cpu:.0f} ms ({core_cpu / vips_cpu:.2f}); the core runs on one thread, "
+        f"pyvips at its default concurrency, {vips['threads']} threads on this {os.cpu_count()}-CPU machine"
+    )
+
+
+#: The source on which cascading is measured a second time: decoded at full size (no draft), its 256 and
+#: 128 px thumbnails would otherwise each be resized from 12 MP, where the JPEG's come from a 1/4 draft.
+CASCADE_SOURCE = "PNG"
+
+
+def _cascade_row(label: str, job: str, core: dict, direct: dict) -> dict:
+    direct_cpu = direct["median_cpu_s"] * 1000
+    return _row(
+        f"{label}: core, smaller sizes cascaded from the 1024",
+        core["median_s"] * 1000,
+        "ms",
+        "core, every size resized from the decoded image",
+        direct["median_s"] * 1000,
+        f"{job}; median of {RUNS}; the decoded image is full size, so the 256 and 128 would each be resized "
+        f"from it; CPU time {core['median_cpu_s'] * 1000:.0f} vs {direct_cpu:.0f} ms",
+    )
 
 
 def _job(fmt: str, size: tuple[int, int], path: Path) -> str:
@@ -268,13 +305,15 @@ def run() -> list[dict]:
         naive = measure("naive", path)
         vips = measure("pyvips", path)
         vips_single = measure("pyvips-single", path)
-        others = []
+        others, full_size_direct = [], None
         for fmt, size in OTHER_SOURCES:
             other = Path(tmp) / f"source.{fmt.lower()}"
             make_source(other, size, fmt)
             others.append(
                 (fmt, _job(fmt, size, other), measure("core", other), measure("pyvips-single", other))
             )
+            if fmt == CASCADE_SOURCE:
+                full_size_direct = measure("core-direct", other)
     core_ms, naive_ms = core["median_s"] * 1000, naive["median_s"] * 1000
     rows = [
         _row(
@@ -320,6 +359,8 @@ def run() -> list[dict]:
         # pyvips that imports but cannot decode the format (BMP; HEIC's HEVC) is anchored on the JPEG row.
         jpeg_anchor = core if other_vips is None and vips_reads_jpeg else None
         rows += _anchor_rows(fmt, other_core, other_vips, other_job, jpeg_anchor)
+        if fmt == CASCADE_SOURCE:
+            rows.append(_cascade_row(fmt, other_job, other_core, full_size_direct))
     rows.append(
         _row(
             "Lambda cost per million images",
