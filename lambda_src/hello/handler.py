@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gc
 
-# Frozen before lambda_common is compiled, not after: compiling it tips a young-generation collection, which
-# would otherwise walk the objects Lambda's runtime has just made (~0.5 ms, here a tenth of this init).
+# Frozen before lambda_common is compiled, not only after: a collection its compiling tips then skips the
+# objects Lambda's runtime has just made (on Python 3.11 that collection walked them for ~0.6 ms, an eighth
+# of this init; where none falls due, freezing early costs nothing). Plain gc: importing
+# lambda_common.coldstart would compile the package first.
 gc.freeze()
 
 from lambda_common import Metrics, get_logger, log_context  # noqa: E402
