@@ -20,7 +20,8 @@ from typing import Any
 
 from lambda_common.dynamo import key_problem, pad_sequence, valid_utf8
 from lambda_common.marks import UpdatePlan
-from lambda_common.parsing import parse_json, utc_datetime
+from lambda_common.parsing import parse_json
+from lambda_common.timestamps import utc_datetime
 
 _MAX_NAME = 256
 

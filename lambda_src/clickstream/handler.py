@@ -43,7 +43,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 from clicks import ClickPlan, CountKey, count_update, malformed_report, plan_clicks, position
 from lambda_common import log_context
-from lambda_common.batch import batch_response, write_each
+from lambda_common.batch import batch_response
 from lambda_common.coldstart import freeze_init_objects
 from lambda_common.dynamo import from_dynamodb_json, to_dynamodb_json
 from lambda_common.env import integer, required, telemetry
@@ -55,6 +55,7 @@ from lambda_common.marks import (
     guarded_update,
     mark_key,
 )
+from lambda_common.parallel import write_each
 
 freeze_init_objects()
 

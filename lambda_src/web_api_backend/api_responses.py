@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from lambda_common import json_numbers
@@ -27,13 +26,15 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-@dataclass
 class Response:
     """A handler answer before it is shaped into the proxy integration's response dict."""
 
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers = {} if headers is None else headers
 
 
 def dumps(value: Any) -> str:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from lambda_common.dynamo import number_fits
+from lambda_common.dynamo_numbers import number_fits
 
 # Keywords whose value must be a number (bounds on lengths, values and item counts).
 NUMERIC_KEYWORDS = frozenset(
@@ -42,7 +42,7 @@ SUPPORTED = NUMERIC_KEYWORDS | {
 ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples"})
 TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean", "null"})
 
-# DynamoDB's nesting limit; its number limits live in lambda_common.dynamo.number_fits.
+# DynamoDB's nesting limit; its number limits live in lambda_common.dynamo_numbers.number_fits.
 MAX_DEPTH = 32
 
 

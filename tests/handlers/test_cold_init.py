@@ -36,7 +36,14 @@ print(json.dumps({"full_collections_walked": walked, "frozen": gc.get_freeze_cou
 """
 
 
-def _cold_init(function: str) -> dict:
+_MODULES = r"""
+import json, sys
+import handler
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def _cold_init(function: str, script: str = _INIT) -> dict | list:
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join([str(LAMBDA_SRC / function), str(LAMBDA_SRC / "common")]),
@@ -57,7 +64,7 @@ def _cold_init(function: str) -> dict:
         TIME_ATTRIBUTE="created_at",
     )
     result = subprocess.run(
-        [sys.executable, "-c", _INIT], env=env, cwd=LAMBDA_SRC / function, capture_output=True, text=True
+        [sys.executable, "-c", script], env=env, cwd=LAMBDA_SRC / function, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -75,3 +82,13 @@ def test_init_freezes_boto3_and_its_clients_out_of_every_collection(function):
     assert init["collectable"] < init["frozen"] / 10
     # and no full collection during init walked boto3's objects
     assert all(walked < 10_000 for walked in init["full_collections_walked"]), init
+
+
+def test_web_api_init_imports_no_boto3_module_beyond_the_client():
+    # Given the web API, which converts items to DynamoDB JSON by hand and checks numbers itself
+    # When Lambda's init imports it
+    modules = _cold_init("web_api_backend", _MODULES)
+
+    # Then boto3's DynamoDB helpers (types, conditions), which would add to every cold start, stay unimported
+    assert "boto3" in modules
+    assert [name for name in modules if name.startswith("boto3.dynamodb")] == []

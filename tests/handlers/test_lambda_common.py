@@ -12,7 +12,8 @@ sys.path.insert(0, str(__import__("conftest").LAMBDA_SRC / "common"))
 
 from lambda_common import Metrics, get_logger, log_context  # noqa: E402
 from lambda_common.dynamo import number_fits  # noqa: E402
-from lambda_common.parsing import parse_json, utc_datetime  # noqa: E402
+from lambda_common.parsing import parse_json  # noqa: E402
+from lambda_common.timestamps import utc_datetime  # noqa: E402
 
 
 def test_metrics_flush_writes_one_emf_document_with_namespace_dimension_and_values():
@@ -174,7 +175,7 @@ def test_batch_response_lists_each_failure_once_stream_sequences_lowest_first():
 
 
 def test_write_each_reports_retryable_errors_per_key_and_lets_bugs_propagate():
-    from lambda_common.batch import write_each
+    from lambda_common.parallel import write_each
 
     def write(key):
         if key == "throttled":

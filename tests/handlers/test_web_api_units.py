@@ -203,6 +203,20 @@ def test_settings_defaults_and_client_id_detection():
     assert client.client_ids is True and client.body_schema["required"] == []
 
 
+def test_settings_are_read_only_for_every_invocation_they_serve():
+    # Given the settings a cold start loaded once for the sandbox's life
+    loaded = load_settings({"PAGE_SIZE": "10"})
+
+    # When code tries to change or drop one, then it is refused and the value stays
+    with pytest.raises(AttributeError):
+        loaded.page_size = 100
+    with pytest.raises(AttributeError):
+        del loaded.key_name
+    with pytest.raises(AttributeError):
+        loaded.unknown = 1
+    assert (loaded.page_size, loaded.key_name) == (10, "id")
+
+
 @pytest.mark.parametrize(
     "environ",
     [

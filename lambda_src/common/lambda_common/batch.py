@@ -1,23 +1,21 @@
-"""Lambda's partial batch response, and the parallel per-item writes the stream consumers share.
+"""Lambda's partial batch response, built one way for every handler.
 
 A handler reports only the records that must be delivered again, as ``batchItemFailures``; with
 ``ReportBatchItemFailures`` on, Lambda deletes the rest (SQS) or checkpoints before the lowest reported
 sequence number (streams). One helper builds that shape everywhere so no handler gets it subtly wrong (an
-identifier that is not in the batch makes Lambda retry the whole batch).
+identifier that is not in the batch makes Lambda retry the whole batch). The stream consumers' parallel
+per-item writes are :mod:`lambda_common.parallel`, a module of its own, so a handler that only reports
+failures does not compile them at every cold start (Lambda runs these sources without bytecode).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 
 # typing costs a cold start ~3 ms and Lambda's runtime has not imported it: names for type checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, TypeVar
-
-    K = TypeVar("K", bound=Hashable)
-    R = TypeVar("R")
+    from typing import Any
 
 
 def batch_response(
@@ -36,26 +34,3 @@ def batch_response(
     if state is not None:
         response["state"] = state
     return response
-
-
-def write_each(
-    keys: Sequence[K],
-    write: Callable[[K], R],
-    *,
-    concurrency: int,
-    retryable: tuple[type[BaseException], ...],
-) -> tuple[dict[K, R], dict[K, str]]:
-    """``write(key)`` for every key, ``concurrency`` at a time: results, and the errors of the writes that
-    raised one of ``retryable`` (their records are reported; any other exception is a bug and propagates)."""
-    results: dict[K, R] = {}
-    errors: dict[K, str] = {}
-    if not keys:
-        return results, errors
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(keys)))) as pool:
-        futures = {key: pool.submit(write, key) for key in keys}
-        for key, future in futures.items():
-            try:
-                results[key] = future.result()
-            except retryable as error:
-                errors[key] = f"{type(error).__name__}: {error}"
-    return results, errors

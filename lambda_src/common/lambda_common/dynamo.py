@@ -8,18 +8,19 @@ runs these sources without bytecode).
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+# Re-exported: the number limits live where a handler can check them without importing boto3's types.
+from lambda_common.dynamo_numbers import MAX_DIGITS as MAX_DIGITS
+from lambda_common.dynamo_numbers import MAX_EXPONENT as MAX_EXPONENT
+from lambda_common.dynamo_numbers import MIN_EXPONENT as MIN_EXPONENT
+from lambda_common.dynamo_numbers import number_fits as number_fits
+
 #: Kinesis sequence numbers have at most 128 digits, DynamoDB stream ones at most 40: one width fits both.
 SEQUENCE_WIDTH = 128
 _DIGITS = re.compile(r"^[0-9]{1,128}$")
-# DynamoDB numbers: 38 significant digits (leading and trailing zeros trimmed), magnitude 1E-130..9.99E+125.
-MAX_DIGITS = 38
-MIN_EXPONENT = -130
-MAX_EXPONENT = 125
 
 # Key limits: a partition key value holds 2,048 bytes, a sort key value 1,024 (UTF-8), neither empty.
 MAX_PARTITION_KEY_BYTES = 2048
@@ -38,25 +39,6 @@ def pad_sequence(sequence: str) -> str:
     if not isinstance(sequence, str) or not _DIGITS.match(sequence):
         raise ValueError(f"not a stream sequence number: {sequence!r}")
     return sequence.zfill(SEQUENCE_WIDTH)
-
-
-def number_fits(value: int | Decimal) -> bool:
-    """Whether DynamoDB stores this number exactly: 38 significant digits within its exponent range.
-
-    boto3's serializer raises ``decimal`` signals (not ClientError) for anything else, so a payload number
-    must pass this before it is written, or the whole batch fails instead of the one record.
-    """
-    number = Decimal(value)
-    if not number.is_finite():
-        return False
-    _sign, digits, exponent = number.as_tuple()
-    significant = "".join(map(str, digits)).lstrip("0")
-    if not significant:
-        return True
-    stripped = significant.rstrip("0")
-    exponent += len(significant) - len(stripped)
-    adjusted = exponent + len(stripped) - 1
-    return len(stripped) <= MAX_DIGITS and MIN_EXPONENT <= adjusted <= MAX_EXPONENT
 
 
 def key_problem(key: dict[str, Any], sort_key: str | None = None) -> str | None:
