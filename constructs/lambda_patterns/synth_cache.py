@@ -63,6 +63,16 @@ _WRITE_MODES = frozenset("wax+")
 _PACKAGE_ASSETS: set[str] = set()
 
 
+#: Files the synth depends on without reading them in this process (``note_input``).
+_NOTED_INPUTS: set[str] = set()
+
+
+def note_input(path: str | os.PathLike) -> None:
+    """A file the synth's output depends on that this process does not open, such as the interpreter that a
+    subprocess runs (``FunctionPackage(bytecode=True)``'s compiler): recorded like the files it reads."""
+    _NOTED_INPUTS.add(os.path.realpath(path))
+
+
 def note_package(asset_hash: str) -> None:
     """Called by ``FunctionPackage`` when a function takes its code: one file asset the synth built from
     inputs this process read (and so recorded)."""
@@ -229,7 +239,7 @@ class SynthCache:
     def _inputs(self) -> dict[str, list[Any]]:
         installed = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
         modules = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
-        paths = {os.path.abspath(p) for p in modules if isinstance(p, str)} | self._read
+        paths = {os.path.abspath(p) for p in modules if isinstance(p, str)} | self._read | _NOTED_INPUTS
         inputs: dict[str, list[Any]] = {}
         for path in sorted(paths):
             if not self._tracked(path) or not os.path.isfile(path):

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from aws_cdk import BundlingOptions, BundlingOutput, DockerVolume
 from aws_cdk import aws_lambda as lambda_
 
+from lambda_patterns.steps.bytecode import compile_command
+
 if TYPE_CHECKING:
     from lambda_patterns.steps.package import BundlePlan
 
@@ -51,6 +53,11 @@ def docker_command(plan: BundlePlan, exclude: Sequence[str]) -> list[str]:
         if plan.wheelhouse is not None:
             pip += ["--no-index", "--find-links", _DOCKER_WHEELHOUSE]
         steps.append(shlex.join(pip))
+    if plan.bytecode:
+        # compileall's status 1 (a module that does not compile) leaves that module without bytecode, as
+        # on this machine (steps/bytecode.py); any other status fails the bundling.
+        compile_step = shlex.join(compile_command("python", "/asset-output"))
+        steps.append(f"{{ {compile_step}; status=$?; [ $status -le 1 ]; }}")
     return ["bash", "-c", " && ".join(steps)]
 
 

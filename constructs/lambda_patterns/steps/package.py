@@ -19,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from lambda_patterns import defaults, synth_cache
+from lambda_patterns.checks.bytecode_interpreter import check_bytecode_interpreter
 from lambda_patterns.checks.duplicate_files import check_unique_files
 from lambda_patterns.checks.empty_entry import check_entry_not_empty
 from lambda_patterns.checks.overwrite import check_no_overwrite
@@ -27,6 +28,7 @@ from lambda_patterns.checks.package_runtime import check_package_runtime
 from lambda_patterns.checks.wheel_platform import check_wheel_platform
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.steps import bundle_cache
+from lambda_patterns.steps.bytecode import compile_package, find_interpreter, interpreter_identity
 from lambda_patterns.steps.docker_bundling import docker_bundling
 from lambda_patterns.steps.platforms import (
     architecture_name,
@@ -111,6 +113,7 @@ def compute_asset_hash(
     architecture: str,
     bundler: str,
     wheels: Mapping[str, str] | None = None,
+    bytecode: str | None = None,
 ) -> str:
     """sha256 over everything that decides the package's bytes, each part length-prefixed so that no two
     different inputs can produce the same stream. It is also the bundle cache's key (``bundle_cache``), so a
@@ -127,6 +130,9 @@ def compute_asset_hash(
     feed("requirements", requirements_text.encode())
     for name, wheel_hash in sorted((wheels or {}).items()):
         feed(f"wheel:{name}", wheel_hash.encode())
+    if bytecode is not None:
+        # Only when asked for, so a package without bytecode keeps the hash it always had.
+        feed("bytecode", bytecode.encode())
     for relative, path in sorted(sources.items()):
         feed(f"file:{relative}", path.read_bytes())
     return digest.hexdigest()
@@ -148,6 +154,10 @@ class BundlePlan:
     #: The asset hash, and the bundle cache's key when ``cacheable``.
     asset_hash: str = ""
     cacheable: bool = False
+    #: Whether the package ships bytecode (``steps/bytecode.py``), and the interpreter that writes it when
+    #: built on this machine.
+    bytecode: bool = False
+    bytecode_interpreter: Path | None = None
 
     @property
     def target(self) -> str:
@@ -256,6 +266,8 @@ def build(plan: BundlePlan, out: Path) -> None:
         _copy_file(source, out / relative)
     problems = find_incompatibilities(out, plan.python_version, plan.architecture)
     check_wheel_platform(plan.where, plan.target, problems)
+    if plan.bytecode_interpreter is not None:
+        compile_package(plan.bytecode_interpreter, out, plan.where)
 
 
 @jsii.implements(ILocalBundling)
@@ -343,6 +355,9 @@ class FunctionPackage(Construct):
         environment variable if set, else pip's configured index.
     :param exclude: globs, matched against each relative path and each of its parts, left out of the
         package and of the hash. Default: ``defaults.PACKAGE_EXCLUDES``.
+    :param bytecode: ship ``.pyc`` files compiled by the runtime's Python version, so cold starts compile
+        nothing (``steps/bytecode.py``). Needs that version here (the synth's Python or ``python3.X`` on
+        ``PATH``) or ``use_docker``; the interpreter's version is part of the asset hash. Default: False.
     """
 
     def __init__(
@@ -358,6 +373,7 @@ class FunctionPackage(Construct):
         use_docker: bool = False,
         wheelhouse: str | os.PathLike | None = None,
         exclude: Sequence[str] = defaults.PACKAGE_EXCLUDES,
+        bytecode: bool = False,
     ) -> None:
         super().__init__(scope, id)
         where = f"FunctionPackage {self.node.path}"
@@ -384,6 +400,11 @@ class FunctionPackage(Construct):
         check_entry_not_empty(where, self._entry, sources)
         requirements_text = self._requirements.read_text() if self._requirements else ""
         wanted = requirement_lines(requirements_text)
+        interpreter, compiler = None, "the runtime's bundling image" if bytecode else None
+        if bytecode and not use_docker:
+            found = find_interpreter(python_version)
+            interpreter = check_bytecode_interpreter(where, runtime.name, python_version, found)
+            compiler = interpreter_identity(interpreter)
         self._asset_hash = compute_asset_hash(
             sources,
             requirements_text,
@@ -391,6 +412,7 @@ class FunctionPackage(Construct):
             arch,
             "docker" if use_docker else "local",
             wheel_digests(wheelhouse_path) if wanted else None,
+            bytecode=compiler,
         )
         plan = BundlePlan(
             where=where,
@@ -404,6 +426,8 @@ class FunctionPackage(Construct):
             architecture=arch,
             asset_hash=self._asset_hash,
             cacheable=bundle_cache.is_cacheable(wanted, wheelhouse_path),
+            bytecode=bytecode,
+            bytecode_interpreter=interpreter,
         )
         bundling = docker_bundling(plan, runtime, tuple(exclude)) if use_docker else local_bundling(plan)
         self._code = lambda_.Code.from_asset(
@@ -415,6 +439,7 @@ class FunctionPackage(Construct):
         self._runtime = runtime
         self._architecture = architecture
         self._use_docker = use_docker
+        self._bytecode = bytecode
         self._shared = shared_folders
         self._exclude = tuple(exclude)
 
@@ -462,6 +487,11 @@ class FunctionPackage(Construct):
     def requirements(self) -> Path | None:
         """The requirements file installed, if any. Default: ``<entry>/requirements.txt`` when non-empty."""
         return self._requirements
+
+    @property
+    def bytecode(self) -> bool:
+        """Whether the package ships bytecode for the runtime's Python. Default: False."""
+        return self._bytecode
 
     @property
     def use_docker(self) -> bool:
