@@ -18,6 +18,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IConstruct
 
 from lambda_patterns.checks.profile import check_profile
+from lambda_patterns.jsii_reads import path_of
 
 PROFILE_CONTEXT = "lambda-patterns:profile"
 STANDARD = "standard"
@@ -33,7 +34,7 @@ def resolve_profile(scope: IConstruct, profile: str | None = None) -> str:
     value = STANDARD if value is None else value
     if value not in PROFILES:
         # The path only for the error: reading it costs jsii round trips on every resource made.
-        check_profile(scope.node.path or "app", value, PROFILES)
+        check_profile(path_of(scope) or "app", value, PROFILES)
     return value
 
 

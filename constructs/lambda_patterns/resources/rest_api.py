@@ -14,6 +14,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks.throttle import check_throttle
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.nag import (
     STANDARD_PROFILE,
     RuleAcknowledgement,
@@ -47,7 +48,7 @@ def _environment(stack: Stack) -> tuple[str, str, str]:
     environment-agnostic stacks share the account and Region they are deployed to."""
     stage = Stage.of(stack)
     return (
-        stage.node.path if stage is not None else "",
+        path_of(stage) if stage is not None else "",
         "*" if Token.is_unresolved(stack.account) else stack.account,
         "*" if Token.is_unresolved(stack.region) else stack.region,
     )
@@ -137,12 +138,12 @@ class SecureRestApi(Construct):
     ) -> None:
         super().__init__(scope, id)
         self._hardened = pin_profile(self, profile) == "hardened"
-        check_throttle(f"SecureRestApi {self.node.path}", throttle_rate_limit, throttle_burst_limit)
+        check_throttle(f"SecureRestApi {path_of(self)}", throttle_rate_limit, throttle_burst_limit)
         self._access_logs = access_log_group(self, self._hardened)
         # A client certificate lets an HTTP backend authenticate API Gateway; free, and asked for by the
         # compliance packs whatever the integrations are.
         certificate = (
-            apigw.CfnClientCertificate(self, "ClientCertificate", description=f"{self.node.path} stage")
+            apigw.CfnClientCertificate(self, "ClientCertificate", description=f"{path_of(self)} stage")
             if self._hardened
             else None
         )
@@ -184,7 +185,7 @@ class SecureRestApi(Construct):
             acknowledge_findings(
                 stage,
                 RuleAcknowledgement(
-                    f"{self.node.path}'s integrations are Lambda proxy and AWS service integrations, which do "
+                    f"{path_of(self)}'s integrations are Lambda proxy and AWS service integrations, which do "
                     "not verify a client certificate from API Gateway; a certificate is what the hardened "
                     "profile adds",
                     nag=compliance_rules("APIGWSSLEnabled"),

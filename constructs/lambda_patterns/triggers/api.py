@@ -16,6 +16,7 @@ from lambda_patterns import defaults
 from lambda_patterns.checks.authorization_scopes import check_authorization_scopes
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.checks.request_schemas import check_request_schemas
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.resources.rest_api import SecureRestApi, prepare_rest_api
 from lambda_patterns.steps.function import ServerlessFunction
@@ -70,7 +71,7 @@ class ApiGatewayTrigger(Construct):
         request_content_types: Sequence[str] = REQUEST_CONTENT_TYPES,
     ) -> None:
         super().__init__(scope, id)
-        where = f"ApiGatewayTrigger {self.node.path}"
+        where = f"ApiGatewayTrigger {path_of(self)}"
         check_exclusive(
             where, "existing_rest_api_obj", existing_rest_api_obj, "rest_api_props", rest_api_props
         )
@@ -112,7 +113,7 @@ class ApiGatewayTrigger(Construct):
                     options["request_models"] = dict.fromkeys(request_content_types, self._model(schema))
                 resource.add_method(method, integration, **options)
         function.acknowledge_sync_invocation(
-            f"API Gateway ({self._api.node.path}), which returns its errors to the caller"
+            f"API Gateway ({path_of(self._api)}), which returns its errors to the caller"
         )
         if self._authorizer is None:
             acknowledge_rule(

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3_notifications as notifications
 from constructs import Construct
 
 from lambda_patterns.checks.recursion import check_no_self_trigger
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
 from lambda_patterns.profiles import compliance_rules
 from lambda_patterns.steps.function import ServerlessFunction
@@ -65,8 +66,8 @@ class S3Trigger(Construct):
         events: Sequence[s3.EventType] = (s3.EventType.OBJECT_CREATED,),
     ) -> None:
         super().__init__(scope, id)
-        where = f"S3Trigger {self.node.path}"
-        check_no_self_trigger(where, function.policy.permissions, bucket.node.path, prefix, suffix, events)
+        where = f"S3Trigger {path_of(self)}"
+        check_no_self_trigger(where, function.policy.permissions, path_of(bucket), prefix, suffix, events)
         filters = [s3.NotificationKeyFilter(prefix=prefix, suffix=suffix)] if prefix or suffix else []
         destination = notifications.LambdaDestination(function.target)
         for event in events:
