@@ -19,7 +19,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from lambda_patterns import defaults
-from lambda_patterns.jsii_reads import path_of
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
 from lambda_patterns.permissions import Permission, allow
 from lambda_patterns.profiles import compliance_rules, stack_key
@@ -185,7 +185,7 @@ class StackNetwork(Construct):
 def stack_network(scope: IConstruct) -> StackNetwork:
     """The stack's ``StackNetwork``, created by its first function in the hardened profile."""
     stack = Stack.of(scope)
-    existing = stack.node.try_find_child(_NETWORK_ID)
+    existing = node_of(stack).try_find_child(_NETWORK_ID)
     return existing if existing is not None else StackNetwork(stack, _NETWORK_ID)
 
 

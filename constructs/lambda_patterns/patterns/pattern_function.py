@@ -19,7 +19,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns.checks import check_exclusive, check_function_props
-from lambda_patterns.jsii_reads import path_of
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.permissions import Permission
 from lambda_patterns.profiles import pin_profile
 from lambda_patterns.props import as_mapping
@@ -90,7 +90,7 @@ def build_pattern_function(
         code=package,
         description=description,
         permissions=permissions,
-        environment=function_environment(scope.node.id, environment),
+        environment=function_environment(node_of(scope).id, environment),
         deployment=deployment,
         **fixed,
         **{

@@ -24,6 +24,7 @@ from lambda_patterns.checks.web_api_resource import check_resource_name
 from lambda_patterns.checks.web_api_routes import check_routes
 from lambda_patterns.checks.web_api_table_key import check_table_key
 from lambda_patterns.checks.web_api_type import check_api_type
+from lambda_patterns.jsii_reads import node_of
 from lambda_patterns.operations.dashboard import CustomMetrics
 from lambda_patterns.patterns.pattern_function import (
     PatternConstruct,
@@ -54,7 +55,7 @@ WEB_API_METRICS = CustomMetrics(
 def _key_schema(table: dynamodb.ITable | dynamodb.ITableV2) -> tuple[dict[str, str], dict[str, str]] | None:
     """The table's key names by key type and attribute types by name; ``None`` for an imported table, whose
     key schema cannot be read at synth."""
-    child = table.node.default_child
+    child = node_of(table).default_child
     if getattr(child, "key_schema", None) is None:
         return None
     stack = Stack.of(table)

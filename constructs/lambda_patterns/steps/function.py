@@ -27,7 +27,7 @@ from lambda_patterns.checks.provisioned_scaling import check_provisioned_scaling
 from lambda_patterns.checks.snap_start import check_snap_start
 from lambda_patterns.checks.timeout import check_timeout
 from lambda_patterns.checks.vpc_placement import check_vpc_placement
-from lambda_patterns.jsii_reads import name_of, path_of
+from lambda_patterns.jsii_reads import name_of, node_of, path_of
 from lambda_patterns.nag import (
     RuleAcknowledgement,
     acknowledge_findings,
@@ -258,7 +258,7 @@ class ServerlessFunction(_FunctionBase):
         # (in this inline policy) when it creates the function, so without this ordering CloudFormation may
         # create the function first and the deployment fails; it also means the function never runs before
         # it may write its logs. Depending on the construct covers permissions added after this line too.
-        self._function.node.add_dependency(self._role.policy)
+        node_of(self._function).add_dependency(self._role.policy)
         self._acknowledge_profile(async_failure, props)
 
         # Wire.
@@ -312,7 +312,7 @@ class ServerlessFunction(_FunctionBase):
     def _acknowledge_profile(self, async_failure: str, props: Mapping[str, Any]) -> None:
         # What the standard profile leaves off, each acknowledged only while it is off: a prop or the
         # hardened profile that turns it on (here or through function_props) makes the check pass instead.
-        if self._log_group.node.default_child.kms_key_id is None:
+        if node_of(self._log_group).default_child.kms_key_id is None:
             acknowledge_profile(self._log_group, "log_group_service_key")
         names = []
         if props.get("environment_encryption") is None:

@@ -16,7 +16,7 @@ from lambda_patterns import defaults
 from lambda_patterns.checks.authorization_scopes import check_authorization_scopes
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.checks.request_schemas import check_request_schemas
-from lambda_patterns.jsii_reads import path_of
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.resources.rest_api import SecureRestApi, prepare_rest_api
 from lambda_patterns.steps.function import ServerlessFunction
@@ -137,7 +137,7 @@ class ApiGatewayTrigger(Construct):
             # As CDK's Model does: a stage only serves a new schema after a new deployment.
             deployment = self._api.latest_deployment
             if deployment is not None:
-                deployment.node.add_dependency(model)
+                node_of(deployment).add_dependency(model)
                 deployment.add_to_logical_id({"model": document})
             self._models[digest] = apigw.Model.from_model_name(self, f"Model{digest}Ref", model.ref)
         return self._models[digest]

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3_notifications as notifications
 from constructs import Construct
 
 from lambda_patterns.checks.recursion import check_no_self_trigger
-from lambda_patterns.jsii_reads import path_of
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
 from lambda_patterns.profiles import compliance_rules
 from lambda_patterns.steps.function import ServerlessFunction
@@ -95,7 +95,7 @@ class S3Trigger(Construct):
         )
         acknowledge_findings(handler, *_NOTIFICATIONS_HANDLER_CHECKS)
         # The handler's role is shared by the stack; its policy is made per bucket, beside the bucket.
-        notifications = bucket.node.try_find_child("Notifications")
+        notifications = node_of(bucket).try_find_child("Notifications")
         if notifications is not None:
             acknowledge_findings(
                 notifications,

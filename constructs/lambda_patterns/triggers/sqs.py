@@ -18,7 +18,7 @@ from lambda_patterns.checks.max_concurrency import check_max_concurrency
 from lambda_patterns.checks.max_receive_count import check_max_receive_count
 from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.checks.visibility_timeout import check_visibility_timeout
-from lambda_patterns.jsii_reads import path_of, seconds_of
+from lambda_patterns.jsii_reads import node_of, path_of, seconds_of
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.props import as_mapping
 from lambda_patterns.resources.queue import acknowledge_queue_encryption, failure_queue, queue_encryption
@@ -112,7 +112,7 @@ class SqsTrigger(Construct):
         )
         if redrive is None:
             return  # a consumed queue without a redrive policy: the finding is real
-        mapping = function.target.node.try_find_child(
+        mapping = node_of(function.target).try_find_child(
             f"SqsEventSource:{Names.node_unique_id(self._queue.node)}"
         )
         if mapping is not None:
@@ -139,7 +139,7 @@ def _redrive_target(queue: sqs.IQueue, created: sqs.IQueue | None, max_receive_c
     """Where a failed message of ``queue`` ends: ``created`` (the dead-letter queue this trigger made and
     set, unless ``queue_props`` replaced it) or the dead-letter queue of an app-defined queue's redrive
     policy; None when the queue has no redrive policy or is not defined in this app."""
-    resource = queue.node.default_child
+    resource = node_of(queue).default_child
     if getattr(resource, "cfn_resource_type", None) != "AWS::SQS::Queue" or not resource.redrive_policy:
         return None
     if created is not None:
@@ -150,7 +150,7 @@ def _redrive_target(queue: sqs.IQueue, created: sqs.IQueue | None, max_receive_c
 def _visibility_timeout_s(queue: sqs.IQueue) -> float | None:
     """The visibility timeout of a queue defined in this app (SQS's default when it sets none); None for an
     imported queue or a value known only at deploy time, which cannot be checked here."""
-    resource = queue.node.default_child
+    resource = node_of(queue).default_child
     if getattr(resource, "cfn_resource_type", None) != "AWS::SQS::Queue":
         return None
     value = resource.visibility_timeout
