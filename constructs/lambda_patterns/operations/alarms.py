@@ -110,6 +110,8 @@ class FunctionAlarms(Construct):
         super().__init__(scope, id)
         self._function = function
         self._topic = alarm_topic
+        # One action for all of them: it only names the topic, and each one made is a jsii round trip.
+        self._action = cloudwatch_actions.SnsAction(alarm_topic) if alarm_topic is not None else None
         self._period = period
         self._what = path_of(function)
         self._alarms: list[cloudwatch.Alarm] = []
@@ -208,8 +210,8 @@ class FunctionAlarms(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
-        if self._topic is not None:
-            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._topic))
+        if self._action is not None:
+            alarm.add_alarm_action(self._action)
         self._alarms.append(alarm)
         return alarm
 
