@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -38,6 +37,8 @@ from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.api import ApiGatewayTrigger
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_cognito as cognito  # annotations only, as in triggers.api
+
     from lambda_patterns.resources.http_api import SecureHttpApi
 
 #: The error envelope of the handler (``{"error": {"code", "message", "field"}}``) for API Gateway's own

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -20,6 +19,11 @@ from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.resources.rest_api import SecureRestApi, prepare_rest_api
 from lambda_patterns.steps.function import ServerlessFunction
+
+if TYPE_CHECKING:
+    # For the user_pool annotation only: aws_cognito costs ~15 ms to import, and a caller passing a pool has
+    # imported it already.
+    from aws_cdk import aws_cognito as cognito
 
 DEFAULT_ROUTES: Mapping[str, Sequence[str]] = {"/": ("ANY",), "/{proxy+}": ("ANY",)}
 #: API Gateway models are JSON Schema draft 4.
