@@ -153,13 +153,8 @@ class ServerlessFunction(_FunctionBase):
         runtime = runtime or (package.runtime if package else defaults.RUNTIME)
         architecture = architecture or (package.architecture if package else defaults.ARCHITECTURE)
         if package is not None:
-            check_package_target(
-                where,
-                name_of(package.runtime),
-                name_of(package.architecture),
-                name_of(runtime),
-                name_of(architecture),
-            )
+            targets = (package.runtime, package.architecture, runtime, architecture)
+            check_package_target(where, *map(name_of, targets))
         check_timeout(timeout, where)
         check_memory(memory_size, where)
         check_concurrency(where, reserved_concurrency, provisioned_concurrency)
