@@ -26,6 +26,7 @@ from constructs import IConstruct, Node
 
 from lambda_patterns.checks.acknowledgement_reason import check_acknowledgement_reason
 from lambda_patterns.checks.acknowledgement_rules import check_acknowledgement_rules
+from lambda_patterns.jsii_reads import node_of
 from lambda_patterns.permissions import Acknowledgement
 from lambda_patterns.profiles import compliance_rules
 
@@ -186,9 +187,9 @@ class _Written:
         self.aspect: _CheckovSkips | None = None
         self._scope = scope
 
-    @functools.cached_property
+    @property
     def node(self) -> Node:
-        return self._scope.node
+        return node_of(self._scope)
 
     @functools.cached_property
     def validations(self) -> Validations:

@@ -19,6 +19,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from lambda_patterns import defaults
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
 from lambda_patterns.permissions import Permission, allow
 from lambda_patterns.profiles import compliance_rules, stack_key
@@ -91,7 +92,7 @@ class StackNetwork(Construct):
         acknowledge_findings(
             flow_log,
             RuleAcknowledgement(
-                f"aws-cdk-lib's role for {flow_log.node.path} is assumed by VPC Flow Logs only; its inline "
+                f"aws-cdk-lib's role for {path_of(flow_log)} is assumed by VPC Flow Logs only; its inline "
                 "policy writes to the one flow log group and stays one-to-one with the role",
                 nag=compliance_rules("IAMNoInlinePolicy"),
             ),
@@ -141,7 +142,7 @@ class StackNetwork(Construct):
             "SecurityGroup",
             vpc=self._vpc,
             allow_all_outbound=False,
-            description=f"{scope.node.path} - no inbound - HTTPS out to the AWS service endpoints of the VPC",
+            description=f"{path_of(scope)} - no inbound - HTTPS out to the AWS service endpoints of the VPC",
         )
         group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to AWS service endpoints")
         return group
@@ -184,7 +185,7 @@ class StackNetwork(Construct):
 def stack_network(scope: IConstruct) -> StackNetwork:
     """The stack's ``StackNetwork``, created by its first function in the hardened profile."""
     stack = Stack.of(scope)
-    existing = stack.node.try_find_child(_NETWORK_ID)
+    existing = node_of(stack).try_find_child(_NETWORK_ID)
     return existing if existing is not None else StackNetwork(stack, _NETWORK_ID)
 
 
@@ -223,7 +224,7 @@ def acknowledge_function_role(function_path: str, role: Any, hardened: bool) -> 
         "code and triggers need; inline keeps it one-to-one with the role, where a managed policy "
         "could be attached to other principals"
     )
-    for construct in {role.node.path: role, role.policy.node.path: role.policy}.values():
+    for construct in {path_of(role): role, path_of(role.policy): role.policy}.values():
         acknowledge_findings(
             construct, RuleAcknowledgement(reason, nag=compliance_rules("IAMNoInlinePolicy"))
         )

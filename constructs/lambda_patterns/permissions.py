@@ -36,6 +36,7 @@ from lambda_patterns.checks.literal_scope import (
 )
 from lambda_patterns.checks.table_stream import check_table_stream
 from lambda_patterns.checks.wildcard_reason import check_wildcard_reason
+from lambda_patterns.jsii_reads import path_of
 
 
 class Access(enum.Enum):
@@ -112,7 +113,7 @@ def _on_resource(
     key_actions: Sequence[str],
 ) -> Permission:
     """``actions`` on the one ARN ``arn`` of ``resource``, extended to its customer managed ``key``."""
-    permission = Permission(actions=actions, resources=(arn,), access=access, resource_id=resource.node.path)
+    permission = Permission(actions=actions, resources=(arn,), access=access, resource_id=path_of(resource))
     return _with_key(permission, key, key_actions)
 
 
@@ -141,7 +142,7 @@ def _objects(
         actions=actions,
         resources=(bucket.arn_for_objects(pattern),),
         access=access,
-        resource_id=bucket.node.path,
+        resource_id=path_of(bucket),
         prefix=prefix,
         acknowledgements=(
             _object_ack(
@@ -206,7 +207,7 @@ def list_objects(bucket: s3.IBucket, prefix: str | None = None) -> Permission:
         actions=("s3:ListBucket",),
         resources=(bucket.bucket_arn,),
         access=Access.READ,
-        resource_id=bucket.node.path,
+        resource_id=path_of(bucket),
         prefix=prefix,
         conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}} if prefix else None,
     )
@@ -247,7 +248,7 @@ def read_table(table: dynamodb.ITable) -> Permission:
         actions=_TABLE_READ,
         resources=(table.table_arn, f"{table.table_arn}/index/*"),
         access=Access.READ,
-        resource_id=table.node.path,
+        resource_id=path_of(table),
         acknowledgements=(_index_ack(table, "Queries may use any index of this one table"),),
     )
     return _with_key(permission, table.encryption_key, _TABLE_READ_KEY)
@@ -306,7 +307,7 @@ def query_items(table: dynamodb.ITable, indexes: Sequence[str] = ()) -> Permissi
         actions=("dynamodb:Query",),
         resources=(table.table_arn, *(f"{table.table_arn}/index/{name}" for name in indexes)),
         access=Access.READ,
-        resource_id=table.node.path,
+        resource_id=path_of(table),
     )
     return _with_key(permission, table.encryption_key, _TABLE_READ_KEY)
 
@@ -343,13 +344,13 @@ def consume_stream(source: kinesis.IStream | dynamodb.ITable) -> list[Permission
         return [
             _on_resource(source, source.stream_arn, _KINESIS_CONSUME, Access.READ, key, _KINESIS_READ_KEY)
         ]
-    check_table_stream("consume_stream()", source.node.path, source.table_stream_arn)
+    check_table_stream("consume_stream()", path_of(source), source.table_stream_arn)
     return [
         Permission(
             actions=_DYNAMODB_STREAM_CONSUME,
             resources=(source.table_stream_arn,),
             access=Access.READ,
-            resource_id=source.node.path,
+            resource_id=path_of(source),
         ),
         Permission(
             actions=("dynamodb:ListStreams",),
@@ -418,7 +419,7 @@ def write_logs(log_group: logs.ILogGroup) -> Permission:
     return Permission(
         actions=("logs:CreateLogStream", "logs:PutLogEvents"),
         resources=(log_group.log_group_arn,),
-        resource_id=log_group.node.path,
+        resource_id=path_of(log_group),
     )
 
 

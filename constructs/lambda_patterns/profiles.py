@@ -18,6 +18,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct, IConstruct
 
 from lambda_patterns.checks.profile import check_profile
+from lambda_patterns.jsii_reads import node_of, path_of
 
 PROFILE_CONTEXT = "lambda-patterns:profile"
 STANDARD = "standard"
@@ -29,11 +30,11 @@ def resolve_profile(scope: IConstruct, profile: str | None = None) -> str:
     """The profile that applies at ``scope``: ``profile`` when given, else the context
     ``lambda-patterns:profile`` (set on the app or pinned by an enclosing construct), else ``standard``.
     Raises ``ConfigurationError`` (``LambdaPatterns.Profile.Unknown``) for any other value."""
-    value = profile if profile is not None else scope.node.try_get_context(PROFILE_CONTEXT)
+    value = profile if profile is not None else node_of(scope).try_get_context(PROFILE_CONTEXT)
     value = STANDARD if value is None else value
     if value not in PROFILES:
         # The path only for the error: reading it costs jsii round trips on every resource made.
-        check_profile(scope.node.path or "app", value, PROFILES)
+        check_profile(path_of(scope) or "app", value, PROFILES)
     return value
 
 
@@ -42,7 +43,7 @@ def pin_profile(construct: Construct, profile: str | None) -> str:
     chose one, make it the context of its subtree, where the resources it creates resolve theirs."""
     resolved = resolve_profile(construct, profile)
     if profile is not None:
-        construct.node.set_context(PROFILE_CONTEXT, resolved)
+        node_of(construct).set_context(PROFILE_CONTEXT, resolved)
     return resolved
 
 
@@ -159,7 +160,7 @@ class StackKey(kms.Key):
 def stack_key(scope: IConstruct) -> StackKey:
     """The stack's ``StackKey``, created by its first user."""
     stack = Stack.of(scope)
-    existing = stack.node.try_find_child(_KEY_ID)
+    existing = node_of(stack).try_find_child(_KEY_ID)
     return existing if existing is not None else StackKey(stack, _KEY_ID)
 
 

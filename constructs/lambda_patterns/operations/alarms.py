@@ -21,13 +21,14 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks.duration_ratio import check_duration_ratio
+from lambda_patterns.jsii_reads import milliseconds_of, path_of, seconds_of
 from lambda_patterns.profiles import hardened_key
 
 
 def duration_threshold_ms(timeout: Duration, ratio: float = defaults.DURATION_TIMEOUT_RATIO) -> float:
     """The p99 duration, in ms, above which invocations are about to time out."""
     check_duration_ratio(ratio)
-    return timeout.to_milliseconds() * ratio
+    return milliseconds_of(timeout) * ratio
 
 
 def alarm_topic(
@@ -109,8 +110,10 @@ class FunctionAlarms(Construct):
         super().__init__(scope, id)
         self._function = function
         self._topic = alarm_topic
+        # One action for all of them: it only names the topic, and each one made is a jsii round trip.
+        self._action = cloudwatch_actions.SnsAction(alarm_topic) if alarm_topic is not None else None
         self._period = period
-        self._what = function.node.path
+        self._what = path_of(function)
         self._alarms: list[cloudwatch.Alarm] = []
         self._queue_alarms: dict[str, cloudwatch.Alarm] = {}
         self._iterator_age: cloudwatch.Alarm | None = None
@@ -132,7 +135,7 @@ class FunctionAlarms(Construct):
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             description=(
                 f"{self._what}: {defaults.DURATION_STATISTIC} duration above "
-                f"{defaults.DURATION_TIMEOUT_RATIO:.0%} of the {timeout.to_seconds():g} s timeout"
+                f"{defaults.DURATION_TIMEOUT_RATIO:.0%} of the {seconds_of(timeout):g} s timeout"
             ),
         )
         if failure_queue is not None:
@@ -149,10 +152,10 @@ class FunctionAlarms(Construct):
                 self,
                 "IteratorAge",
                 self._function.metric("IteratorAge", statistic="Maximum", period=self._period),
-                threshold=threshold.to_milliseconds(),
+                threshold=milliseconds_of(threshold),
                 comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 description=(
-                    f"{self._what}: stream records wait more than {threshold.to_seconds():g} s "
+                    f"{self._what}: stream records wait more than {seconds_of(threshold):g} s "
                     "(the consumer is falling behind)"
                 ),
             )
@@ -163,7 +166,7 @@ class FunctionAlarms(Construct):
     ) -> cloudwatch.Alarm:
         """An alarm on ``queue`` holding any message (ApproximateNumberOfMessagesVisible > 0), created in
         ``scope`` (default: here). A queue already watched is not watched twice."""
-        key = queue.node.path
+        key = path_of(queue)
         if key not in self._queue_alarms:
             self._queue_alarms[key] = self._alarm(
                 scope or self,
@@ -207,8 +210,8 @@ class FunctionAlarms(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=description,
         )
-        if self._topic is not None:
-            alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._topic))
+        if self._action is not None:
+            alarm.add_alarm_action(self._action)
         self._alarms.append(alarm)
         return alarm
 

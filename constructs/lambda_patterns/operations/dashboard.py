@@ -11,6 +11,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks.custom_metrics import check_custom_metrics
+from lambda_patterns.jsii_reads import milliseconds_of, path_of
 from lambda_patterns.steps.function import ServerlessFunction
 
 
@@ -87,14 +88,14 @@ class ServiceDashboard(Construct):
         title: str | None = None,
     ) -> None:
         """Add a section for ``function``; ``custom_metrics`` are read with ``service`` = its SERVICE_NAME."""
-        where = f"ServiceDashboard {self.node.path}"
+        where = f"ServiceDashboard {path_of(self)}"
         for custom in custom_metrics:
             custom.validate(where)
         fn = function.function
         period = self._period
         rows: list[cloudwatch.IWidget] = [
             cloudwatch.TextWidget(
-                markdown=f"## {title or function.node.path}\nservice `{function.service_name}`",
+                markdown=f"## {title or path_of(function)}\nservice `{function.service_name}`",
                 width=24,
                 height=1,
             ),
@@ -113,7 +114,7 @@ class ServiceDashboard(Construct):
                     fn.metric_duration(statistic="p99", period=period, label="p99"),
                 ],
                 left_annotations=[
-                    cloudwatch.HorizontalAnnotation(value=function.timeout.to_milliseconds(), label="timeout")
+                    cloudwatch.HorizontalAnnotation(value=milliseconds_of(function.timeout), label="timeout")
                 ],
             ),
             _graph(
@@ -135,7 +136,7 @@ class ServiceDashboard(Construct):
                     "Failed events waiting (DLQ / on-failure)",
                     [
                         q.metric_approximate_number_of_messages_visible(
-                            statistic="Maximum", period=period, label=q.node.path
+                            statistic="Maximum", period=period, label=path_of(q)
                         )
                         for q in queues
                     ],

@@ -18,6 +18,7 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.retention_days import check_retention_days
 from lambda_patterns.checks.shard_order import check_shard_order
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
 from lambda_patterns.operations.dashboard import CustomMetrics
 from lambda_patterns.patterns.pattern_function import (
@@ -208,7 +209,7 @@ class ClickstreamAnalytics(PatternConstruct):
         acknowledge_findings(
             role,
             RuleAcknowledgement(
-                f"{role.node.path} is assumed by this ingest API only; its inline policy puts records on "
+                f"{path_of(role)} is assumed by this ingest API only; its inline policy puts records on "
                 "one stream and stays one-to-one with the role, unlike a managed policy",
                 nag=compliance_rules("IAMNoInlinePolicy"),
             ),

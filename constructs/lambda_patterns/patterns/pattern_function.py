@@ -19,6 +19,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from lambda_patterns.checks import check_exclusive, check_function_props
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.permissions import Permission
 from lambda_patterns.profiles import pin_profile
 from lambda_patterns.props import as_mapping
@@ -89,7 +90,7 @@ def build_pattern_function(
         code=package,
         description=description,
         permissions=permissions,
-        environment=function_environment(scope.node.id, environment),
+        environment=function_environment(node_of(scope).id, environment),
         deployment=deployment,
         **fixed,
         **{
@@ -140,7 +141,7 @@ class PatternConstruct(Construct):
         super().__init__(scope, id)
         pin_profile(self, profile)
         #: The pattern and its path, e.g. ``ThumbnailPipeline Stack/Thumbs``, for error messages.
-        self._where = f"{type(self).__name__} {self.node.path}"
+        self._where = f"{type(self).__name__} {path_of(self)}"
         #: What the shared props give :func:`build_pattern_function`.
         self._function_options: dict[str, Any] = {
             "where": self._where,

@@ -13,6 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.operations.dashboard import CustomMetrics
 from lambda_patterns.patterns.pattern_function import (
     MAPPING_INVOKED,
@@ -125,7 +126,7 @@ class PurchaseEventProcessor(PatternConstruct):
         self._subscription_dead_letter_queue = failure_queue(
             self,
             "SubscriptionDeadLetterQueue",
-            f"purchase events SNS could not deliver to {self._trigger.queue.node.path}",
+            f"purchase events SNS could not deliver to {path_of(self._trigger.queue)}",
         )
         if isinstance(self._trigger.queue.encryption_master_key, StackKey):
             self._subscribe_to_stack_key_queue(self._trigger.queue.encryption_master_key)
@@ -168,7 +169,7 @@ class PurchaseEventProcessor(PatternConstruct):
             dead_letter_queue=self._subscription_dead_letter_queue,
         )
         if policy.policy_dependable is not None:
-            subscription.node.add_dependency(policy.policy_dependable)
+            node_of(subscription).add_dependency(policy.policy_dependable)
 
     @property
     def topic(self) -> sns.ITopic:

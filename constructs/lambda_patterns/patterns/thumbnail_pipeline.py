@@ -18,6 +18,7 @@ from lambda_patterns.checks.thumbnail_input_formats import check_input_formats
 from lambda_patterns.checks.thumbnail_prefix import check_destination_prefix
 from lambda_patterns.checks.thumbnail_quality import check_thumbnail_quality
 from lambda_patterns.checks.thumbnail_sizes import check_thumbnail_sizes
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.operations.dashboard import CustomMetrics, ServiceDashboard
 from lambda_patterns.patterns.pattern_function import PatternConstruct, build_pattern_function
 from lambda_patterns.permissions import list_objects, put_objects, read_objects
@@ -167,7 +168,7 @@ class ThumbnailPipeline(PatternConstruct):
         if dashboard:
             self._dashboard = ServiceDashboard(self, "Dashboard")
             self._dashboard.add_function(
-                self.function, custom_metrics=[THUMBNAIL_METRICS], title=f"{self.node.path}: thumbnails"
+                self.function, custom_metrics=[THUMBNAIL_METRICS], title=f"{path_of(self)}: thumbnails"
             )
 
     @property

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -24,6 +23,7 @@ from lambda_patterns.checks.web_api_resource import check_resource_name
 from lambda_patterns.checks.web_api_routes import check_routes
 from lambda_patterns.checks.web_api_table_key import check_table_key
 from lambda_patterns.checks.web_api_type import check_api_type
+from lambda_patterns.jsii_reads import node_of
 from lambda_patterns.operations.dashboard import CustomMetrics
 from lambda_patterns.patterns.pattern_function import (
     PatternConstruct,
@@ -37,6 +37,8 @@ from lambda_patterns.steps.deployment import Deployment
 from lambda_patterns.triggers.api import ApiGatewayTrigger
 
 if TYPE_CHECKING:
+    from aws_cdk import aws_cognito as cognito  # annotations only, as in triggers.api
+
     from lambda_patterns.resources.http_api import SecureHttpApi
 
 #: The error envelope of the handler (``{"error": {"code", "message", "field"}}``) for API Gateway's own
@@ -54,7 +56,7 @@ WEB_API_METRICS = CustomMetrics(
 def _key_schema(table: dynamodb.ITable | dynamodb.ITableV2) -> tuple[dict[str, str], dict[str, str]] | None:
     """The table's key names by key type and attribute types by name; ``None`` for an imported table, whose
     key schema cannot be read at synth."""
-    child = table.node.default_child
+    child = node_of(table).default_child
     if getattr(child, "key_schema", None) is None:
         return None
     stack = Stack.of(table)

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings
 from lambda_patterns.profiles import compliance_rules, hardened_key, resolve_profile
 from lambda_patterns.props import as_mapping
@@ -21,7 +22,7 @@ def _acknowledge_replication(bucket: s3.Bucket, role: str) -> None:
     acknowledge_findings(
         bucket,
         RuleAcknowledgement(
-            f"{bucket.node.path} ({role}) is versioned and retained; replication needs a bucket in another "
+            f"{path_of(bucket)} ({role}) is versioned and retained; replication needs a bucket in another "
             "Region and a replication role, which each organization chooses (bucket props' "
             "replication_rules)",
             nag=compliance_rules("S3BucketReplicationEnabled"),
@@ -69,7 +70,7 @@ def access_log_bucket(scope: Construct, id: str, *, profile: str | None = None) 
     acknowledge_findings(
         bucket,
         RuleAcknowledgement(
-            f"{bucket.node.path} receives S3 server access logs, which S3 delivers only to a bucket "
+            f"{path_of(bucket)} receives S3 server access logs, which S3 delivers only to a bucket "
             "whose default encryption is SSE-S3 (SSE-KMS is not supported for log targets)",
             nag=compliance_rules("S3DefaultEncryptionKMS"),
         ),
@@ -116,7 +117,7 @@ def secure_bucket(
         acknowledge_findings(
             bucket,
             RuleAcknowledgement(
-                f"{bucket.node.path} ({role}) is encrypted at rest with SSE-S3 (S3-managed keys); a "
+                f"{path_of(bucket)} ({role}) is encrypted at rest with SSE-S3 (S3-managed keys); a "
                 "customer-managed KMS key is what the hardened profile adds",
                 nag=compliance_rules("S3DefaultEncryptionKMS"),
             ),

@@ -25,6 +25,7 @@ from lambda_patterns import defaults
 from lambda_patterns.checks.http_api_authorizer import check_jwt_settings
 from lambda_patterns.checks.http_api_methods import check_route_methods
 from lambda_patterns.checks.throttle import check_throttle
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.profiles import pin_profile
 from lambda_patterns.props import as_mapping
 from lambda_patterns.resources.rest_api import access_log_group
@@ -116,9 +117,9 @@ class SecureHttpApi(Construct):
     ) -> None:
         super().__init__(scope, id)
         hardened = pin_profile(self, profile) == "hardened"
-        check_throttle(f"SecureHttpApi {self.node.path}", throttle_rate_limit, throttle_burst_limit)
+        check_throttle(f"SecureHttpApi {path_of(self)}", throttle_rate_limit, throttle_burst_limit)
         check_jwt_settings(
-            f"SecureHttpApi {self.node.path}", user_pool, user_pool_client, authorization_scopes
+            f"SecureHttpApi {path_of(self)}", user_pool, user_pool_client, authorization_scopes
         )
         #: The stage's JSON access logs.
         self.access_log_group = access_log_group(self, hardened)
@@ -185,7 +186,7 @@ class SecureHttpApi(Construct):
         integration = self._integration(function)
         if hasattr(function, "acknowledge_sync_invocation"):
             function.acknowledge_sync_invocation(
-                f"the HTTP API {self.node.path}, which returns the function's errors to the caller"
+                f"the HTTP API {path_of(self)}, which returns the function's errors to the caller"
             )
         scopes = list(authorization_scopes) if authorization_scopes is not None else self._scopes
         added: list[apigwv2.HttpRoute] = []
@@ -203,7 +204,7 @@ class SecureHttpApi(Construct):
 
     def _integration(self, function: lambda_.IFunction) -> integrations.HttpLambdaIntegration:
         """One integration per function, shared by its routes."""
-        key = function.node.path
+        key = path_of(function)
         if key not in self._integrations:
             self._integrations[key] = integrations.HttpLambdaIntegration(
                 f"Integration{len(self._integrations) or ''}",

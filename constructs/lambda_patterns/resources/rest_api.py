@@ -14,6 +14,7 @@ from constructs import Construct
 
 from lambda_patterns import defaults
 from lambda_patterns.checks.throttle import check_throttle
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.nag import (
     STANDARD_PROFILE,
     RuleAcknowledgement,
@@ -47,7 +48,7 @@ def _environment(stack: Stack) -> tuple[str, str, str]:
     environment-agnostic stacks share the account and Region they are deployed to."""
     stage = Stage.of(stack)
     return (
-        stage.node.path if stage is not None else "",
+        path_of(stage) if stage is not None else "",
         "*" if Token.is_unresolved(stack.account) else stack.account,
         "*" if Token.is_unresolved(stack.region) else stack.region,
     )
@@ -57,10 +58,10 @@ def _account_settings(scope: Construct) -> list[apigw.CfnAccount]:
     """The ``AWS::ApiGateway::Account`` resources already defined for the environment of ``scope``."""
     stack = Stack.of(scope)
     where = _environment(stack)
-    root = Stage.of(stack) or stack.node.root
+    root = Stage.of(stack) or node_of(stack).root
     return [
         construct
-        for construct in root.node.find_all()
+        for construct in node_of(root).find_all()
         # isinstance is answered in Python; CfnResource.is_cfn_resource would be a jsii round trip per construct
         # of the app, for each API.
         if isinstance(construct, apigw.CfnAccount) and _environment(Stack.of(construct)) == where
@@ -137,12 +138,12 @@ class SecureRestApi(Construct):
     ) -> None:
         super().__init__(scope, id)
         self._hardened = pin_profile(self, profile) == "hardened"
-        check_throttle(f"SecureRestApi {self.node.path}", throttle_rate_limit, throttle_burst_limit)
+        check_throttle(f"SecureRestApi {path_of(self)}", throttle_rate_limit, throttle_burst_limit)
         self._access_logs = access_log_group(self, self._hardened)
         # A client certificate lets an HTTP backend authenticate API Gateway; free, and asked for by the
         # compliance packs whatever the integrations are.
         certificate = (
-            apigw.CfnClientCertificate(self, "ClientCertificate", description=f"{self.node.path} stage")
+            apigw.CfnClientCertificate(self, "ClientCertificate", description=f"{path_of(self)} stage")
             if self._hardened
             else None
         )
@@ -179,12 +180,12 @@ class SecureRestApi(Construct):
         props.update(as_mapping(rest_api_props, "rest_api_props"))
         self._api = apigw.RestApi(self, "Api", **props)
         # deploy=False in rest_api_props leaves the stage to the user.
-        stage = self._api.deployment_stage.node.default_child if props.get("deploy", True) else None
+        stage = node_of(self._api.deployment_stage).default_child if props.get("deploy", True) else None
         if stage is not None and certificate is None:
             acknowledge_findings(
                 stage,
                 RuleAcknowledgement(
-                    f"{self.node.path}'s integrations are Lambda proxy and AWS service integrations, which do "
+                    f"{path_of(self)}'s integrations are Lambda proxy and AWS service integrations, which do "
                     "not verify a client certificate from API Gateway; a certificate is what the hardened "
                     "profile adds",
                     nag=compliance_rules("APIGWSSLEnabled"),
@@ -220,14 +221,14 @@ class SecureRestApi(Construct):
             self._wait_for(existing[0])
             return
         stack = Stack.of(self)
-        owner = self.node.try_get_context(ACCOUNT_STACK_CONTEXT)
+        owner = node_of(self).try_get_context(ACCOUNT_STACK_CONTEXT)
         if owner is not None and owner != stack.stack_name:
             # Another stack holds the setting; if it is in this app, its API makes this one wait for it.
             return
         account = self._build_account_logging_role()
         self._wait_for(account)
-        root = Stage.of(stack) or stack.node.root
-        for other in root.node.find_all():
+        root = Stage.of(stack) or node_of(stack).root
+        for other in node_of(root).find_all():
             if (
                 isinstance(other, SecureRestApi)
                 and other is not self
@@ -241,7 +242,7 @@ class SecureRestApi(Construct):
         # A stage with execution logging fails to deploy until the account has the role; across stacks this
         # dependency becomes a dependency of this stack on the one holding the setting.
         self._account_setting = account
-        self._api.node.add_dependency(account)
+        node_of(self._api).add_dependency(account)
 
     def _build_account_logging_role(self) -> apigw.CfnAccount:
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:*"
@@ -263,7 +264,7 @@ class SecureRestApi(Construct):
         # (with its permissions) that another API's execution logging still relies on.
         role.apply_removal_policy(RemovalPolicy.RETAIN)
         account = apigw.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
-        account.node.add_dependency(role)
+        node_of(account).add_dependency(role)
         acknowledge_rule(
             role,
             "AwsSolutions-IAM5",

@@ -11,6 +11,7 @@ from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.jsii_reads import path_of, seconds_of
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.profiles import hardened_key
 from lambda_patterns.props import as_mapping
@@ -38,7 +39,7 @@ def secure_stream(
         acknowledge_rule(
             stream,
             "AwsSolutions-KDS3",
-            f"{stream.node.path} is encrypted with the stack's customer-managed key (hardened profile), "
+            f"{path_of(stream)} is encrypted with the stack's customer-managed key (hardened profile), "
             "whose rotation and policy the stack controls, instead of aws/kinesis",
         )
     return stream
@@ -54,4 +55,4 @@ def mark_ttl_seconds(retention: Duration) -> int:
     """How long a stream consumer keeps an idempotency mark: while its stream (keeping records for
     ``retention``) can deliver the records it covers again, plus a margin so a mark never expires under a
     late retry."""
-    return int(retention.to_seconds() + defaults.MARK_TTL_MARGIN.to_seconds())
+    return int(seconds_of(retention) + seconds_of(defaults.MARK_TTL_MARGIN))

@@ -11,6 +11,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from lambda_patterns import defaults
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings
 from lambda_patterns.profiles import compliance_rules, hardened_key
 from lambda_patterns.props import as_mapping
@@ -71,7 +72,7 @@ def secure_table(
         acknowledge_findings(
             table,
             RuleAcknowledgement(
-                f"Table {table.node.path} has point-in-time recovery (restore to any second of the last 35 "
+                f"Table {path_of(table)} has point-in-time recovery (restore to any second of the last 35 "
                 "days); an AWS Backup plan adds a vault and retention rules each organization sets itself",
                 nag=compliance_rules("DynamoDBInBackupPlan"),
             ),

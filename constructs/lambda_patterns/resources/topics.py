@@ -12,6 +12,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from lambda_patterns.jsii_reads import node_of
 from lambda_patterns.profiles import hardened_key
 from lambda_patterns.props import as_mapping
 
@@ -22,7 +23,7 @@ _SNS_KEY_ALIAS = "alias/aws/sns"
 def aws_managed_sns_key(scope: Construct) -> kms.IAlias:
     """The AWS-managed SNS key ``alias/aws/sns``: no key policy to maintain, no monthly key charge; one
     reference per scope, shared by every topic in it."""
-    existing = scope.node.try_find_child(_SNS_KEY_ID)
+    existing = node_of(scope).try_find_child(_SNS_KEY_ID)
     return existing or kms.Alias.from_alias_name(scope, _SNS_KEY_ID, _SNS_KEY_ALIAS)
 
 

@@ -27,6 +27,7 @@ from constructs import Construct
 from lambda_patterns.checks.deployment_alarms import check_rollback_alarms
 from lambda_patterns.checks.deployment_hooks import check_deployment_hooks
 from lambda_patterns.checks.deployment_shift import check_traffic_shift
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
 from lambda_patterns.profiles import compliance_rules
 
@@ -136,15 +137,16 @@ class FunctionDeployment(Construct):
         alarms: Sequence[cloudwatch.IAlarm],
     ) -> None:
         super().__init__(scope, id)
-        where = f"Deployment {self.node.path}"
+        where = f"Deployment {path_of(self)}"
         check_traffic_shift(where, deployment.kind, deployment.percent, deployment.minutes)
         hooks = [h for h in (deployment.pre_traffic, deployment.post_traffic) if h is not None]
-        check_deployment_hooks(where, [h.node.path for h in hooks], [f.node.path for f in deployed])
+        check_deployment_hooks(where, [path_of(h) for h in hooks], [path_of(f) for f in deployed])
         rollback_alarms = [*alarms, *deployment.alarms]
         check_rollback_alarms(where, deployment.shifts_gradually, len(rollback_alarms))
 
         role = iam.Role(self, "ServiceRole", assumed_by=iam.ServicePrincipal("codedeploy.amazonaws.com"))
-        function_arn = alias.version.lambda_.function_arn
+        function = alias.version.lambda_
+        function_arn = function.function_arn
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"],
@@ -163,7 +165,7 @@ class FunctionDeployment(Construct):
             role,
             "AwsSolutions-IAM5",
             "CloudWatch authorizes DescribeAlarms on '*' only; the other wildcards are the versions and "
-            f"aliases (<arn>:*) of {alias.version.lambda_.node.path} and of its hook functions",
+            f"aliases (<arn>:*) of {path_of(function)} and of its hook functions",
             applies_to=["Resource::*", f"Resource::{function_arn}:*"]
             + [f"Resource::{hook.function_arn}:*" for hook in hooks],
         )
@@ -171,7 +173,7 @@ class FunctionDeployment(Construct):
         acknowledge_findings(
             role,
             RuleAcknowledgement(
-                f"The inline policy of the CodeDeploy role of {alias.version.lambda_.node.path} moves "
+                f"The inline policy of the CodeDeploy role of {path_of(function)} moves "
                 "only that function's alias; inline keeps it one-to-one with the role, where a managed "
                 "policy could be attached to other principals",
                 nag=compliance_rules("IAMNoInlinePolicy"),
@@ -193,12 +195,12 @@ class FunctionDeployment(Construct):
                 failed_deployment=True, stopped_deployment=True, deployment_in_alarm=bool(rollback_alarms)
             ),
         )
-        self._alarm_paths = {a.node.path for a in rollback_alarms}
+        self._alarm_paths = {path_of(a) for a in rollback_alarms}
 
     def add_alarm(self, alarm: cloudwatch.IAlarm) -> None:
         """Roll back also when ``alarm`` fires during a shift (a trigger's alarm added later)."""
-        if alarm.node.path not in self._alarm_paths:
-            self._alarm_paths.add(alarm.node.path)
+        if path_of(alarm) not in self._alarm_paths:
+            self._alarm_paths.add(path_of(alarm))
             self._group.add_alarm(alarm)
 
     @property

@@ -27,6 +27,7 @@ from lambda_patterns.checks.provisioned_scaling import check_provisioned_scaling
 from lambda_patterns.checks.snap_start import check_snap_start
 from lambda_patterns.checks.timeout import check_timeout
 from lambda_patterns.checks.vpc_placement import check_vpc_placement
+from lambda_patterns.jsii_reads import name_of, node_of, path_of
 from lambda_patterns.nag import (
     RuleAcknowledgement,
     acknowledge_findings,
@@ -143,7 +144,7 @@ class ServerlessFunction(_FunctionBase):
         profile: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        where = f"ServerlessFunction {self.node.path}"
+        where = f"ServerlessFunction {path_of(self)}"
         self._hardened = pin_profile(self, profile) == HARDENED
         function_props = as_mapping(function_props, "function_props")
 
@@ -152,9 +153,8 @@ class ServerlessFunction(_FunctionBase):
         runtime = runtime or (package.runtime if package else defaults.RUNTIME)
         architecture = architecture or (package.architecture if package else defaults.ARCHITECTURE)
         if package is not None:
-            check_package_target(
-                where, package.runtime.name, package.architecture.name, runtime.name, architecture.name
-            )
+            targets = (package.runtime, package.architecture, runtime, architecture)
+            check_package_target(where, *map(name_of, targets))
         check_timeout(timeout, where)
         check_memory(memory_size, where)
         check_concurrency(where, reserved_concurrency, provisioned_concurrency)
@@ -185,14 +185,14 @@ class ServerlessFunction(_FunctionBase):
         )
         self._role.policy.add(write_logs(self._log_group), *permissions)
         if network is not None:
-            own_logs = self._log_group.node.path
+            own_logs = path_of(self._log_group)
             self._role.policy.observe(lambda granted: network.serve(endpoint_services(granted, [own_logs])))
         if vpc is not None:
             self._role.policy.add(vpc_access())
             acknowledge_findings(
                 self._role.policy,
                 RuleAcknowledgement(
-                    f"{self.node.path} runs in a VPC: Lambda creates its network interfaces before their "
+                    f"{path_of(self)} runs in a VPC: Lambda creates its network interfaces before their "
                     "ARNs exist, and these EC2 actions support no narrower resource",
                     checkov=("CKV_AWS_111",),
                 ),
@@ -202,7 +202,7 @@ class ServerlessFunction(_FunctionBase):
         self._failure_queue: sqs.IQueue | None = None
         if async_failure != "none":
             self._failure_queue = existing_failure_queue or failure_queue(
-                self, "FailureQueue", f"failed async invocations of {self.node.path}"
+                self, "FailureQueue", f"failed async invocations of {path_of(self)}"
             )
         on_failure = (
             destinations.SqsDestination(self._failure_queue)
@@ -253,7 +253,7 @@ class ServerlessFunction(_FunctionBase):
         # (in this inline policy) when it creates the function, so without this ordering CloudFormation may
         # create the function first and the deployment fails; it also means the function never runs before
         # it may write its logs. Depending on the construct covers permissions added after this line too.
-        self._function.node.add_dependency(self._role.policy)
+        node_of(self._function).add_dependency(self._role.policy)
         self._acknowledge_profile(async_failure, props)
 
         # Wire.
@@ -307,7 +307,7 @@ class ServerlessFunction(_FunctionBase):
     def _acknowledge_profile(self, async_failure: str, props: Mapping[str, Any]) -> None:
         # What the standard profile leaves off, each acknowledged only while it is off: a prop or the
         # hardened profile that turns it on (here or through function_props) makes the check pass instead.
-        if self._log_group.node.default_child.kms_key_id is None:
+        if node_of(self._log_group).default_child.kms_key_id is None:
             acknowledge_profile(self._log_group, "log_group_service_key")
         names = []
         if props.get("environment_encryption") is None:
@@ -321,14 +321,14 @@ class ServerlessFunction(_FunctionBase):
             acknowledge_findings(
                 self._function,
                 RuleAcknowledgement(
-                    f"Failed async invocations of {self.node.path} go to its on-failure destination "
-                    f"{self._failure_queue.node.path}, which keeps each event with the invocation's error "
+                    f"Failed async invocations of {path_of(self)} go to its on-failure destination "
+                    f"{path_of(self._failure_queue)}, which keeps each event with the invocation's error "
                     "and context; a DeadLetterConfig is the older mechanism for the same events",
                     nag=("Serverless-LambdaDLQ", *compliance_rules("LambdaDLQ")),
                     checkov=("CKV_AWS_116",),
                 ),
             )
-        acknowledge_function_role(self.node.path, self._role, self._hardened)
+        acknowledge_function_role(path_of(self), self._role, self._hardened)
 
     def acknowledge_sync_invocation(self, invoker: str) -> None:
         """Called by triggers that invoke synchronously: with ``async_failure='none'`` the function has no
@@ -339,7 +339,7 @@ class ServerlessFunction(_FunctionBase):
         acknowledge_findings(
             self._function,
             RuleAcknowledgement(
-                f"{self.node.path} is invoked synchronously by {invoker}; a function dead-letter queue "
+                f"{path_of(self)} is invoked synchronously by {invoker}; a function dead-letter queue "
                 "applies only to async invocations",
                 nag=("Serverless-LambdaDLQ", *compliance_rules("LambdaDLQ")),
                 checkov=("CKV_AWS_116",),
@@ -430,7 +430,7 @@ class ServerlessFunction(_FunctionBase):
     def watch_queue(self, queue: sqs.IQueue, scope: Construct, id: str = "QueueDepthAlarm") -> None:
         """Show ``queue`` (a dead-letter or failure queue fed by this function's trigger) on dashboards and,
         when the function has alarms, alarm on its first message; the alarm is created in ``scope``."""
-        if all(q.node.path != queue.node.path for q in self._monitored_queues):
+        if all(path_of(q) != path_of(queue) for q in self._monitored_queues):
             self._monitored_queues.append(queue)
         if self._alarms is not None:
             self._roll_back_on(self._alarms.add_queue_depth_alarm(queue, scope=scope, id=id))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from aws_cdk import aws_lambda as lambda_
 
 from lambda_patterns import defaults
+from lambda_patterns.jsii_reads import name_of
 
 _MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 
 
 def runtime_python_version(runtime: lambda_.Runtime) -> str:
     """``python3.14`` -> ``3.14``; a clear error for a runtime that is not Python."""
-    name = runtime.name
+    name = name_of(runtime)
     if not name.startswith("python3."):
         raise ValueError(f"FunctionPackage bundles Python only; runtime {name!r} is not a Python runtime")
     return name.removeprefix("python")
@@ -19,7 +20,7 @@ def runtime_python_version(runtime: lambda_.Runtime) -> str:
 
 def architecture_name(architecture: lambda_.Architecture | str) -> str:
     """``Architecture.ARM_64`` or ``"arm64"`` -> ``"arm64"``."""
-    name = architecture if isinstance(architecture, str) else architecture.name
+    name = architecture if isinstance(architecture, str) else name_of(architecture)
     if name not in _MACHINE:
         raise ValueError(f"unknown Lambda architecture {name!r}; expected one of {sorted(_MACHINE)}")
     return name

@@ -14,6 +14,7 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.exactly_one import check_exactly_one
 from lambda_patterns.checks.exclusive import check_exclusive
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.permissions import Permission
 from lambda_patterns.profiles import pin_profile
 from lambda_patterns.props import as_mapping
@@ -85,7 +86,7 @@ class LambdaService(Construct):
     ) -> None:
         super().__init__(scope, id)
         pin_profile(self, profile)
-        where = f"LambdaService {self.node.path}"
+        where = f"LambdaService {path_of(self)}"
         check_exclusive(where, "existing_code", existing_code, "package_props", package_props)
         check_exclusive(where, "existing_role", existing_role, "permissions_boundary", permissions_boundary)
         check_exactly_one(where, "entry", entry, "existing_code", existing_code)

@@ -16,6 +16,8 @@ from typing import Any
 from aws_cdk import Stage
 from aws_cdk import aws_lambda as lambda_
 
+from lambda_patterns.jsii_reads import node_of
+
 #: CDK's context key for asset metadata (``cxapi.ASSET_RESOURCE_METADATA_ENABLED_CONTEXT``).
 ASSET_METADATA_CONTEXT = "aws:cdk:enable-asset-metadata"
 ENTRY_KEY = "lambda-patterns:asset:entry"
@@ -31,13 +33,13 @@ def _relative(path: Path, outdir: str) -> str:
 def record_source(function: lambda_.Function, code: Any) -> None:
     """Adds the source folders of ``code`` (a ``FunctionPackage``, or a ``lambda_.AssetCode`` of a folder)
     to the function's resource metadata, when asset metadata is on; anything else records nothing."""
-    if not function.node.try_get_context(ASSET_METADATA_CONTEXT):
+    if not node_of(function).try_get_context(ASSET_METADATA_CONTEXT):
         return
     stage = Stage.of(function)
     if stage is None:
         return
     outdir = stage.outdir
-    resource = function.node.default_child
+    resource = node_of(function).default_child
     if hasattr(code, "entry") and hasattr(code, "shared"):
         resource.add_metadata(ENTRY_KEY, _relative(code.entry, outdir))
         resource.add_metadata(SHARED_KEY, [_relative(folder, outdir) for folder in code.shared])

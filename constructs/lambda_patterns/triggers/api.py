@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -16,9 +15,15 @@ from lambda_patterns import defaults
 from lambda_patterns.checks.authorization_scopes import check_authorization_scopes
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.checks.request_schemas import check_request_schemas
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.resources.rest_api import SecureRestApi, prepare_rest_api
 from lambda_patterns.steps.function import ServerlessFunction
+
+if TYPE_CHECKING:
+    # For the user_pool annotation only: aws_cognito costs ~15 ms to import, and a caller passing a pool has
+    # imported it already.
+    from aws_cdk import aws_cognito as cognito
 
 DEFAULT_ROUTES: Mapping[str, Sequence[str]] = {"/": ("ANY",), "/{proxy+}": ("ANY",)}
 #: API Gateway models are JSON Schema draft 4.
@@ -70,7 +75,7 @@ class ApiGatewayTrigger(Construct):
         request_content_types: Sequence[str] = REQUEST_CONTENT_TYPES,
     ) -> None:
         super().__init__(scope, id)
-        where = f"ApiGatewayTrigger {self.node.path}"
+        where = f"ApiGatewayTrigger {path_of(self)}"
         check_exclusive(
             where, "existing_rest_api_obj", existing_rest_api_obj, "rest_api_props", rest_api_props
         )
@@ -112,7 +117,7 @@ class ApiGatewayTrigger(Construct):
                     options["request_models"] = dict.fromkeys(request_content_types, self._model(schema))
                 resource.add_method(method, integration, **options)
         function.acknowledge_sync_invocation(
-            f"API Gateway ({self._api.node.path}), which returns its errors to the caller"
+            f"API Gateway ({path_of(self._api)}), which returns its errors to the caller"
         )
         if self._authorizer is None:
             acknowledge_rule(
@@ -136,7 +141,7 @@ class ApiGatewayTrigger(Construct):
             # As CDK's Model does: a stage only serves a new schema after a new deployment.
             deployment = self._api.latest_deployment
             if deployment is not None:
-                deployment.node.add_dependency(model)
+                node_of(deployment).add_dependency(model)
                 deployment.add_to_logical_id({"model": document})
             self._models[digest] = apigw.Model.from_model_name(self, f"Model{digest}Ref", model.ref)
         return self._models[digest]

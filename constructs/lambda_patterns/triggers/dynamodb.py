@@ -8,6 +8,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from lambda_patterns.checks.table_stream import check_table_stream
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.stream import StreamOptions, StreamTrigger
@@ -38,8 +39,8 @@ class DynamoDBStreamTrigger(StreamTrigger):
         filters: list[dict] | None = None,
     ) -> None:
         super().__init__(scope, id)
-        where = f"DynamoDBStreamTrigger {self.node.path}"
-        check_table_stream(where, table.node.path, table.table_stream_arn, "set stream= on the table")
+        where = f"DynamoDBStreamTrigger {path_of(self)}"
+        check_table_stream(where, path_of(table), table.table_stream_arn, "set stream= on the table")
         self._source = self._wire(
             where,
             function,
@@ -48,7 +49,7 @@ class DynamoDBStreamTrigger(StreamTrigger):
             options=options,
             existing_failure_queue=existing_failure_queue,
             filters=filters,
-            purpose=f"stream batches of {table.node.path}",
+            purpose=f"stream batches of {path_of(table)}",
         )
         acknowledge_rule(
             function.function_role,

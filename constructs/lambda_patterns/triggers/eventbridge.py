@@ -11,6 +11,7 @@ from constructs import Construct
 from lambda_patterns import defaults
 from lambda_patterns.checks.exactly_one import check_exactly_one
 from lambda_patterns.checks.schedule_bus import check_schedule_bus
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.profiles import StackKey
 from lambda_patterns.resources.queue import failure_queue
 from lambda_patterns.steps.function import ServerlessFunction
@@ -44,11 +45,11 @@ class EventBridgeTrigger(Construct):
         description: str | None = None,
     ) -> None:
         super().__init__(scope, id)
-        where = f"EventBridgeTrigger {self.node.path}"
+        where = f"EventBridgeTrigger {path_of(self)}"
         check_exactly_one(where, "event_pattern", event_pattern, "schedule", schedule)
         check_schedule_bus(where, schedule, event_bus)
         self._dead_letter_queue = existing_dead_letter_queue or failure_queue(
-            self, "DeadLetterQueue", f"undeliverable events of {self.node.path}", profile=function.profile
+            self, "DeadLetterQueue", f"undeliverable events of {path_of(self)}", profile=function.profile
         )
         self._rule = events.Rule(
             self,

@@ -7,6 +7,7 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.steps.function import ServerlessFunction
 from lambda_patterns.triggers.stream import StreamOptions, StreamTrigger
 
@@ -36,14 +37,14 @@ class KinesisTrigger(StreamTrigger):
     ) -> None:
         super().__init__(scope, id)
         self._source = self._wire(
-            f"KinesisTrigger {self.node.path}",
+            f"KinesisTrigger {path_of(self)}",
             function,
             stream,
             sources.KinesisEventSource,
             options=options,
             existing_failure_queue=existing_failure_queue,
             filters=filters,
-            purpose=f"records of {stream.node.path}",
+            purpose=f"records of {path_of(stream)}",
         )
 
     @property

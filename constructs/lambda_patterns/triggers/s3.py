@@ -10,6 +10,7 @@ from aws_cdk import aws_s3_notifications as notifications
 from constructs import Construct
 
 from lambda_patterns.checks.recursion import check_no_self_trigger
+from lambda_patterns.jsii_reads import node_of, path_of
 from lambda_patterns.nag import RuleAcknowledgement, acknowledge_findings, acknowledge_rule
 from lambda_patterns.profiles import compliance_rules
 from lambda_patterns.steps.function import ServerlessFunction
@@ -65,8 +66,8 @@ class S3Trigger(Construct):
         events: Sequence[s3.EventType] = (s3.EventType.OBJECT_CREATED,),
     ) -> None:
         super().__init__(scope, id)
-        where = f"S3Trigger {self.node.path}"
-        check_no_self_trigger(where, function.policy.permissions, bucket.node.path, prefix, suffix, events)
+        where = f"S3Trigger {path_of(self)}"
+        check_no_self_trigger(where, function.policy.permissions, path_of(bucket), prefix, suffix, events)
         filters = [s3.NotificationKeyFilter(prefix=prefix, suffix=suffix)] if prefix or suffix else []
         destination = notifications.LambdaDestination(function.target)
         for event in events:
@@ -94,7 +95,7 @@ class S3Trigger(Construct):
         )
         acknowledge_findings(handler, *_NOTIFICATIONS_HANDLER_CHECKS)
         # The handler's role is shared by the stack; its policy is made per bucket, beside the bucket.
-        notifications = bucket.node.try_find_child("Notifications")
+        notifications = node_of(bucket).try_find_child("Notifications")
         if notifications is not None:
             acknowledge_findings(
                 notifications,

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from lambda_patterns.checks.exclusive import check_exclusive
 from lambda_patterns.checks.recursion import check_no_self_trigger
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.profiles import StackKey, hardened_key
 from lambda_patterns.props import as_mapping
 from lambda_patterns.resources.queue import failure_queue
@@ -42,7 +43,7 @@ class SnsTrigger(Construct):
         existing_dead_letter_queue: sqs.IQueue | None = None,
     ) -> None:
         super().__init__(scope, id)
-        where = f"SnsTrigger {self.node.path}"
+        where = f"SnsTrigger {path_of(self)}"
         check_exclusive(where, "existing_topic_obj", existing_topic_obj, "topic_props", topic_props)
         if existing_topic_obj is not None:
             self._topic = existing_topic_obj
@@ -54,11 +55,11 @@ class SnsTrigger(Construct):
             }
             props.update(as_mapping(topic_props, "topic_props"))
             self._topic = sns.Topic(self, "Topic", **props)
-        check_no_self_trigger(where, function.policy.permissions, self._topic.node.path)
+        check_no_self_trigger(where, function.policy.permissions, path_of(self._topic))
         self._dead_letter_queue = existing_dead_letter_queue or failure_queue(
             self,
             "DeadLetterQueue",
-            f"undeliverable messages of {self._topic.node.path}",
+            f"undeliverable messages of {path_of(self._topic)}",
             profile=function.profile,
         )
         dead_letter_key = self._dead_letter_queue.encryption_master_key

@@ -18,6 +18,7 @@ from lambda_patterns.checks.max_concurrency import check_max_concurrency
 from lambda_patterns.checks.max_receive_count import check_max_receive_count
 from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.checks.visibility_timeout import check_visibility_timeout
+from lambda_patterns.jsii_reads import node_of, path_of, seconds_of
 from lambda_patterns.nag import acknowledge_rule
 from lambda_patterns.props import as_mapping
 from lambda_patterns.resources.queue import acknowledge_queue_encryption, failure_queue, queue_encryption
@@ -57,7 +58,7 @@ class SqsTrigger(Construct):
         max_receive_count: int = defaults.SQS_MAX_RECEIVE_COUNT,
     ) -> None:
         super().__init__(scope, id)
-        where = f"SqsTrigger {self.node.path}"
+        where = f"SqsTrigger {path_of(self)}"
         check_exclusive(where, "existing_queue_obj", existing_queue_obj, "queue_props", queue_props)
         check_batch_size(where, batch_size)
         check_max_receive_count(where, max_receive_count)
@@ -69,13 +70,13 @@ class SqsTrigger(Construct):
             self._queue = existing_queue_obj
         else:
             self._dead_letter_queue = failure_queue(
-                self, "DeadLetterQueue", f"messages of {self.node.path}", profile=function.profile
+                self, "DeadLetterQueue", f"messages of {path_of(self)}", profile=function.profile
             )
             props: dict[str, Any] = {
                 **queue_encryption(self, function.profile),
                 "enforce_ssl": True,
                 "visibility_timeout": Duration.seconds(
-                    function.timeout.to_seconds() * defaults.SQS_VISIBILITY_TIMEOUT_FACTOR
+                    seconds_of(function.timeout) * defaults.SQS_VISIBILITY_TIMEOUT_FACTOR
                 ),
                 "dead_letter_queue": sqs.DeadLetterQueue(
                     queue=self._dead_letter_queue, max_receive_count=max_receive_count
@@ -84,8 +85,8 @@ class SqsTrigger(Construct):
             props.update(as_mapping(queue_props, "queue_props"))
             self._queue = sqs.Queue(self, "Queue", **props)
             acknowledge_queue_encryption(self._queue)
-        check_visibility_timeout(where, _visibility_timeout_s(self._queue), function.timeout.to_seconds())
-        check_no_self_trigger(where, function.policy.permissions, self._queue.node.path)
+        check_visibility_timeout(where, _visibility_timeout_s(self._queue), seconds_of(function.timeout))
+        check_no_self_trigger(where, function.policy.permissions, path_of(self._queue))
         self._source = sources.SqsEventSource(
             self._queue,
             batch_size=batch_size,
@@ -106,19 +107,19 @@ class SqsTrigger(Construct):
     ) -> None:
         redrive = _redrive_target(self._queue, dead_letter_queue, max_receive_count)
         function.acknowledge_sync_invocation(
-            f"the SQS event source mapping of {self._queue.node.path}, which returns a failed message to "
+            f"the SQS event source mapping of {path_of(self._queue)}, which returns a failed message to "
             "the queue" + (f" (its redrive policy moves it {redrive})" if redrive else "")
         )
         if redrive is None:
             return  # a consumed queue without a redrive policy: the finding is real
-        mapping = function.target.node.try_find_child(
+        mapping = node_of(function.target).try_find_child(
             f"SqsEventSource:{Names.node_unique_id(self._queue.node)}"
         )
         if mapping is not None:
             acknowledge_rule(
                 mapping,
                 "Serverless-LambdaEventSourceMappingDestination",
-                f"A message this mapping fails returns to {self._queue.node.path}, whose redrive policy "
+                f"A message this mapping fails returns to {path_of(self._queue)}, whose redrive policy "
                 f"moves it {redrive}; Lambda supports on-failure destinations for stream and Kafka "
                 "mappings only, not SQS",
             )
@@ -138,18 +139,18 @@ def _redrive_target(queue: sqs.IQueue, created: sqs.IQueue | None, max_receive_c
     """Where a failed message of ``queue`` ends: ``created`` (the dead-letter queue this trigger made and
     set, unless ``queue_props`` replaced it) or the dead-letter queue of an app-defined queue's redrive
     policy; None when the queue has no redrive policy or is not defined in this app."""
-    resource = queue.node.default_child
+    resource = node_of(queue).default_child
     if getattr(resource, "cfn_resource_type", None) != "AWS::SQS::Queue" or not resource.redrive_policy:
         return None
     if created is not None:
-        return f"to {created.node.path} after {max_receive_count} receives"
+        return f"to {path_of(created)} after {max_receive_count} receives"
     return "to its dead-letter queue"
 
 
 def _visibility_timeout_s(queue: sqs.IQueue) -> float | None:
     """The visibility timeout of a queue defined in this app (SQS's default when it sets none); None for an
     imported queue or a value known only at deploy time, which cannot be checked here."""
-    resource = queue.node.default_child
+    resource = node_of(queue).default_child
     if getattr(resource, "cfn_resource_type", None) != "AWS::SQS::Queue":
         return None
     value = resource.visibility_timeout

@@ -19,6 +19,7 @@ from lambda_patterns.checks.recursion import check_no_self_trigger
 from lambda_patterns.checks.stream_parallelization import check_parallelization_factor
 from lambda_patterns.checks.stream_retries import check_stream_retries
 from lambda_patterns.checks.stream_tumbling_window import check_tumbling_window
+from lambda_patterns.jsii_reads import path_of
 from lambda_patterns.resources.queue import failure_queue
 
 if TYPE_CHECKING:
@@ -85,13 +86,13 @@ class StreamTrigger(Construct):
         stream trigger takes."""
         options = options or StreamOptions()
         options.validate(where)
-        check_no_self_trigger(where, function.policy.permissions, source.node.path)
+        check_no_self_trigger(where, function.policy.permissions, path_of(source))
         self._failure_queue, dlq = on_failure_queue(self, existing_failure_queue, purpose, function.profile)
         event_source = event_source_type(source, filters=filters, **options.source_kwargs(dlq))
         function.target.add_event_source(event_source)
         function.acknowledge_sync_invocation(
-            f"the event source mapping of {source.node.path}, whose on-failure destination "
-            f"{self._failure_queue.node.path} keeps the batches that fail every retry"
+            f"the event source mapping of {path_of(source)}, whose on-failure destination "
+            f"{path_of(self._failure_queue)} keeps the batches that fail every retry"
         )
         # Iterator age and failure-queue alarms, when the function has alarms on.
         function.watch_stream(self._failure_queue, self)
