@@ -216,3 +216,17 @@ def test_synthesized_template_is_unchanged_by_bytecode_off(tmp_path, project):
     key = lambda out: json.loads((out / "Package.template.json").read_text())  # noqa: E731
 
     assert key(tmp_path / "a") == key(tmp_path / "b")
+
+
+def test_bytecode_context_turns_it_on_for_packages_that_do_not_say(tmp_path, project):
+    """One switch for an app whose functions the patterns package: ``-c lambda-patterns:bytecode=true``."""
+    skip = {"aws:cdk:bundling-stacks": []}
+    by_context = synth(tmp_path / "a", context={**skip, "lambda-patterns:bytecode": "true"}, **project)
+    by_prop = synth(tmp_path / "b", context=skip, bytecode=True, **project)
+    prop_wins = synth(
+        tmp_path / "c", context={**skip, "lambda-patterns:bytecode": "true"}, bytecode=False, **project
+    )
+    default = synth(tmp_path / "d", context=skip, **project)
+
+    assert by_context.bytecode and by_context.asset_hash == by_prop.asset_hash
+    assert not prop_wins.bytecode and prop_wins.asset_hash == default.asset_hash

@@ -22,13 +22,27 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lambda_patterns import synth_cache
-from lambda_patterns.errors import ConfigurationError
+from constructs import Construct
 
+from lambda_patterns import synth_cache
+from lambda_patterns.checks.bytecode_context import check_bytecode_context
+from lambda_patterns.errors import ConfigurationError
+from lambda_patterns.jsii_reads import node_of
+
+#: Context that turns bytecode on for every package whose ``bytecode`` prop is not given.
+CONTEXT = "lambda-patterns:bytecode"
 #: Where Lambda unpacks the package: the prefix of every path recorded in the bytecode.
 TASK_ROOT = "/var/task"
 #: What identifies the interpreter's bytecode: its version and the magic number of its ``.pyc`` files.
 _IDENTITY = "import importlib.util, sys; print(sys.version); print(importlib.util.MAGIC_NUMBER.hex())"
+
+
+def wanted(scope: Construct, where: str, bytecode: bool | None) -> bool:
+    """The ``bytecode`` prop, else the ``lambda-patterns:bytecode`` context (default off): one switch for an
+    app whose functions the patterns package, for a synth machine that has the runtime's Python."""
+    if bytecode is not None:
+        return bytecode
+    return check_bytecode_context(where, CONTEXT, node_of(scope).try_get_context(CONTEXT))
 
 
 def find_interpreter(python_version: str) -> Path | None:

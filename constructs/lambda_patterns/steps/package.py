@@ -28,7 +28,7 @@ from lambda_patterns.checks.package_runtime import check_package_runtime
 from lambda_patterns.checks.wheel_platform import check_wheel_platform
 from lambda_patterns.errors import ConfigurationError
 from lambda_patterns.steps import bundle_cache
-from lambda_patterns.steps.bytecode import compile_package, find_interpreter, interpreter_identity
+from lambda_patterns.steps import bytecode as pyc
 from lambda_patterns.steps.docker_bundling import docker_bundling
 from lambda_patterns.steps.platforms import (
     architecture_name,
@@ -267,7 +267,7 @@ def build(plan: BundlePlan, out: Path) -> None:
     problems = find_incompatibilities(out, plan.python_version, plan.architecture)
     check_wheel_platform(plan.where, plan.target, problems)
     if plan.bytecode_interpreter is not None:
-        compile_package(plan.bytecode_interpreter, out, plan.where)
+        pyc.compile_package(plan.bytecode_interpreter, out, plan.where)
 
 
 @jsii.implements(ILocalBundling)
@@ -357,7 +357,7 @@ class FunctionPackage(Construct):
         package and of the hash. Default: ``defaults.PACKAGE_EXCLUDES``.
     :param bytecode: ship ``.pyc`` files compiled by the runtime's Python version, so cold starts compile
         nothing (``steps/bytecode.py``). Needs that version here (the synth's Python or ``python3.X`` on
-        ``PATH``) or ``use_docker``; the interpreter's version is part of the asset hash. Default: False.
+        ``PATH``) or ``use_docker``. Default: the ``lambda-patterns:bytecode`` context, else False.
     """
 
     def __init__(
@@ -373,10 +373,11 @@ class FunctionPackage(Construct):
         use_docker: bool = False,
         wheelhouse: str | os.PathLike | None = None,
         exclude: Sequence[str] = defaults.PACKAGE_EXCLUDES,
-        bytecode: bool = False,
+        bytecode: bool | None = None,
     ) -> None:
         super().__init__(scope, id)
         where = f"FunctionPackage {self.node.path}"
+        bytecode = pyc.wanted(self, where, bytecode)
         check_package_runtime(where, runtime, architecture)
         python_version = runtime_python_version(runtime)
         arch = architecture_name(architecture)
@@ -402,9 +403,9 @@ class FunctionPackage(Construct):
         wanted = requirement_lines(requirements_text)
         interpreter, compiler = None, "the runtime's bundling image" if bytecode else None
         if bytecode and not use_docker:
-            found = find_interpreter(python_version)
+            found = pyc.find_interpreter(python_version)
             interpreter = check_bytecode_interpreter(where, runtime.name, python_version, found)
-            compiler = interpreter_identity(interpreter)
+            compiler = pyc.interpreter_identity(interpreter)
         self._asset_hash = compute_asset_hash(
             sources,
             requirements_text,
