@@ -51,6 +51,8 @@ STACK = textwrap.dedent(
     """
     import json
     import os
+    import subprocess
+    import sys
 
     import aws_cdk as cdk
     from aws_cdk import aws_lambda as lambda_
@@ -67,6 +69,13 @@ STACK = textwrap.dedent(
             cdk.CfnOutput(self, "Greeting", value=self.node.try_get_context("greeting") or "none")
             cdk.CfnOutput(self, "Region", value=os.environ.get("CDK_DEFAULT_REGION", "none"))
             cdk.CfnOutput(self, "Function", value=service.function.function_name)
+            if os.environ.get("REWRITE_SETTINGS"):
+                # The synth writes a file it read: the record cannot say which content the outputs stem from.
+                with open("settings.json", "w") as handle:
+                    json.dump({"label": "rewritten"}, handle)
+            if os.environ.get("TOUCH_HANDLER"):
+                # Another process changes an input while the synth runs.
+                subprocess.run([sys.executable, "-c", "open('orders/handler.py', 'a').write('# edited')"])
             if os.path.isdir("plain"):
                 # An asset that no FunctionPackage made: CDK fingerprints it in node, out of the cache's sight.
                 lambda_.Function(
@@ -281,6 +290,19 @@ def test_synth_cache_is_off_when_asked(primed):
     primed.synth(LAMBDA_PATTERNS_SYNTH_CACHE="off")
 
     assert primed.synths == 2
+
+
+@pytest.mark.parametrize("how", ["REWRITE_SETTINGS", "TOUCH_HANDLER"])
+def test_synth_cache_stores_nothing_when_an_input_changed_during_the_synth(tmp_path, how):
+    # given a synth during which an input it read changes (written by the app, or by another process)
+    project = Project(tmp_path / "app")
+    time.sleep(0.05)  # the project's files are older than the synth, as a user's are
+
+    # then it writes no record, and the next synth (nothing changed since) synthesizes again
+    assert project.synth(**{how: "1"}).stdout.strip() == "not stored"
+    assert not (project.outdir / RECORD).exists()
+    project.synth()
+    assert project.synths == 2
 
 
 def test_synth_cache_stores_nothing_for_an_asset_no_package_made(tmp_path):

@@ -23,6 +23,9 @@ What the key covers, and where it stops:
 - every output file but the CLI's own lock, error and counter files, by content; the staged ``asset.*``
   folders must still exist (CDK itself skips staging when they do).
 
+No record is written when an input changed while the synth ran (this process wrote a file it had read, or a
+file's time is after the synth's start): the outputs may stem from content the record would not hold.
+
 Files that only the jsii kernel reads (node's side) are not seen, so a synth whose assembly holds a file asset
 that no ``FunctionPackage`` made (``Code.from_asset`` of a plain folder, a Docker image asset) is not
 stored: CDK fingerprints those in node. Nor can it see what is neither a file nor the environment: an app
@@ -58,6 +61,9 @@ _CLI_FILES = frozenset({"error.txt", "performance-counters.json", "synth.lock", 
 # timestamp tick, so its unchanged size and time do not prove unchanged content.
 _RACY_NS = 2_000_000_000
 _WRITE_MODES = frozenset("wax+")
+# File times come from a coarse clock that may lag time.time_ns() by a tick: a file written just after the
+# synth started can carry a time just before it.
+_CLOCK_SLACK_NS = 10_000_000
 
 #: Asset hashes of the packages whose code a function took in this process (``note_package``).
 _PACKAGE_ASSETS: set[str] = set()
@@ -82,6 +88,19 @@ def note_package(asset_hash: str) -> None:
 def _sha256(path: str) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """sha256 of a file, remembered for the process by path, size and modification time: the package step
+    hashes a wheelhouse's wheels for its asset hashes, and the record needs the same digests."""
+    stat = os.stat(path)
+    key = (os.fspath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = _sha256(key[0])
+    return _DIGESTS[key]
 
 
 def _listing(folder: str) -> str:
@@ -139,6 +158,7 @@ class SynthCache:
         self._key = _environment_key()
         self._read: set[str] = set()
         self._written: set[str] = set()
+        self._started_ns = time.time_ns()
         self._listed: set[str] = set()
         self._recording = False
 
@@ -211,14 +231,18 @@ class SynthCache:
             if assets is None or len({Path(name).name for name in assets}) != len(_PACKAGE_ASSETS):
                 return False
             written_ns = time.time_ns()
+            derived = _derived_roots()
+            inputs = self._inputs(derived)
+            if inputs is None:
+                return False
             record = {
                 "key": self._key,
                 "written_ns": written_ns,
-                "inputs": self._inputs(),
+                "inputs": inputs,
                 "listings": {
                     folder: _listing(folder)
                     for folder in sorted(self._listed)
-                    if self._tracked(folder) and os.path.isdir(folder)
+                    if self._tracked(folder, derived) and os.path.isdir(folder)
                 },
                 "assets": sorted(assets),
                 "outputs": _output_digests(self._outdir),
@@ -230,22 +254,27 @@ class SynthCache:
         except OSError:
             return False
 
-    def _tracked(self, path: str) -> bool:
-        """Inputs are what the synth read, less its own outputs and derived caches."""
-        if path in self._written or _is_within(path, str(self._outdir)):
+    def _tracked(self, path: str, derived: list[str]) -> bool:
+        """Inputs are what the synth read, less its own outputs and derived caches (``derived``)."""
+        if _is_within(path, str(self._outdir)):
             return False
-        return not any(_is_within(path, root) for root in _derived_roots())
+        return not any(_is_within(path, root) for root in derived)
 
-    def _inputs(self) -> dict[str, list[Any]]:
+    def _inputs(self, derived: list[str]) -> dict[str, list[Any]] | None:
+        """Every input file with its size, time and (outside the installed prefixes) digest; None when one
+        changed while the synth ran - this process wrote a file it had read, or its time is after the synth's
+        start - since the outputs may then stem from content the record would not hold."""
         installed = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
         modules = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
         paths = {os.path.abspath(p) for p in modules if isinstance(p, str)} | self._read | _NOTED_INPUTS
         inputs: dict[str, list[Any]] = {}
         for path in sorted(paths):
-            if not self._tracked(path) or not os.path.isfile(path):
+            if not self._tracked(path, derived) or not os.path.isfile(path):
                 continue
             stat = os.stat(path)
-            digest = None if any(_is_within(path, prefix) for prefix in installed) else _sha256(path)
+            if path in self._written or stat.st_mtime_ns >= self._started_ns - _CLOCK_SLACK_NS:
+                return None
+            digest = None if any(_is_within(path, prefix) for prefix in installed) else file_digest(path)
             inputs[path] = [stat.st_size, stat.st_mtime_ns, digest]
         return inputs
 

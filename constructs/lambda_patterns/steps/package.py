@@ -84,18 +84,10 @@ def package_sources(
     return dict(sorted(item for _, files in folders for item in files.items()))
 
 
-_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
-
-
 def file_digest(path: Path) -> str:
     """sha256 of a file, remembered for the process by path, size and mtime: a wheelhouse's wheels are hashed
-    once per synth, not once per package."""
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _FILE_DIGESTS:
-        with path.open("rb") as handle:
-            _FILE_DIGESTS[key] = hashlib.file_digest(handle, "sha256").hexdigest()
-    return _FILE_DIGESTS[key]
+    once per synth, not once per package (nor again by the synth cache's record)."""
+    return synth_cache.file_digest(path)
 
 
 def wheel_digests(wheelhouse: Path | None) -> dict[str, str]:
