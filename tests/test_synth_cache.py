@@ -76,6 +76,20 @@ STACK = textwrap.dedent(
             if os.environ.get("TOUCH_HANDLER"):
                 # Another process changes an input while the synth runs.
                 subprocess.run([sys.executable, "-c", "open('orders/handler.py', 'a').write('# edited')"])
+            try:
+                # An optional file: the synth depends on its absence as much as on its content.
+                with open("config/override.json") as handle:
+                    cdk.CfnOutput(self, "Override", value=json.load(handle)["label"])
+            except FileNotFoundError:
+                pass
+            try:
+                import local_settings  # an optional module, in a folder that may not exist yet
+
+                cdk.CfnOutput(self, "Local", value=local_settings.LABEL)
+            except ImportError:
+                pass
+            # A variable no prefix of the cache's names, read by the app.
+            cdk.CfnOutput(self, "Stage", value=os.environ.get("STAGE", "dev"))
             if os.path.isdir("plain"):
                 # An asset that no FunctionPackage made: CDK fingerprints it in node, out of the cache's sight.
                 lambda_.Function(
@@ -92,15 +106,28 @@ STACK = textwrap.dedent(
 class Project:
     """The app's folder, its output folder and a way to synthesize it as the CLI runs an app."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, library: bool = False) -> None:
         self.root = root
         self.outdir = root / "cdk.out"
+        # A folder on the module path that does not exist yet, as a user's PYTHONPATH may name one.
+        self.extra = root.parent / f"{root.name}-extra"
+        self.path = [self.extra]
+        if library:
+            # A copy of this library ahead of the installed one, for a test that changes the library itself.
+            self.library = root.parent / f"{root.name}-library"
+            shutil.copytree(
+                ROOT / "constructs" / "lambda_patterns",
+                self.library / "lambda_patterns",
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+            self.path.append(self.library)
         self.log = root.parent / f"{root.name}-synth.log"
         self.context = {"greeting": "hello"}
         self.env = {"CDK_DEFAULT_REGION": "eu-west-1"}
         (root / "orders").mkdir(parents=True)
         (root / "orders" / "handler.py").write_text("def handler(event, context):\n    return 'v1'\n")
         (root / "settings.json").write_text(json.dumps({"label": "first"}))
+        (root / "config").mkdir()  # a folder the synth does not list, where an optional file may appear
         (root / "service_stack.py").write_text(STACK)
         (root / "app.py").write_text(APP)
 
@@ -113,6 +140,7 @@ class Project:
             CDK_CONTEXT_JSON=json.dumps(self.context),
             SYNTH_LOG=str(self.log),
             LAMBDA_PATTERNS_CACHE=str(self.root.parent / "bundles"),
+            PYTHONPATH=os.pathsep.join([*map(str, self.path), os.environ.get("PYTHONPATH", "")]),
             **self.env,
             **env,
         )
@@ -207,6 +235,26 @@ def test_synth_cache_reuses_after_a_file_is_touched_but_not_changed(primed):
             lambda p: p.output("Region") == "us-west-2",
             id="an-environment-variable",
         ),
+        pytest.param(
+            lambda p: p.env.update(STAGE="prod"),
+            lambda p: p.output("Stage") == "prod",
+            id="a-variable-the-app-reads",
+        ),
+        pytest.param(
+            lambda p: (p.root / "config" / "override.json").write_text(json.dumps({"label": "override"})),
+            lambda p: p.output("Override") == "override",
+            id="a-file-the-app-found-missing",
+        ),
+        pytest.param(
+            lambda p: (p.root / "local_settings.py").write_text("LABEL = 'local'\n"),
+            lambda p: p.output("Local") == "local",
+            id="a-new-module-in-the-app-folder",
+        ),
+        pytest.param(
+            lambda p: (p.extra.mkdir(), (p.extra / "local_settings.py").write_text("LABEL = 'extra'\n")),
+            lambda p: p.output("Local") == "extra",
+            id="a-new-module-in-a-path-folder-that-did-not-exist",
+        ),
     ],
 )
 def test_synth_cache_synthesizes_again_when_an_input_changed(primed, change, check):
@@ -222,6 +270,31 @@ def test_synth_cache_synthesizes_again_when_an_input_changed(primed, change, che
     if check is not None:
         assert check(primed)
     assert primed.template() == primed.ground_truth()
+
+
+def test_synth_cache_synthesizes_again_when_a_package_shadows_a_module_of_the_library(tmp_path):
+    # given a project primed with a copy of this library, whose folder the import system listed before the
+    # cache started (importing the cache itself)
+    project = Project(tmp_path / "app", library=True)
+    project.synth()
+
+    # when a package appears beside a module of the library, which it shadows (a package wins over a module)
+    defaults = project.library / "lambda_patterns" / "defaults.py"
+    (project.library / "lambda_patterns" / "defaults").mkdir()
+    (project.library / "lambda_patterns" / "defaults" / "__init__.py").write_text(
+        defaults.read_text().replace("MEMORY_MB = 512", "MEMORY_MB = 1024")
+    )
+    project.synth()
+
+    # then the app synthesizes again, with the package's value
+    assert project.synths == 2
+    function = next(
+        resource
+        for resource in project.template()["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    )
+    assert function["Properties"]["MemorySize"] == 1024
+    assert project.template() == project.ground_truth()
 
 
 def test_file_matches_trusts_an_old_unchanged_time_and_size(tmp_path):
