@@ -11,22 +11,26 @@ cache.
 
 What the key covers, and where it stops:
 
-- every file opened for reading and every folder listed during the synth (imports included) that still
-  exists when the synth ends, except the output folder and the bundle cache (whose entries are keyed by
-  the package inputs, which are recorded themselves). Installed files (under the interpreter's prefixes) are
+- every file opened for reading and every folder listed during the synth (imports included), and every
+  folder the import system looked into (those it listed before the cache started too, such as this
+  package's own), except the output folder and the bundle cache (whose entries are keyed by the package
+  inputs, which are recorded themselves). A file or folder that did not exist must still not exist: an
+  optional settings file or module that appears changes the synth as much as one that changes. Installed files (under the interpreter's prefixes) are
   compared by size and modification time, as Python's own bytecode cache does; every other file by
   content, unless its size and modification time are unchanged and older than the record (git's rule for
   racily clean files);
-- the interpreter, its arguments and working folder, and the environment variables that CDK, jsii, pip,
-  Docker, AWS and this library read (``_ENV_PREFIXES``, ``_ENV_NAMES``), the CLI's context overflow file by
-  content;
+- the interpreter, its arguments, module path and working folder, the environment variables that CDK,
+  jsii, pip, Docker, AWS and this library read (``_ENV_PREFIXES``, ``_ENV_NAMES``), every other variable
+  the synth looked up in ``os.environ`` (a stage name, say), the CLI's context overflow file by content;
 - every output file but the CLI's own lock, error and counter files, by content; the staged ``asset.*``
   folders must still exist (CDK itself skips staging when they do).
 
 No record is written when an input changed while the synth ran (this process wrote a file it had read, or a
 file's time is after the synth's start): the outputs may stem from content the record would not hold.
 
-Files that only the jsii kernel reads (node's side) are not seen, so a synth whose assembly holds a file asset
+A file whose existence the app tests without opening it (``os.path.exists``, ``Path.is_file``) in a folder
+nothing lists, a file a C extension opens, a variable read with C's ``getenv``: none of these is seen. Files
+that only the jsii kernel reads (node's side) are not seen either, so a synth whose assembly holds a file asset
 that no ``FunctionPackage`` made (``Code.from_asset`` of a plain folder, a Docker image asset) is not
 stored: CDK fingerprints those in node. Nor can it see what is neither a file nor the environment: an app
 whose synth calls a service or reads the clock must not use it. ``LAMBDA_PATTERNS_SYNTH_CACHE=off`` turns the
@@ -42,6 +46,7 @@ import json
 import os
 import sys
 import time
+from importlib.machinery import FileFinder
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +55,7 @@ ENV = "LAMBDA_PATTERNS_SYNTH_CACHE"
 #: The record, written into the output folder beside ``manifest.json``.
 RECORD = "lambda-patterns-synth.json"
 #: Bump when the record's meaning changes, so an older record never matches.
-FORMAT = 1
+FORMAT = 2
 _ENV_PREFIXES = ("CDK_", "JSII_", "LAMBDA_PATTERNS_", "AWS_", "PIP_", "PYTHON", "DOCKER_", "NODE_", "XDG_")
 _ENV_NAMES = ("HOME", "PATH", "TMPDIR")
 # The CLI writes context too large for the environment to a file in a new temporary folder each run.
@@ -71,6 +76,25 @@ _PACKAGE_ASSETS: set[str] = set()
 
 #: Files the synth depends on without reading them in this process (``note_input``).
 _NOTED_INPUTS: set[str] = set()
+
+#: Names looked up in ``os.environ`` while a synth records; None when none does.
+_ENV_READS: set[str] | None = None
+
+
+class _RecordingEnviron(os._Environ):  # type: ignore[name-defined]
+    """The class of ``os.environ`` while a synth records: the same mapping, noting every name looked up
+    (``os.environ[...]``, ``get``, ``in``, ``os.getenv``), since any variable an app reads can decide its
+    assembly. Swapping the class keeps ``os.environ`` the one object every module already holds."""
+
+    def __getitem__(self, key: str) -> str:
+        if _ENV_READS is not None:
+            _ENV_READS.add(key)
+        return super().__getitem__(key)
+
+    def copy(self) -> dict[str, str]:
+        """The whole environment, as a lookup of no name: jsii hands it to node this way, and what node
+        reads of it is out of this cache's sight (``_ENV_PREFIXES`` covers what CDK's side reads)."""
+        return {self.decodekey(key): self.decodevalue(value) for key, value in self._data.items()}
 
 
 def note_input(path: str | os.PathLike) -> None:
@@ -116,7 +140,8 @@ def _environment_key() -> dict[str, Any]:
     overflow = os.environ.get(_OVERFLOW_ENV)
     return {
         "format": FORMAT,
-        "python": [sys.version, sys.executable, list(sys.argv), os.getcwd()],
+        # The module path too: a .pth file read before the cache started can change it.
+        "python": [sys.version, sys.executable, list(sys.argv), os.getcwd(), list(sys.path)],
         "env": env,
         "context_overflow": _sha256(overflow) if overflow else None,
     }
@@ -156,6 +181,8 @@ class SynthCache:
     def __init__(self, outdir: Path | None) -> None:
         self._outdir = outdir
         self._key = _environment_key()
+        self._environ = dict(os.environ)
+        self._env_read: set[str] = set()
         self._read: set[str] = set()
         self._written: set[str] = set()
         self._started_ns = time.time_ns()
@@ -169,8 +196,12 @@ class SynthCache:
         enabled = value and os.environ.get(ENV, "").strip().lower() != "off"
         cache = cls(Path(value).resolve() if enabled else None)
         if cache._outdir is not None:
+            global _ENV_READS
             cache._recording = True
             sys.addaudithook(cache._audit)
+            _ENV_READS = cache._env_read
+            if type(os.environ) is os._Environ:  # type: ignore[attr-defined]
+                os.environ.__class__ = _RecordingEnviron
         return cache
 
     @property
@@ -208,8 +239,10 @@ class SynthCache:
                     _file_matches(path, *entry, record["written_ns"])
                     for path, entry in record["inputs"].items()
                 )
+                and all(not os.path.exists(path) for path in record["absent"])
+                and all(self._environ.get(name) == value for name, value in record["environ"].items())
                 and all(
-                    os.path.isdir(folder) and _listing(folder) == digest
+                    not os.path.exists(folder) if digest is None else _listing(folder) == digest
                     for folder, digest in record["listings"].items()
                 )
                 and all((self._outdir / name).is_dir() for name in record["assets"])
@@ -223,7 +256,9 @@ class SynthCache:
         asset the cache cannot vouch for, or the folder cannot be written."""
         if self._outdir is None:
             return False
+        global _ENV_READS
         self._recording = False
+        _ENV_READS = None
         record_path = self._outdir / RECORD
         try:
             record_path.unlink(missing_ok=True)
@@ -232,17 +267,21 @@ class SynthCache:
                 return False
             written_ns = time.time_ns()
             derived = _derived_roots()
-            inputs = self._inputs(derived)
-            if inputs is None:
+            found = self._inputs(derived)
+            if found is None:
                 return False
+            inputs, absent = found
             record = {
                 "key": self._key,
                 "written_ns": written_ns,
                 "inputs": inputs,
+                "absent": absent,
+                "environ": {name: self._environ.get(name) for name in sorted(self._env_read)},
                 "listings": {
-                    folder: _listing(folder)
-                    for folder in sorted(self._listed)
-                    if self._tracked(folder, derived) and os.path.isdir(folder)
+                    folder: _listing(folder) if os.path.isdir(folder) else None
+                    for folder in sorted(self._listed | _import_folders())
+                    if self._tracked(folder, derived)
+                    and (os.path.isdir(folder) or not os.path.exists(folder))
                 },
                 "assets": sorted(assets),
                 "outputs": _output_digests(self._outdir),
@@ -260,27 +299,49 @@ class SynthCache:
             return False
         return not any(_is_within(path, root) for root in derived)
 
-    def _inputs(self, derived: list[str]) -> dict[str, list[Any]] | None:
-        """Every input file with its size, time and (outside the installed prefixes) digest; None when one
-        changed while the synth ran - this process wrote a file it had read, or its time is after the synth's
-        start - since the outputs may then stem from content the record would not hold."""
+    def _inputs(self, derived: list[str]) -> tuple[dict[str, list[Any]], list[str]] | None:
+        """Every input file with its size, time and (outside the installed prefixes) digest, and the files
+        the synth tried to read that do not exist (and that it did not write); None when an input changed
+        while the synth ran - this process wrote a file it had read, or its time is after the synth's start -
+        since the outputs may then stem from content the record would not hold."""
         installed = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
         modules = {getattr(module, "__file__", None) for module in list(sys.modules.values())}
         paths = {os.path.abspath(p) for p in modules if isinstance(p, str)} | self._read | _NOTED_INPUTS
         inputs: dict[str, list[Any]] = {}
+        absent: list[str] = []
         for path in sorted(paths):
-            if not self._tracked(path, derived) or not os.path.isfile(path):
+            if not self._tracked(path, derived):
+                continue
+            if not os.path.exists(path):
+                # A module's missing bytecode is Python's own cache, not an input.
+                if path not in self._written and os.path.basename(os.path.dirname(path)) != "__pycache__":
+                    absent.append(path)
+                continue
+            if not os.path.isfile(path):
                 continue
             stat = os.stat(path)
             if path in self._written or stat.st_mtime_ns >= self._started_ns - _CLOCK_SLACK_NS:
                 return None
             digest = None if any(_is_within(path, prefix) for prefix in installed) else file_digest(path)
             inputs[path] = [stat.st_size, stat.st_mtime_ns, digest]
-        return inputs
+        return inputs, absent
 
 
 def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _import_folders() -> set[str]:
+    """The folders the import system looked into, listed before the cache started or since (it lists a
+    folder once and then trusts its cached listing while the folder's time stays), and the absolute path
+    entries it found no folder at: a module that appears in one can shadow what the synth imported."""
+    folders = set()
+    for entry, finder in list(sys.path_importer_cache.items()):
+        if isinstance(finder, FileFinder):
+            folders.add(os.path.abspath(finder.path))
+        elif finder is None and isinstance(entry, str) and os.path.isabs(entry):
+            folders.add(entry)
+    return folders
 
 
 def _derived_roots() -> list[str]:
