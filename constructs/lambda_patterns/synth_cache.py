@@ -44,8 +44,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from importlib.machinery import FileFinder
 from pathlib import Path
 from typing import Any
@@ -55,7 +57,7 @@ ENV = "LAMBDA_PATTERNS_SYNTH_CACHE"
 #: The record, written into the output folder beside ``manifest.json``.
 RECORD = "lambda-patterns-synth.json"
 #: Bump when the record's meaning changes, so an older record never matches.
-FORMAT = 2
+FORMAT = 3
 _ENV_PREFIXES = ("CDK_", "JSII_", "LAMBDA_PATTERNS_", "AWS_", "PIP_", "PYTHON", "DOCKER_", "NODE_", "XDG_")
 _ENV_NAMES = ("HOME", "PATH", "TMPDIR")
 # The CLI writes context too large for the environment to a file in a new temporary folder each run.
@@ -104,9 +106,29 @@ def note_input(path: str | os.PathLike) -> None:
 
 
 def note_package(asset_hash: str) -> None:
-    """Called by ``FunctionPackage`` when a function takes its code: one file asset the synth built from
-    inputs this process read (and so recorded)."""
+    """Called by ``FunctionPackage.staged_code`` when a ``ServerlessFunction`` stages the package: one file
+    asset the synth built from inputs this process read (and so recorded). A package whose code is only
+    read (``.code``) is not counted, so it cannot vouch for another asset."""
     _PACKAGE_ASSETS.add(asset_hash)
+
+
+#: Commands whose output the synth's output depends on (``note_probe``), with that output.
+_PROBES: dict[tuple[str, ...], str] = {}
+
+
+def note_probe(command: Sequence[str], output: str) -> None:
+    """A command whose output decided part of the assembly, such as the identity of the interpreter that
+    compiles a package's bytecode (which a shim on PATH may map to another build): the next run runs it
+    again and reuses only if it prints the same."""
+    _PROBES[tuple(command)] = output
+
+
+def _probe_matches(command: Sequence[str], output: str) -> bool:
+    try:
+        result = subprocess.run(list(command), capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0 and result.stdout.strip() == output
 
 
 def _sha256(path: str) -> str:
@@ -247,6 +269,7 @@ class SynthCache:
                 )
                 and all((self._outdir / name).is_dir() for name in record["assets"])
                 and _output_digests(self._outdir) == record["outputs"]
+                and all(_probe_matches(command, output) for command, output in record["probes"])
             )
         except (OSError, ValueError, KeyError, TypeError):
             return False
@@ -285,6 +308,7 @@ class SynthCache:
                 },
                 "assets": sorted(assets),
                 "outputs": _output_digests(self._outdir),
+                "probes": [[list(command), output] for command, output in sorted(_PROBES.items())],
             }
             staging = record_path.with_name(f".{RECORD}.{os.getpid()}.tmp")
             staging.write_text(json.dumps(record, sort_keys=True))

@@ -60,11 +60,13 @@ def find_interpreter(python_version: str) -> Path | None:
 
 @functools.cache
 def interpreter_identity(interpreter: Path) -> str:
-    """The interpreter's full version and bytecode magic number, for the asset hash; asked once per synth."""
-    result = subprocess.run(
-        [str(interpreter), "-I", "-c", _IDENTITY], capture_output=True, text=True, check=True
-    )
-    return result.stdout.strip()
+    """The interpreter's full version and bytecode magic number, for the asset hash; asked once per synth.
+    The synth cache asks again before it reuses an assembly: a shim on PATH (pyenv's) may now run another
+    build."""
+    command = [str(interpreter), "-I", "-c", _IDENTITY]
+    identity = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+    synth_cache.note_probe(command, identity)
+    return identity
 
 
 def compile_command(interpreter: str, folder: str) -> list[str]:

@@ -218,7 +218,7 @@ class ServerlessFunction(_FunctionBase):
             else {"retry_attempts": retry_attempts, "max_event_age": max_event_age}
         )
         props: dict[str, Any] = {
-            "code": package.code if package else code,
+            "code": package.staged_code() if package else code,
             "handler": handler,
             "runtime": runtime,
             "architecture": architecture,

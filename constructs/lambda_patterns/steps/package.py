@@ -439,8 +439,11 @@ class FunctionPackage(Construct):
     @property
     def code(self) -> lambda_.Code:
         """The package as Lambda code: an asset bundled locally (or in Docker with ``use_docker``)."""
-        # A function taking the code stages one asset whose inputs this process read: the synth cache counts
-        # these to know that the assembly holds no asset that only node has read.
+        return self._code
+
+    def staged_code(self) -> lambda_.Code:
+        """``code``, for a function that stages it (``ServerlessFunction``): the synth cache counts these
+        assets, built from inputs this process read, to know the assembly holds none that only node read."""
         synth_cache.note_package(self._asset_hash)
         return self._code
 
