@@ -50,6 +50,7 @@ import time
 from collections.abc import Sequence
 from importlib.machinery import FileFinder
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 #: Set to ``off`` to synthesize every time.
@@ -336,14 +337,15 @@ class SynthCache:
         for path in sorted(paths):
             if not self._tracked(path, derived):
                 continue
-            if not os.path.exists(path):
+            try:
+                stat = os.stat(path)
+            except OSError:  # what os.path.exists calls missing
                 # A module's missing bytecode is Python's own cache, not an input.
                 if path not in self._written and os.path.basename(os.path.dirname(path)) != "__pycache__":
                     absent.append(path)
                 continue
-            if not os.path.isfile(path):
+            if not S_ISREG(stat.st_mode):
                 continue
-            stat = os.stat(path)
             if path in self._written or stat.st_mtime_ns >= self._started_ns - _CLOCK_SLACK_NS:
                 return None
             digest = None if any(_is_within(path, prefix) for prefix in installed) else file_digest(path)

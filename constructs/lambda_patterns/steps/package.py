@@ -84,18 +84,13 @@ def package_sources(
     return dict(sorted(item for _, files in folders for item in files.items()))
 
 
-def file_digest(path: Path) -> str:
-    """sha256 of a file, remembered for the process by path, size and mtime: a wheelhouse's wheels are hashed
-    once per synth, not once per package (nor again by the synth cache's record)."""
-    return synth_cache.file_digest(path)
-
-
 def wheel_digests(wheelhouse: Path | None) -> dict[str, str]:
     """The wheels pip may install from: file name to sha256. Every wheel counts, not only the ones this
-    package's requirements name, since their dependencies are known only once pip has run."""
+    package's requirements name, since their dependencies are known only once pip has run. Each wheel is
+    hashed once per synth (``synth_cache.file_digest``), not once per package, nor again by the record."""
     if wheelhouse is None or not wheelhouse.is_dir():
         return {}
-    return {path.name: file_digest(path) for path in sorted(wheelhouse.glob("*.whl"))}
+    return {path.name: synth_cache.file_digest(path) for path in sorted(wheelhouse.glob("*.whl"))}
 
 
 def compute_asset_hash(
